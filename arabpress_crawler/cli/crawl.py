@@ -1,0 +1,1 @@
+"""arabpress crawl commands (being written)."""

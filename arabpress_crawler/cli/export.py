@@ -1,0 +1,1 @@
+"""arabpress export commands (being written)."""

@@ -1,0 +1,1 @@
+"""arabpress extract commands (being written)."""

@@ -1,0 +1,1 @@
+"""arabpress health commands (being written)."""

@@ -1,0 +1,1 @@
+"""arabpress mirror commands (being written)."""

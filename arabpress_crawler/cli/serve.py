@@ -1,0 +1,1 @@
+"""arabpress serve commands (being written)."""

@@ -1,0 +1,1 @@
+"""The local mirror of Arab Press: content, renderer, generator and server."""

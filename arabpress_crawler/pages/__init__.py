@@ -1,0 +1,1 @@
+"""Page objects: pure functions of a response that extract articles and listings."""

@@ -1,0 +1,1 @@
+"""Spiders: routing only; extraction lives in arabpress_crawler.pages."""
