@@ -1,1 +1,115 @@
-"""arabpress serve commands (being written)."""
+"""``arabpress serve``: browse the database in datasette, read-only, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from pathlib import Path
+from typing import Any
+
+import click
+
+from arabpress_crawler import exporting
+from arabpress_crawler.cli import cli
+from arabpress_crawler.settings import ARABPRESS_DB
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8001
+#: Datasette settings: generous time limits for facets on big tables, newest rows first.
+DATASETTE_SETTINGS = {
+    "sql_time_limit_ms": 3000,
+    "facet_time_limit_ms": 1000,
+    "default_page_size": 50,
+    "truncate_cells_html": 300,
+}
+
+
+def wal_has_data(db_path: Path) -> bool:
+    """True when the database's write-ahead log holds pages (a crawl is running or was killed)."""
+    wal = db_path.with_name(db_path.name + "-wal")
+    return wal.exists() and wal.stat().st_size > 0
+
+
+def build_datasette(db_path: Path, *, live: bool = False) -> Any:
+    """A configured :class:`datasette.app.Datasette` serving ``db_path`` read-only.
+
+    The database is opened immutable (no locks, row counts cached) unless ``live`` or its write-ahead log
+    holds data: immutable mode ignores the log, so a database being written is opened read-only instead.
+    """
+    from datasette.app import Datasette
+    from datasette.plugins import pm
+
+    from arabpress_crawler import datasette as bundle
+    from arabpress_crawler.datasette import plugin
+
+    if not pm.is_registered(plugin):
+        pm.register(plugin, name="arabpress")
+    immutable = not (live or wal_has_data(db_path))
+    path = str(db_path)
+    database_name = db_path.stem
+    return Datasette(
+        files=[] if immutable else [path],
+        immutables=[path] if immutable else [],
+        metadata=bundle.build_metadata(database_name),
+        template_dir=str(bundle.TEMPLATES_DIR),
+        static_mounts=[(bundle.STATIC_MOUNT, str(bundle.STATIC_DIR))],
+        settings=DATASETTE_SETTINGS,
+    )
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise :class:`click.ClickException` when ``host:port`` cannot be bound (in use, bad host)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            probe.bind((host, port))
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}): choose another --port or --host"
+        ) from exc
+
+
+def run_server(ds: Any, host: str, port: int) -> None:
+    """Serve ``ds`` with uvicorn until interrupted (Ctrl-C stops it cleanly)."""
+    import uvicorn
+
+    asyncio.run(ds.invoke_startup())
+    uvicorn.run(ds.app(), host=host, port=port, log_level="warning", lifespan="on")
+
+
+@cli.command()
+@click.option("--db", "db_path", default=ARABPRESS_DB, show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite database written by `arabpress crawl`.")
+@click.option("--port", "-p", default=DEFAULT_PORT, show_default=True, type=click.IntRange(1, 65535),
+              help="Port to listen on.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="Interface to bind; keep 127.0.0.1 unless you mean to share the data on a network.")
+@click.option("--live", is_flag=True,
+              help="Open read-only but not immutable, to see the rows of a crawl that is running.")
+def serve(db_path: str, port: int, host: str, live: bool) -> None:
+    """Browse and search the database in datasette (read-only), with charts.
+
+    Opens datasette with full-text search in English and Arabic, facets, canned queries
+    (latest articles, most-related headlines, edited articles, duplicates, run health) and a
+    chart page at /-/charts. Stop it with Ctrl-C.
+
+    Example:
+
+        arabpress serve --db data/demo.db
+
+        arabpress serve --port 8080
+    """
+    path = Path(db_path)
+    try:
+        exporting.open_readonly(path).conn.close()
+    except exporting.ExportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    check_port_free(host, port)
+    ds = build_datasette(path, live=live)
+    click.echo(f"Serving {path} on http://{host}:{port}/ (charts: /-/charts) — Ctrl-C to stop", err=True)
+    try:
+        run_server(ds, host, port)
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
