@@ -1,1 +1,195 @@
-"""arabpress crawl commands (being written)."""
+"""``arabpress crawl`` and ``arabpress demo``: run the crawler, show progress, report the run's health."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+from arabpress_crawler import crawling, health
+from arabpress_crawler.cli import cli
+from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
+from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
+
+logger = logging.getLogger(__name__)
+
+DEMO_DB = Path("data/demo.db")
+DEMO_LOG_FILE = Path("data/logs/demo.log")
+EXIT_PROBLEMS = 1
+LIVE_REFRESH_PER_SECOND = 4
+
+
+# -- presentation -------------------------------------------------------------------------------------------------
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def progress_line(progress: Progress) -> str:
+    """The live line: pages, articles new/updated, duplicates, errors, rate and (bounded crawls) ETA."""
+    parts = [
+        f"{progress.pages} pages",
+        f"articles {progress.articles_new} new / {progress.articles_updated} updated",
+        f"{progress.duplicates} duplicates",
+        f"{progress.errors} errors",
+        f"{progress.rate:.1f} pages/s",
+    ]
+    if progress.max_pages:
+        parts.append(f"{progress.article_pages}/{progress.max_pages} article pages, ETA {_duration(progress.eta)}")
+    return " · ".join(parts)
+
+
+@contextmanager
+def live_progress(enabled: bool) -> Iterator[crawling.ProgressCallback | None]:
+    """A rich live line on the terminal (stderr); ``None`` when not a terminal or when quiet."""
+    console = Console(stderr=True)
+    if not enabled or not console.is_terminal:
+        yield None
+        return
+    with Live(Text("starting…"), console=console, transient=True, refresh_per_second=LIVE_REFRESH_PER_SECOND) as live:
+
+        def update(progress: Progress) -> None:
+            live.update(Text(progress_line(progress)))
+
+        yield update
+
+
+def summary_table(outcome: CrawlOutcome, db: Path) -> Table:
+    progress = outcome.progress()
+    stats = outcome.stats
+    table = Table(title=f"crawl of {db}", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("how many", justify="right")
+    rows = [
+        ("finish reason", str(outcome.finish_reason or outcome.error or "unknown")),
+        ("pages fetched", progress.pages),
+        ("article pages fetched", progress.article_pages),
+        ("articles new", progress.articles_new),
+        ("articles updated", progress.articles_updated),
+        ("articles unchanged (304 or same text)", progress.articles_unchanged),
+        ("known articles not fetched again", stats.get("arabpress/skipped/known", 0)),
+        ("duplicates caught", progress.duplicates),
+        ("items dropped", progress.dropped),
+        ("errors", progress.errors),
+        ("time", _duration(outcome.elapsed)),
+        ("rate", f"{progress.rate:.1f} pages/s"),
+    ]
+    for name, value in rows:
+        table.add_row(name, str(value))
+    return table
+
+
+def report_health(db: Path, *, fail_on_warnings: bool) -> bool:
+    """Print the run-health problems (stderr); True when they must fail the command."""
+    problems = health.problems(str(db)) if db.exists() else []
+    for line in problems:
+        click.echo(f"warning: {line}", err=True)
+    return bool(problems) and fail_on_warnings
+
+
+def _fail(outcome: CrawlOutcome, log_file: Path | None) -> None:
+    where = f"; see {log_file}" if log_file else ""
+    reason = outcome.error or outcome.finish_reason or "unknown"
+    click.echo(f"error: the crawl did not finish ({reason}){where}", err=True)
+
+
+def _run(options: CrawlOptions, *, wait: bool, quiet: bool) -> tuple[CrawlOutcome, Path] | None:
+    """Check, lock and crawl. ``None`` when another crawl holds the lock (already said so)."""
+    try:
+        checked = crawling.check_options(options)
+    except CrawlInputError as error:
+        raise click.ClickException(str(error)) from None
+    with crawling.crawl_lock(checked.db, wait=wait) as locked:
+        if not locked:
+            click.echo(f"a crawl is already running on {checked.db}")
+            return None
+        with live_progress(not quiet) as on_progress:
+            outcome = crawling.run_crawl(checked, on_progress)
+    return outcome, checked.db
+
+
+# -- commands -------------------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--base-url", metavar="URL", envvar="ARABPRESS_BASE_URL", help="Site to crawl [default: https://arab.press].")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=crawling.DEFAULT_DB, show_default=True,
+              envvar="ARABPRESS_DB",
+              help="SQLite database to write (created if missing).")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Fetch at most N article pages.")
+@click.option("--max-depth", type=click.IntRange(min=0),
+              help="Follow \"Related Articles\" links at most N hops from the listed articles (1: none).")
+@click.option("--since", metavar="YYYY-MM-DD", help="Skip articles published before this day.")
+@click.option("--backfill", is_flag=True, help="Also walk every section's pagination and the full sitemap.")
+@click.option("--refresh", is_flag=True, help="Re-check every stored article (conditional GET).")
+@click.option("--refresh-days", type=click.IntRange(min=0), default=DEFAULT_REFRESH_DAYS, show_default=True,
+              help="Re-check stored articles published in the last N days.")
+@click.option("--mirror-profile", is_flag=True, help="No throttling: for the local mirror and benchmarks only.")
+@click.option("--wait", is_flag=True, help="Wait for a running crawl on the same database instead of exiting.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=crawling.DEFAULT_LOG_FILE,
+              show_default=True, help="Scrapy's log (rotated).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line or summary; only warnings and errors.")
+@click.option("--no-fail-on-warnings", is_flag=True, help="Exit 0 even when the run-health checks warn.")
+def crawl(
+    base_url: str | None,
+    db: Path,
+    max_pages: int | None,
+    max_depth: int | None,
+    since: str | None,
+    backfill: bool,
+    refresh: bool,
+    refresh_days: int,
+    mirror_profile: bool,
+    wait: bool,
+    log_file: Path,
+    quiet: bool,
+    no_fail_on_warnings: bool,
+) -> None:
+    """Crawl the site into the database: new and changed articles only (incremental).
+
+    Listing pages, the feed and the sitemaps are always read; stored articles are fetched again only
+    when the sitemap says they changed, they are recent (--refresh-days) or --refresh is given.
+    Safe to run from cron: a second crawl on the same database exits 0 at once (or waits with --wait).
+    Exits 1 when the crawl failed or the run-health checks (`arabpress check`) report problems.
+
+    Example:
+
+    \b
+        arabpress crawl --db data/arabpress.db --max-pages 200
+        arabpress crawl --base-url http://127.0.0.1:8000 --mirror-profile --since 2025-01-01
+    """
+    options = CrawlOptions(
+        base_url=base_url,
+        db=db,
+        max_pages=max_pages,
+        max_depth=max_depth,
+        since=since,
+        backfill=backfill,
+        refresh=refresh,
+        refresh_days=refresh_days,
+        mirror_profile=mirror_profile,
+        log_file=log_file,
+    )
+    result = _run(options, wait=wait, quiet=quiet)
+    if result is None:
+        return
+    outcome, db_path = result
+    if not quiet:
+        Console().print(summary_table(outcome, db_path))
+    if not outcome.ok:
+        _fail(outcome, log_file)
+    if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok:
+        sys.exit(EXIT_PROBLEMS)

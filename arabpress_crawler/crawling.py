@@ -1,0 +1,336 @@
+"""Running one crawl in-process: checked options, the lock, logging, progress and the outcome.
+
+``arabpress crawl`` and ``arabpress demo`` are thin shells over :func:`run_crawl`:
+
+1. :func:`check_options` refuses bad input (bad date or URL, a DB path that cannot be written) with a
+   :class:`CrawlInputError` before anything is opened, so stored data is never touched by a mistake;
+2. :func:`crawl_lock` takes ``<db>.lock`` (``filelock``; the OS releases it if the process dies, SIGKILL
+   included), so two cron runs never write the same database at once;
+3. :func:`run_crawl` runs Scrapy (``CrawlerProcess``, asyncio reactor) with Scrapy's log in a rotated file,
+   reports progress to a callback and returns a :class:`CrawlOutcome` built from the crawl's stats.
+
+A Twisted reactor cannot be restarted, so :func:`run_crawl` can run once per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+from scrapy import signals
+from scrapy.crawler import Crawler, CrawlerProcess
+from scrapy.settings import Settings
+from scrapy.utils.asyncio import create_looping_call
+from twisted.python.failure import Failure
+
+from arabpress_crawler import DEFAULT_BASE_URL
+from arabpress_crawler.profiles import PROFILE_SETTING
+from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
+from arabpress_crawler.spiders.arguments import ArgumentError, SpiderArguments, parse_arguments
+from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DB = Path("data/arabpress.db")
+DEFAULT_LOG_FILE = Path("data/logs/crawl.log")
+LOG_MAX_BYTES = 5 * 1024 * 1024
+LOG_BACKUP_COUNT = 5
+LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
+PROGRESS_INTERVAL_SECONDS = 0.5
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: Finish reasons of a run that did its job (a bound being reached is a job done).
+GOOD_FINISH_REASONS = frozenset({"finished", "closespider_pagecount", "closespider_itemcount"})
+MIRROR_PROFILE = "mirror"
+
+
+class CrawlInputError(ValueError):
+    """The crawl cannot start because of the user's input; the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class CrawlOptions:
+    base_url: str | None = None
+    db: Path = DEFAULT_DB
+    max_pages: int | None = None
+    max_depth: int | None = None
+    since: str | date | None = None
+    backfill: bool = False
+    refresh: bool = False
+    refresh_days: int = DEFAULT_REFRESH_DAYS
+    mirror_profile: bool = False
+    log_file: Path | None = DEFAULT_LOG_FILE
+    #: Extra Scrapy settings (highest priority); tests and benchmarks use it.
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckedCrawl:
+    """Options that passed :func:`check_options`: what the spider and Scrapy get."""
+
+    options: CrawlOptions
+    arguments: SpiderArguments
+    db: Path
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A snapshot of a running crawl, for a progress line."""
+
+    elapsed: float
+    pages: int
+    article_pages: int
+    articles_new: int
+    articles_updated: int
+    articles_unchanged: int
+    duplicates: int
+    dropped: int
+    errors: int
+    max_pages: int | None = None
+
+    @property
+    def rate(self) -> float:
+        """Pages per second."""
+        return self.pages / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left for a bounded crawl (``--max-pages``), from the article-page rate so far."""
+        if not self.max_pages or self.article_pages <= 0 or self.elapsed <= 0:
+            return None
+        remaining = max(self.max_pages - self.article_pages, 0)
+        return remaining / (self.article_pages / self.elapsed)
+
+    @classmethod
+    def from_stats(cls, stats: dict[str, Any], elapsed: float, max_pages: int | None = None) -> Progress:
+        def count(key: str) -> int:
+            return int(stats.get(key) or 0)
+
+        return cls(
+            elapsed=elapsed,
+            pages=count("response_received_count"),
+            article_pages=count(f"{STAT_PREFIX}/articles/requested"),
+            articles_new=count(f"{STAT_PREFIX}/store/new"),
+            articles_updated=count(f"{STAT_PREFIX}/store/updated"),
+            articles_unchanged=count(f"{STAT_PREFIX}/store/unchanged"),
+            duplicates=count(f"{STAT_PREFIX}/store/duplicates"),
+            dropped=count("item_dropped_count"),
+            errors=count("log_count/ERROR"),
+            max_pages=max_pages,
+        )
+
+
+@dataclass(frozen=True)
+class CrawlOutcome:
+    finish_reason: str | None
+    stats: dict[str, Any]
+    elapsed: float
+    error: str | None = None  # a crawl that could not run at all (e.g. the store failed to open)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.finish_reason in GOOD_FINISH_REASONS
+
+    def progress(self, max_pages: int | None = None) -> Progress:
+        return Progress.from_stats(self.stats, self.elapsed, max_pages)
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+# -- checking input -------------------------------------------------------------------------------------------
+
+
+def check_options(options: CrawlOptions) -> CheckedCrawl:
+    """Check every option before anything is opened; raise :class:`CrawlInputError` with a fix."""
+    base_url = options.base_url or os.environ.get("ARABPRESS_BASE_URL") or DEFAULT_BASE_URL
+    try:
+        arguments = parse_arguments(
+            base_url,
+            max_pages=options.max_pages,
+            max_depth=options.max_depth,
+            since=options.since,
+            backfill=options.backfill,
+            refresh=options.refresh,
+            refresh_days=options.refresh_days,
+        )
+    except ArgumentError as error:
+        raise CrawlInputError(str(error)) from None
+    db = check_db_path(options.db)
+    if options.log_file is not None:
+        check_writable_file(options.log_file, "log file", "--log-file")
+    return CheckedCrawl(options=options, arguments=arguments, db=db)
+
+
+def check_db_path(path: Path) -> Path:
+    """The absolute DB path if it can be opened for writing; else :class:`CrawlInputError`."""
+    path = check_writable_file(path, "database", "--db")
+    if path.exists() and path.stat().st_size > 0:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+        if header != SQLITE_HEADER:
+            raise CrawlInputError(f"{path} is not an SQLite database; give another path with --db")
+    return path
+
+
+def check_writable_file(path: Path, what: str, option: str) -> Path:
+    """The absolute ``path`` once its directory exists and a file there can be written (never truncated)."""
+    path = Path(path).expanduser().absolute()
+    if path.is_dir():
+        raise CrawlInputError(f"{what} path {path} is a directory; give a file path with {option}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            with path.open("ab"):
+                pass
+        else:
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CrawlInputError(f"cannot write the {what} {path} ({reason}); use another path with {option}") from None
+    return path
+
+
+# -- the lock ---------------------------------------------------------------------------------------------------
+
+
+def lock_path(db: Path) -> Path:
+    return db.with_name(db.name + ".lock")
+
+
+@contextmanager
+def crawl_lock(db: Path, *, wait: bool) -> Iterator[bool]:
+    """Hold ``<db>.lock`` for the block; yields ``False`` (without waiting) if another crawl holds it."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(lock_path(db)), timeout=-1 if wait else 0)
+    try:
+        lock.acquire()
+    except Timeout:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        lock.release()
+
+
+# -- logging ------------------------------------------------------------------------------------------------------
+
+
+def log_handler(log_file: Path | None, level: str) -> logging.Handler:
+    """A rotated file handler for Scrapy's log and ours (a no-op handler when there is no log file)."""
+    if log_file is None:
+        return logging.NullHandler()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(
+        log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUP_COUNT, encoding="utf-8"
+    )
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    return handler
+
+
+# -- running ----------------------------------------------------------------------------------------------------
+
+
+def scrapy_settings(checked: CheckedCrawl) -> Settings:
+    """The project settings, the profile and the command's own values (in rising priority)."""
+    settings = Settings()
+    settings.setmodule("arabpress_crawler.settings", priority="project")
+    settings.set("ARABPRESS_DB", str(checked.db), priority="cmdline")
+    settings.set("ARABPRESS_BASE_URL", checked.arguments.base_url, priority="cmdline")
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    if checked.options.mirror_profile:
+        settings.set(PROFILE_SETTING, MIRROR_PROFILE, priority="cmdline")
+    settings.setdict(checked.options.settings, priority="cmdline")
+    return settings
+
+
+def spider_kwargs(arguments: SpiderArguments) -> dict[str, Any]:
+    return {
+        "base_url": arguments.base_url,
+        "max_pages": arguments.max_pages,
+        "max_depth": arguments.max_depth,
+        "since": arguments.since,
+        "backfill": arguments.backfill,
+        "refresh": arguments.refresh,
+        "refresh_days": arguments.refresh_days,
+    }
+
+
+class _ProgressPoller:
+    """Calls the progress callback every :data:`PROGRESS_INTERVAL_SECONDS` while the spider runs."""
+
+    def __init__(self, crawler: Crawler, callback: ProgressCallback, max_pages: int | None) -> None:
+        self.crawler = crawler
+        self.callback = callback
+        self.max_pages = max_pages
+        self.started = time.monotonic()
+        self.loop = create_looping_call(self.tick)
+
+    def start(self) -> None:
+        self.started = time.monotonic()
+        self.loop.start(PROGRESS_INTERVAL_SECONDS, now=True)
+
+    def stop(self) -> None:
+        if self.loop.running:
+            self.loop.stop()
+        self.tick()
+
+    def tick(self) -> None:
+        stats = self.crawler.stats.get_stats()
+        self.callback(Progress.from_stats(stats, time.monotonic() - self.started, self.max_pages))
+
+
+def run_crawl(checked: CheckedCrawl, on_progress: ProgressCallback | None = None) -> CrawlOutcome:
+    """Run the ``articles`` spider with ``checked`` options; blocks until the crawl ends."""
+    settings = scrapy_settings(checked)
+    handler = log_handler(checked.options.log_file, settings.get("LOG_LEVEL"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    started = time.monotonic()
+    errors: list[str] = []
+    try:
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(ARTICLES_SPIDER)
+        # Held here: signal receivers are weak references.
+        poller = _attach_progress(crawler, on_progress, checked.arguments.max_pages) if on_progress else None
+        deferred = process.crawl(crawler, **spider_kwargs(checked.arguments))
+        deferred.addErrback(_record_failure, errors)
+        logger.info("crawling %s into %s", checked.arguments.base_url, checked.db)
+        process.start()
+        stats = dict(crawler.stats.get_stats())
+        del poller
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+    return CrawlOutcome(
+        finish_reason=stats.get("finish_reason"),
+        stats=stats,
+        elapsed=time.monotonic() - started,
+        error=errors[0] if errors else None,
+    )
+
+
+def _attach_progress(crawler: Crawler, callback: ProgressCallback, max_pages: int | None) -> _ProgressPoller:
+    poller = _ProgressPoller(crawler, callback, max_pages)
+    crawler.signals.connect(poller.start, signal=signals.spider_opened)
+    crawler.signals.connect(poller.stop, signal=signals.spider_closed)
+    return poller
+
+
+def _record_failure(failure: Failure, errors: list[str]) -> None:
+    message = failure.getErrorMessage()
+    logger.error("the crawl could not run: %s", message, exc_info=failure.value)
+    errors.append(message)

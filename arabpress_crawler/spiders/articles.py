@@ -1,0 +1,340 @@
+"""The ``articles`` spider: routing only. Extraction lives in :mod:`arabpress_crawler.pages`.
+
+Where it starts (every run reads these, so new articles are always found):
+
+* the homepage and the section pages it links to (``/category/<section>/``);
+* the RSS feed (``/feed/``);
+* ``robots.txt`` → the sitemap index → the post and news sitemaps.
+
+What it follows: article links found there, and each article page's "Related Articles" links. It stays on
+the site of the base URL (host and port), never follows ``javascript:``/``data:`` links, and never requests
+a listing, tag or author page as an article.
+
+Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
+
+``base_url``
+    the site; default the ``ARABPRESS_BASE_URL`` setting (environment variable of the same name).
+``max_pages``
+    fetch at most this many article pages (listing pages, feeds and sitemaps are read as needed).
+``max_depth``
+    how many "Related Articles" hops to follow: articles listed on the homepage, sections, feed and
+    sitemaps are depth 1, their related articles depth 2, and so on.
+``since``
+    ``YYYY-MM-DD``: skip articles published before that day, judged before fetching from the sitemap
+    ``lastmod``, the feed date or the date in the URL, and after fetching from the page itself.
+``backfill``
+    also walk every section's pagination and every post sitemap (the site's history).
+``refresh``, ``refresh_days``
+    see :mod:`arabpress_crawler.spiders.incremental`: which stored articles are fetched again.
+
+Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched``, ``articles/not_modified``,
+``pages/not_article``, ``skipped/known``, ``skipped/old``, ``skipped/seen``, ``skipped/offsite``,
+``skipped/unsafe``, ``skipped/max_pages``, ``skipped/max_depth``, ``known_articles``.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import scrapy
+from lxml.etree import XMLSyntaxError
+from scrapy.linkextractors import LinkExtractor
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from arabpress_crawler.dates import date_from_url, normalize_date
+from arabpress_crawler.items import UnchangedArticle
+from arabpress_crawler.pages.article import ArticlePage
+from arabpress_crawler.pages.listing import FeedPage, ListingPage
+from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
+from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
+from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
+from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+    from typing import Self
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+FETCHED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: Article pages are fetched before more listing pages, so a bounded crawl spends its budget on articles.
+ARTICLE_PRIORITY = 10
+SITEMAP_PRIORITY = 5
+SECTION_LINKS = LinkExtractor(allow=(r"/category/[^/]+/$",), deny=(r"/page/\d+/",))
+#: WordPress names its sitemaps ``post-sitemap.xml``, ``post-sitemap2.xml``… and ``news-sitemap.xml``.
+POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml$")
+NEWS_SITEMAP = re.compile(r"/news-sitemap\d*\.xml$")
+SITEMAP_TYPES = frozenset({"sitemapindex", "urlset"})
+NOT_MODIFIED = 304
+
+
+class Source(enum.Enum):
+    """Where an article link was found (logged, and kept in ``Request.meta``)."""
+
+    LISTING = "listing"
+    FEED = "feed"
+    SITEMAP = "sitemap"
+    RELATED = "related"
+
+
+@dataclass(frozen=True)
+class ArticleLink:
+    url: str
+    source: Source
+    depth: int
+    #: A date known before fetching: sitemap ``lastmod`` or feed publication date.
+    listed_date: str | None = None
+    lastmod: str | None = None
+
+
+def utc_now_iso() -> str:
+    return datetime.now(UTC).strftime(FETCHED_AT_FORMAT)
+
+
+class ArticlesSpider(scrapy.Spider):
+    """Crawl Arab Press articles and their related headlines (see the module docstring)."""
+
+    name = ARTICLES_SPIDER
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        max_pages: str | int | None = None,
+        max_depth: str | int | None = None,
+        since: str | date | None = None,
+        backfill: str | bool = False,
+        refresh: str | bool = False,
+        refresh_days: str | int = DEFAULT_REFRESH_DAYS,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self._given = {
+            "base_url": base_url,
+            "max_pages": max_pages,
+            "max_depth": max_depth,
+            "since": since,
+            "backfill": backfill,
+            "refresh": refresh,
+            "refresh_days": refresh_days,
+        }
+        self.args: SpiderArguments | None = None
+        self.base_url = ""
+        self.allowed_domains: list[str] = []
+        self.policy = RefetchPolicy({})
+        self.requested: set[str] = set()  # canonical URLs of article pages requested in this run
+        self.article_requests = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        given = dict(spider._given)
+        given["base_url"] = given["base_url"] or crawler.settings.get("ARABPRESS_BASE_URL")
+        spider.args = parse_arguments(given.pop("base_url"), **given)
+        spider.base_url = spider.args.base_url
+        spider.allowed_domains = [urlsplit(spider.base_url).hostname or ""]
+        return spider
+
+    # -- start ---------------------------------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.policy = self._load_policy()
+        home = self._site_url("/")
+        yield scrapy.Request(home, callback=self.parse_home)
+        yield scrapy.Request(self._site_url("/feed/"), callback=self.parse_feed)
+        yield scrapy.Request(self._site_url("/robots.txt"), callback=self.parse_robots)
+
+    def _site_url(self, path: str) -> str:
+        return self.base_url + path
+
+    def _load_policy(self) -> RefetchPolicy:
+        from arabpress_crawler.spiders.known import load_known_articles
+
+        assert self.args is not None
+        db_path = Path(self.settings.get("ARABPRESS_DB") or "")
+        articles, aliases = load_known_articles(db_path)
+        self.crawler.stats.set_value(f"{STAT_PREFIX}/known_articles", len(articles))
+        logger.info("%d articles already stored in %s", len(articles), db_path)
+        return RefetchPolicy(
+            articles, aliases, refresh=self.args.refresh, refresh_days=self.args.refresh_days
+        )
+
+    # -- listing pages, feed, sitemaps (always read) --------------------------------------------------------
+
+    def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
+        for link in SECTION_LINKS.extract_links(response):
+            if self._on_site(link.url):
+                yield response.follow(link.url, callback=self.parse_listing)
+        yield from self.parse_listing(response)
+
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
+        page = ListingPage(response)
+        for url in page.article_urls():
+            yield from self._follow_article(ArticleLink(url, Source.LISTING, depth=1))
+        assert self.args is not None
+        next_url = page.next_page_url()
+        if next_url and self.args.backfill and not self._budget_spent() and self._on_site(next_url):
+            yield response.follow(next_url, callback=self.parse_listing)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        for entry in FeedPage(response).entries():
+            yield from self._follow_article(
+                ArticleLink(entry.url, Source.FEED, depth=1, listed_date=entry.published_at)
+            )
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
+            if self._on_site(url):
+                yield scrapy.Request(url, callback=self.parse_sitemap, priority=SITEMAP_PRIORITY)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        try:
+            sitemap = Sitemap(response.body)
+        except (XMLSyntaxError, StopIteration) as error:  # empty body / no element at all
+            logger.warning("not a sitemap, ignored: %s (%r)", response.url, error)
+            return
+        if sitemap.type not in SITEMAP_TYPES:
+            logger.warning("not a sitemap (<%s>), ignored: %s", sitemap.type, response.url)
+            return
+        if sitemap.type == "sitemapindex":
+            yield from self._follow_sitemaps(response, list(sitemap))
+            return
+        for entry in sitemap:
+            lastmod = entry.get("lastmod") or None
+            yield from self._follow_article(
+                ArticleLink(entry["loc"], Source.SITEMAP, depth=1, listed_date=lastmod, lastmod=lastmod)
+            )
+
+    def _follow_sitemaps(self, response: Response, entries: list[dict[str, Any]]) -> Iterator[scrapy.Request]:
+        """Sub-sitemaps of an index: the news sitemaps and the newest post sitemap (all of them in backfill)."""
+        assert self.args is not None
+        urls = [entry["loc"] for entry in entries if self._on_site(entry["loc"])]
+        post = [url for url in urls if POST_SITEMAP.search(url)]
+        chosen = [url for url in urls if url not in post]
+        if self.args.backfill:
+            chosen += post
+        elif post:
+            chosen.append(max(post, key=_post_sitemap_number))
+        for url in chosen:
+            yield response.follow(url, callback=self.parse_sitemap, priority=SITEMAP_PRIORITY)
+
+    # -- articles --------------------------------------------------------------------------------------------
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        link: ArticleLink = response.meta["article_link"]
+        if response.status == NOT_MODIFIED:
+            self._inc("articles/not_modified")
+            canonical = response.meta["canonical_url"]
+            logger.debug("not modified since the last fetch: %s", response.url)
+            yield UnchangedArticle(url=canonical, fetched_at=utc_now_iso())
+            return
+        page = ArticlePage(response)
+        item = page.to_item() if page.is_article() else None
+        if item is None:
+            self._inc("pages/not_article")
+            logger.info("not an article page, nothing stored: %s", response.url)
+            return
+        if self._older_than_since(item.published_at):
+            self._inc("skipped/old")
+            logger.debug("published before --since, not stored: %s", response.url)
+            return
+        item.fetched_url = response.meta.get("redirect_urls", [response.url])[0]
+        item.fetched_at = utc_now_iso()
+        item.etag = _header(response, b"ETag")
+        item.last_modified = _header(response, b"Last-Modified")
+        yield item
+        for url in page.related_urls():
+            yield from self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))
+
+    def _follow_article(self, link: ArticleLink) -> Iterator[scrapy.Request]:
+        """A request for ``link`` unless a rule says to skip it (each skip is counted in the stats)."""
+        canonical = self._article_canonical(link.url)
+        if canonical is None:
+            return
+        if canonical in self.requested:
+            self._inc("skipped/seen")
+            return
+        if self._older_than_since(link.listed_date or date_from_url(canonical)):
+            self._inc("skipped/old")
+            return
+        decision = self.policy.decide(canonical, link.lastmod)
+        if not decision.fetch:
+            self._inc("skipped/known")
+            return
+        if not self._within_bounds(link):
+            return
+        self.requested.add(canonical)
+        self.article_requests += 1
+        self._inc("articles/requested")
+        meta: dict[str, Any] = {"article_link": link, "canonical_url": canonical}
+        if decision.verdict is Verdict.REFETCH:
+            self._inc("articles/refetched")
+            meta["handle_httpstatus_list"] = [NOT_MODIFIED]
+        yield scrapy.Request(
+            link.url,
+            callback=self.parse_article,
+            headers=decision.conditional_headers(),
+            meta=meta,
+            priority=ARTICLE_PRIORITY,
+        )
+
+    def _article_canonical(self, url: str) -> str | None:
+        """The canonical URL of an on-site article link, or ``None`` (counted) for links not to follow."""
+        canonical = canonicalize_url(url)
+        if canonical is None:
+            self._inc("skipped/unsafe")
+            logger.debug("not a web page link, not followed: %.200s", url)
+            return None
+        if not self._on_site(canonical):
+            self._inc("skipped/offsite")
+            return None
+        if is_listing_url(canonical):
+            self._inc("skipped/listing")
+            return None
+        return canonical
+
+    def _within_bounds(self, link: ArticleLink) -> bool:
+        assert self.args is not None
+        if self.args.max_depth is not None and link.depth > self.args.max_depth:
+            self._inc("skipped/max_depth")
+            return False
+        if self._budget_spent():
+            self._inc("skipped/max_pages")
+            return False
+        return True
+
+    def _budget_spent(self) -> bool:
+        assert self.args is not None
+        return self.args.max_pages is not None and self.article_requests >= self.args.max_pages
+
+    def _older_than_since(self, value: str | None) -> bool:
+        assert self.args is not None
+        if self.args.since is None:
+            return False
+        day = normalize_date(value) if value else None
+        return day is not None and date.fromisoformat(day[:10]) < self.args.since
+
+    def _on_site(self, url: str) -> bool:
+        return is_same_site(url, self.base_url)
+
+    def _inc(self, key: str) -> None:
+        self.crawler.stats.inc_value(f"{STAT_PREFIX}/{key}")
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def _post_sitemap_number(url: str) -> int:
+    match = POST_SITEMAP.search(url)
+    return int(match["number"] or 1) if match else 0
