@@ -72,8 +72,12 @@ _MONTH = rf"(?P<month>{_MONTH_ALTERNATION})(?![\w])\.?(?:\s*[(/]\s*(?:{_MONTH_AL
 _SEP = r"[\s,.\-/،]*"
 _ORDINAL = r"(?:st|nd|rd|th)?"
 
-DAY_MONTH_YEAR = re.compile(rf"(?<!\d)(?P<day>\d{{1,2}}){_ORDINAL}{_SEP}(?:of\s+)?{_MONTH}{_SEP}(?P<year>\d{{4}})(?!\d)")
-MONTH_DAY_YEAR = re.compile(rf"(?<![\w]){_MONTH}{_SEP}(?P<day>\d{{1,2}}){_ORDINAL}{_SEP}(?P<year>\d{{4}})(?!\d)")
+DAY_MONTH_YEAR = re.compile(
+    rf"(?<!\d)(?P<day>\d{{1,2}}){_ORDINAL}{_SEP}(?:of\s+)?{_MONTH}{_SEP}(?P<year>\d{{4}})(?!\d)"
+)
+MONTH_DAY_YEAR = re.compile(
+    rf"(?<![\w]){_MONTH}{_SEP}(?P<day>\d{{1,2}}){_ORDINAL}{_SEP}(?P<year>\d{{4}})(?!\d)"
+)
 YEAR_MONTH_DAY_NUMERIC = re.compile(r"(?<!\d)(?P<year>\d{4})[/.](?P<month>\d{1,2})[/.](?P<day>\d{1,2})(?!\d)")
 DAY_MONTH_YEAR_NUMERIC = re.compile(r"(?<!\d)(?P<a>\d{1,2})[/.\-](?P<b>\d{1,2})[/.\-](?P<year>\d{4})(?!\d)")
 

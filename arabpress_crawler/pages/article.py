@@ -1,0 +1,219 @@
+"""``ArticlePage``: one article page in, one :class:`~arabpress_crawler.items.ArticleItem` out.
+
+Extraction is a pure function of a Scrapy ``HtmlResponse``: no request is built, nothing is fetched.
+Each field is taken from the first layer that gives it:
+
+1. ``site`` — the selectors of a known template (:mod:`.selectors`, :mod:`.site`);
+2. ``metadata`` — JSON-LD, OpenGraph, ``article:*``, ``<time>``, canonical, ``<html lang>`` (:mod:`.metadata`);
+3. ``generic`` — trafilatura and htmldate (:mod:`.generic`).
+
+``item.extraction`` records the layer of every field that has a value. trafilatura is slow, so on a page of
+a known template it runs only when a core field (title, body, publication date) is missing: there, a missing
+optional field (no standfirst, no tags) is taken as absent from the page rather than looked for elsewhere.
+On a page of an unknown template every layer is tried for every field.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import fields
+from functools import cached_property
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from scrapy.http import HtmlResponse
+
+from arabpress_crawler.items import ArticleItem, RelatedHeadline
+from arabpress_crawler.pages.common import PARAGRAPH_SEPARATOR, collapse_whitespace, element_text
+from arabpress_crawler.pages.generic import GenericLayer
+from arabpress_crawler.pages.metadata import MetadataLayer
+from arabpress_crawler.pages.selectors import SiteProfile, profile_for, xpath
+from arabpress_crawler.pages.site import SiteLayer
+
+logger = logging.getLogger(__name__)
+
+#: Fields without which an article is not usable; the generic layer is always tried for them.
+CORE_FIELDS = ("title", "body", "published_at")
+#: Other fields the page object fills, in the order of :class:`ArticleItem`.
+OPTIONAL_FIELDS = (
+    "url",
+    "subtitle",
+    "authors",
+    "modified_at",
+    "section",
+    "tags",
+    "image_url",
+    "language",
+    "related",
+)
+#: The fields of :class:`ArticleItem` a page object fills (the spider and the pipelines fill the rest).
+PAGE_FIELDS = tuple(
+    f.name for f in fields(ArticleItem) if f.name in CORE_FIELDS + OPTIONAL_FIELDS + ("extraction",)
+)
+
+#: URL paths of listing pages (WordPress and most news CMSs): never articles.
+LISTING_PATH = re.compile(
+    r"/(?:category|tag|tags|author|topics?|search)/|/page/\d+/?$|^/search$", re.IGNORECASE
+)
+LISTING_QUERY_KEYS = frozenset({"s", "q", "query", "paged"})
+
+#: Generic article-body signals, for pages with neither metadata nor a known template.
+ARTICLE_BODY = xpath("//*[@itemprop='articleBody']")
+ARTICLE_ELEMENTS = xpath("//article")
+CONTENT_PARAGRAPHS = xpath(
+    "//p[not(ancestor::header[not(ancestor::article)] or ancestor::nav or ancestor::footer or ancestor::aside)]"
+)
+HEADLINE_LINKS = xpath("//*[self::h2 or self::h3 or self::h4][.//a[@href]]")
+#: A paragraph of running text has at least this many characters…
+MIN_PARAGRAPH_CHARS = 60
+#: …and an article body at least this many such paragraphs.
+MIN_BODY_PARAGRAPHS = 3
+
+
+def looks_like_listing_url(url: str) -> bool:
+    """The URL is a section, tag, author, search or pagination page."""
+    parts = urlsplit(url)
+    if LISTING_PATH.search(parts.path):
+        return True
+    return bool(LISTING_QUERY_KEYS & set(parse_qs(parts.query)))
+
+
+def item_to_dict(item: ArticleItem) -> dict[str, Any]:
+    """The page-object fields of ``item`` as plain JSON-ready data (``related`` as dicts), in item order."""
+    data: dict[str, Any] = {}
+    for name in PAGE_FIELDS:
+        value = getattr(item, name)
+        if name == "related":
+            value = [{"title": h.title, "url": h.url, "position": h.position} for h in value]
+        data[name] = value
+    return data
+
+
+class ArticlePage:
+    """The article extraction of one response."""
+
+    def __init__(self, response: HtmlResponse) -> None:
+        self.response = response
+        self.url = response.url
+        self.root = response.selector.root
+
+    @cached_property
+    def profile(self) -> SiteProfile | None:
+        return profile_for(self.root)
+
+    @cached_property
+    def site(self) -> SiteLayer | None:
+        return SiteLayer(self.root, self.url, self.profile) if self.profile else None
+
+    @cached_property
+    def metadata(self) -> MetadataLayer:
+        return MetadataLayer(self.root, self.url)
+
+    @cached_property
+    def generic(self) -> GenericLayer:
+        return GenericLayer(self.root, self.url, thorough=self.profile is None)
+
+    # -- article or not -------------------------------------------------------------------------------
+
+    def is_article(self) -> bool:
+        """The page is one article: article metadata or an article body, and not a listing page."""
+        reason = self.not_article_reason
+        if reason:
+            logger.debug("Not an article (%s): %s", reason, self.url)
+        return reason is None
+
+    @cached_property
+    def not_article_reason(self) -> str | None:
+        """Why the page is not an article (one line), or ``None`` when it is one."""
+        if looks_like_listing_url(self.url):
+            return "the URL is a section, tag, author, search or pagination page"
+        if self.site is not None and self.site.is_listing():
+            return "the page is a listing of the site (home, archive, search or pagination)"
+        if self.metadata.has_article_type():
+            return None
+        if self.metadata.has_listing_type():
+            return "its JSON-LD describes a collection, search results or profile page"
+        if self.site is not None and self.site.body():
+            return None
+        return self._generic_not_article_reason()
+
+    def _generic_not_article_reason(self) -> str | None:
+        if any(element_text(element) for element in ARTICLE_BODY(self.root)):
+            return None
+        if len(ARTICLE_ELEMENTS(self.root)) > 1:
+            return "it lists several <article> elements"
+        paragraphs = [p for p in CONTENT_PARAGRAPHS(self.root) if len(element_text(p)) >= MIN_PARAGRAPH_CHARS]
+        if len(paragraphs) < MIN_BODY_PARAGRAPHS:
+            return "it has no article metadata and no body of running text"
+        if len(HEADLINE_LINKS(self.root)) > len(paragraphs):
+            return "it has more linked headlines than paragraphs"
+        return None
+
+    # -- extraction -----------------------------------------------------------------------------------
+
+    @cached_property
+    def _extraction(self) -> tuple[dict[str, Any], dict[str, str]]:
+        values: dict[str, Any] = {}
+        layers: dict[str, str] = {}
+        for name in CORE_FIELDS:
+            self._extract_field(name, values, layers)
+        if any(name not in values for name in CORE_FIELDS) or any(
+            layers.get(n) == "generic" for n in CORE_FIELDS
+        ):
+            self.generic.thorough = True
+        for name in OPTIONAL_FIELDS:
+            self._extract_field(name, values, layers)
+        self._drop_excerpt_subtitle(values, layers)
+        self._trim_generic_body(values, layers)
+        if "url" not in values:  # the page cannot lack an address: keep the one it was fetched from
+            values["url"], layers["url"] = self.url, "generic"
+        return values, layers
+
+    def _extract_field(self, name: str, values: dict[str, Any], layers: dict[str, str]) -> None:
+        for layer in (self.site, self.metadata, self.generic):
+            method = getattr(layer, name, None)
+            if method is None:
+                continue
+            value = method()
+            if value:
+                values[name], layers[name] = value, layer.name
+                return
+
+    @staticmethod
+    def _drop_excerpt_subtitle(values: dict[str, Any], layers: dict[str, str]) -> None:
+        """A metadata description that only repeats the start of the body is an excerpt, not a standfirst."""
+        subtitle, body = values.get("subtitle"), values.get("body")
+        if layers.get("subtitle") != "site" and subtitle and body:
+            if collapse_whitespace(body).startswith(subtitle.rstrip(" .…")):
+                del values["subtitle"], layers["subtitle"]
+
+    @staticmethod
+    def _trim_generic_body(values: dict[str, Any], layers: dict[str, str]) -> None:
+        """A generic body may open with the headline and the standfirst: those are fields of their own."""
+        if layers.get("body") != "generic":
+            return
+        headings = {values.get("title"), values.get("subtitle")} - {None}
+        paragraphs = values["body"].split(PARAGRAPH_SEPARATOR)
+        while len(paragraphs) > 1 and paragraphs[0] in headings:
+            paragraphs.pop(0)
+        values["body"] = PARAGRAPH_SEPARATOR.join(paragraphs)
+
+    def to_item(self) -> ArticleItem | None:
+        """The article of the page, or ``None`` when the page is not an article."""
+        if not self.is_article():
+            return None
+        values, layers = self._extraction
+        missing = [name for name in CORE_FIELDS if name not in values]
+        if missing:
+            logger.warning("Article without %s on %s", ", ".join(missing), self.url)
+        ordered = {name: layers[name] for name in PAGE_FIELDS if name in layers}
+        return ArticleItem(**values, extraction=ordered)
+
+    def related(self) -> list[RelatedHeadline]:
+        """The page's related headlines (title, absolute URL, 1-based position), in page order."""
+        return list(self._extraction[0].get("related", []))
+
+    def related_urls(self) -> list[str]:
+        """The URLs of the related headlines, to follow."""
+        return [headline.url for headline in self.related()]

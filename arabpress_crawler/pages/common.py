@@ -1,0 +1,96 @@
+"""Small pure helpers shared by the extraction layers: element text, whitespace, absolute URLs, language.
+
+Text is kept faithful to the page: whitespace is collapsed, nothing else changes (no digit conversion, no
+transliteration, no removal of characters). Deeper cleaning belongs to the clean pipeline.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+
+from arabpress_crawler.pages.selectors import NON_TEXT_TAGS
+
+_WHITESPACE = re.compile(r"\s+")
+_ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+#: Schemes a link may have to be kept.
+LINK_SCHEMES = ("http", "https", "file")
+#: Separator of body paragraphs.
+PARAGRAPH_SEPARATOR = "\n\n"
+
+
+def collapse_whitespace(value: str | None) -> str:
+    """``value`` with runs of whitespace as one space, stripped; ``""`` for ``None``."""
+    if not value:
+        return ""
+    return _WHITESPACE.sub(" ", value).strip()
+
+
+def _iter_text(element: etree._Element, skip: frozenset[etree._Element]) -> Iterator[str]:
+    if element.text:
+        yield element.text
+    for child in element:
+        if isinstance(child.tag, str) and child.tag.lower() == "br":
+            yield " "
+        elif isinstance(child.tag, str) and child.tag.lower() not in NON_TEXT_TAGS and child not in skip:
+            yield from _iter_text(child, skip)
+        if child.tail:
+            yield child.tail
+
+
+def element_text(element: etree._Element, skip: frozenset[etree._Element] = frozenset()) -> str:
+    """The visible text of ``element`` (scripts, buttons and the ``skip`` elements left out), one line."""
+    return collapse_whitespace("".join(_iter_text(element, skip)))
+
+
+def first_text(elements: Iterable[etree._Element | str]) -> str | None:
+    """The first non-empty text among ``elements`` (elements or attribute values), else ``None``."""
+    for element in elements:
+        text = collapse_whitespace(element if isinstance(element, str) else element_text(element))
+        if text:
+            return text
+    return None
+
+
+def unique(values: Iterable[str]) -> list[str]:
+    """Non-empty ``values`` in first-seen order, without repeats."""
+    seen: dict[str, None] = {}
+    for value in values:
+        if value and value not in seen:
+            seen[value] = None
+    return list(seen)
+
+
+def absolute_url(base: str, href: str | None) -> str | None:
+    """``href`` resolved against ``base``, fragment dropped; ``None`` for empty, ``javascript:``, ``mailto:``…"""
+    href = collapse_whitespace(href)
+    if not href or href.startswith("#"):
+        return None
+    try:
+        parts = urlsplit(urljoin(base, href))
+    except ValueError:  # malformed (e.g. a bad IPv6 host): not a link we can use
+        return None
+    if parts.scheme not in LINK_SCHEMES:
+        return None
+    return urlunsplit(parts._replace(fragment=""))
+
+
+def primary_language(tag: str | None) -> str | None:
+    """``"en"`` for ``en-US``, ``"ar"`` for ``ar_SA``…; ``None`` when ``tag`` is not a language tag."""
+    subtag = re.split(r"[-_]", collapse_whitespace(tag).lower(), maxsplit=1)[0]
+    return subtag if re.fullmatch(r"[a-z]{2,3}", subtag) else None
+
+
+def guess_language(text: str | None) -> str | None:
+    """``"ar"`` or ``"en"`` from the script most letters of ``text`` are written in; ``None`` without letters."""
+    if not text:
+        return None
+    arabic = len(_ARABIC_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    if arabic == latin == 0:
+        return None
+    return "ar" if arabic > latin else "en"

@@ -1,0 +1,158 @@
+"""The Arab Press site profile: every selector of the site's template, as named, compiled constants.
+
+The site layer of :mod:`arabpress_crawler.pages.article` reads pages through a :class:`SiteProfile`. When
+the site is redesigned, add a new profile beside the old one (``ARAB_PRESS_2026``…) and put it first in
+:data:`PROFILES`: pages saved under the old template keep their profile and their fixtures keep passing.
+A profile applies to a page only when its ``marker`` matches, so the metadata and generic layers take over
+on a template the profile does not know.
+
+Selectors are written as CSS (or XPath where CSS cannot say it) and compiled to :class:`lxml.etree.XPath`
+at import time; a selector that does not compile fails the import loudly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cssselect import HTMLTranslator
+from lxml import etree
+
+_TRANSLATOR = HTMLTranslator()
+
+
+def css(expression: str) -> etree.XPath:
+    """Compile a CSS selector, relative to the element it is applied to."""
+    if not expression.strip():
+        raise ValueError("empty CSS selector in the site profile")
+    return etree.XPath(_TRANSLATOR.css_to_xpath(expression, prefix="descendant-or-self::"))
+
+
+def xpath(expression: str) -> etree.XPath:
+    """Compile an XPath expression."""
+    if not expression.strip():
+        raise ValueError("empty XPath selector in the site profile")
+    return etree.XPath(expression)
+
+
+def css_union(*expressions: str) -> etree.XPath:
+    """Compile several CSS selectors into one XPath that returns matches in document order."""
+    if not expressions:
+        raise ValueError("empty selector group in the site profile")
+    parts = [
+        _TRANSLATOR.css_to_xpath(expression, prefix="descendant-or-self::") for expression in expressions
+    ]
+    return etree.XPath(" | ".join(parts))
+
+
+#: Block elements that hold one paragraph of body text each.
+PARAGRAPH_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
+_IS_PARAGRAPH = " or ".join(f"self::{tag}" for tag in PARAGRAPH_TAGS)
+#: The innermost paragraph-like blocks under an element (a ``<li>`` that wraps a ``<p>`` yields the ``<p>``).
+PARAGRAPHS = xpath(f".//*[{_IS_PARAGRAPH}][not(descendant::*[{_IS_PARAGRAPH}])]")
+
+#: Elements whose text is never page text.
+NON_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "button", "form"})
+
+
+@dataclass(frozen=True)
+class SiteProfile:
+    """The selectors of one site template. Every field is a compiled selector or pattern."""
+
+    name: str
+    #: Matches only on pages of this template (an article or a listing of the site).
+    marker: etree.XPath
+    #: ``<body>`` classes WordPress gives listing pages (home, archive, search, pagination).
+    listing_body_classes: frozenset[str]
+    article: etree.XPath
+    title: etree.XPath
+    subtitle: etree.XPath
+    body: etree.XPath
+    #: Removed from the body before paragraphs are read: newsletter, player, share, "Read also", ads…
+    boilerplate: etree.XPath
+    authors: etree.XPath
+    published: etree.XPath
+    modified: etree.XPath
+    section: etree.XPath
+    tags: etree.XPath
+    image: etree.XPath
+    related_links: etree.XPath
+    next_page: etree.XPath
+    #: Path of an article URL on this site (date permalinks), AMP copies included.
+    article_path: re.Pattern[str]
+
+
+ARAB_PRESS_2025 = SiteProfile(
+    name="arab-press-2025",
+    # The masthead date box is peculiar to this theme; standard WordPress classes are not enough.
+    marker=css_union("header.site-header div.header-date", "body div.page-title-bar span.current-title"),
+    listing_body_classes=frozenset(
+        {
+            "home",
+            "blog",
+            "archive",
+            "category",
+            "tag",
+            "author",
+            "search",
+            "search-results",
+            "paged",
+            "error404",
+        }
+    ),
+    article=css("main article.post, article.type-post"),
+    title=css_union("header.entry-header h1.entry-title", "h1.entry-title", "span.current-title"),
+    subtitle=css("p.entry-subtitle"),
+    body=css("div.entry-content"),
+    boilerplate=css_union(
+        "div.read-also",
+        ".read-also",
+        "div.ad-slot",
+        ".ad-slot",
+        "div.share-buttons",
+        ".share-buttons",
+        ".newsletter-box",
+        ".audio-player",
+        ".related-articles",
+        ".related-posts",
+        "figure",
+        "figcaption",
+        "script",
+        "style",
+        "noscript",
+        "iframe",
+        "aside",
+        "form",
+    ),
+    authors=css_union(
+        "div.entry-meta a.author-name", "div.entry-meta a[rel=author]", "span.byline a[rel=author]"
+    ),
+    published=xpath(
+        ".//div[contains(concat(' ', normalize-space(@class), ' '), ' entry-meta ')]"
+        "//time[contains(concat(' ', normalize-space(@class), ' '), ' published ')]/@datetime"
+    ),
+    modified=xpath(
+        ".//div[contains(concat(' ', normalize-space(@class), ' '), ' entry-meta ')]"
+        "//time[contains(concat(' ', normalize-space(@class), ' '), ' updated ')]/@datetime"
+    ),
+    section=css_union("div.entry-meta span.cat-links a", "span.cat-links a[rel~=tag]"),
+    tags=css_union("footer.entry-footer span.tags-links a[rel=tag]", "span.tags-links a"),
+    image=xpath(
+        ".//figure[contains(concat(' ', normalize-space(@class), ' '), ' featured-image ')]//img"
+        "/@*[name()='src' or name()='data-src'][1]"
+    ),
+    related_links=css("section.related-articles ul.related-posts li.related-post a[href]"),
+    next_page=css_union("link[rel=next]", "a.next.page-numbers", "nav.pagination a[rel=next]"),
+    article_path=re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/(?:amp/)?$"),
+)
+
+#: Profiles in the order they are tried: the newest template first.
+PROFILES: tuple[SiteProfile, ...] = (ARAB_PRESS_2025,)
+
+
+def profile_for(root: etree._Element) -> SiteProfile | None:
+    """The first profile whose marker matches the page, or ``None`` for a page in an unknown template."""
+    for profile in PROFILES:
+        if profile.marker(root):
+            return profile
+    return None
