@@ -37,6 +37,13 @@ CHROME = xpath(
     "//header[not(ancestor::article)] | //nav | //footer[not(ancestor::article)] | //aside"
     " | //*[@role='banner' or @role='navigation' or @role='contentinfo' or @role='complementary']"
 )
+#: Text nodes that may hold the article's written date: those of the article first, else of the whole page.
+_TEXT_NODES = "//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+WRITTEN_DATE_TEXT_IN_ARTICLE = xpath(f"//article{_TEXT_NODES} | //main{_TEXT_NODES}")
+WRITTEN_DATE_TEXT = xpath(f"//body{_TEXT_NODES}")
+#: A written date is a short text of its own ("Published 28 December 2022"), not a sentence that cites one.
+MIN_DATE_TEXT_CHARS = 8
+MAX_DATE_TEXT_CHARS = 80
 #: Text sampled to guess the language from the script.
 LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
 LANGUAGE_SAMPLE_CHARS = 4000
@@ -96,13 +103,33 @@ def _heading_key(text: str) -> str:
     return collapse_whitespace(text).lower().translate(_HEADING_FOLD).strip(" .-–—")
 
 
-def page_date(root: etree._Element, url: str | None) -> str | None:
-    """The publication day found by htmldate on the page without its chrome (header, nav, footer, aside)."""
+def without_chrome(root: etree._Element) -> etree._Element:
+    """A copy of the page without its chrome (site header, navigation, footer, sidebars)."""
     tree = copy.deepcopy(root)
     for element in CHROME(tree):
         parent = element.getparent()
         if parent is not None:
             parent.remove(element)
+    return tree
+
+
+def written_date(tree: etree._Element) -> str | None:
+    """The first date written out in the article's text ("٢٨ كانون الأول ٢٠٢٢", "28 December 2022").
+
+    htmldate does not read Arabic month names; this does (see :func:`normalize_date`).
+    """
+    texts = WRITTEN_DATE_TEXT_IN_ARTICLE(tree) or WRITTEN_DATE_TEXT(tree)
+    for text in texts:
+        value = collapse_whitespace(str(text))
+        if MIN_DATE_TEXT_CHARS <= len(value) <= MAX_DATE_TEXT_CHARS:
+            found = normalize_date(value)
+            if found:
+                return found
+    return None
+
+
+def htmldate_date(tree: etree._Element, url: str | None) -> str | None:
+    """The publication day htmldate finds (its extensive search over markup and text)."""
     latest = datetime.now(UTC) + FUTURE_MARGIN
     try:
         found = htmldate.find_date(
@@ -163,7 +190,12 @@ class GenericLayer:
         return PARAGRAPH_SEPARATOR.join(kept) or None
 
     def published_at(self) -> str | None:
-        return date_from_url(self.base_url) or page_date(self.root, self.base_url)
+        """The URL's date, else the first date written in the article, else htmldate's, never the masthead's."""
+        from_url = date_from_url(self.base_url)
+        if from_url:
+            return from_url
+        tree = without_chrome(self.root)
+        return written_date(tree) or htmldate_date(tree, self.base_url)
 
     def authors(self) -> list[str]:
         document = self._optional()

@@ -48,8 +48,16 @@ def css_union(*expressions: str) -> etree.XPath:
 #: Block elements that hold one paragraph of body text each.
 PARAGRAPH_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
 _IS_PARAGRAPH = " or ".join(f"self::{tag}" for tag in PARAGRAPH_TAGS)
-#: The innermost paragraph-like blocks under an element (a ``<li>`` that wraps a ``<p>`` yields the ``<p>``).
-PARAGRAPHS = xpath(f".//*[{_IS_PARAGRAPH}][not(descendant::*[{_IS_PARAGRAPH}])]")
+#: Containers that hold running text directly in "div soup" markup (text not wrapped in ``<p>``).
+CONTAINER_TAGS = ("div", "section", "article", "main")
+_IS_BLOCK = " or ".join(f"self::{tag}" for tag in PARAGRAPH_TAGS + CONTAINER_TAGS)
+#: The innermost text blocks under an element, in document order: paragraph-like elements (a ``<li>`` that
+#: wraps a ``<p>`` yields the ``<p>``), and containers with text of their own and no blocks inside.
+PARAGRAPHS = xpath(
+    f".//*[{_IS_PARAGRAPH}][not(descendant::*[{_IS_PARAGRAPH}])]"
+    f" | .//*[{' or '.join(f'self::{tag}' for tag in CONTAINER_TAGS)}][text()[normalize-space()]]"
+    f"[not(descendant::*[{_IS_BLOCK}])]"
+)
 
 #: Elements whose text is never page text.
 NON_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "button", "form"})
