@@ -1,0 +1,332 @@
+"""Dedupe pipeline: one row per story, however many URLs and republications it has.
+
+Three levels, all computed on the normalised text (:func:`arabpress_crawler.text.normalize_for_search`):
+
+(a) **Canonical URL**: the clean pipeline made ``url`` canonical; the store records a different
+    ``fetched_url`` as a URL alias.
+(b) **Exact content**: ``content_hash`` of the normalised title and body. The same hash under another URL
+    becomes an alias of the original (:class:`~arabpress_crawler.store.ArticleAlias`), not a second row.
+(c) **Near duplicates** (lightly edited republications): MinHash signatures (datasketch) of word shingles,
+    looked up through LSH bands. A near-duplicate is stored as its own row with ``duplicate_of`` set.
+
+Which one is the *original* does not depend on crawl order: the earlier publication wins (then the smaller
+URL), so a re-run after a crash, or a crawl that meets the copy first, ends with the same rows.
+
+Persistence across runs: signatures and their LSH band buckets are stored in the database (by the store
+pipeline) and looked up with indexed queries, so nothing is rebuilt in memory at start and lookups stay
+sublinear at any size. Decisions of this run that the store may not have committed yet are kept in a small
+in-memory overlay of the most recent articles (:class:`RecentDecisions`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from arabpress_crawler import store
+from arabpress_crawler.items import ArticleItem
+from arabpress_crawler.store import ALIAS_KIND_CONTENT, ArticleAlias, DedupedArticle, Fingerprint
+from arabpress_crawler.text import content_hash, words
+
+if TYPE_CHECKING:
+    import sqlite_utils
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+NUM_PERM = 64
+MINHASH_SEED = 1
+MINHASH_SCHEME = "affine32"
+SHINGLE_WORDS = 3
+#: Estimated Jaccard similarity of shingle sets above which two articles are near-duplicates.
+NEAR_DUPLICATE_THRESHOLD = 0.7
+#: LSH banding is tuned for this lower similarity, so pairs above the real threshold are rarely missed.
+LSH_CANDIDATE_THRESHOLD = 0.5
+#: Articles of this run remembered in memory; older ones are committed by the store (it flushes every few seconds).
+RECENT_WINDOW = 5000
+STATS_PREFIX = "arabpress/duplicates/"
+#: Sorts after every ISO date: articles without a publication date never win "original" over dated ones.
+UNDATED = "~"
+
+_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
+_LSH_PARAMS = MinHashLSH(threshold=LSH_CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
+LSH_BANDS, LSH_ROWS = _LSH_PARAMS.b, _LSH_PARAMS.r
+
+
+def shingles(title: str | None, body: str | None) -> set[bytes]:
+    """Word ``SHINGLE_WORDS``-grams of the normalised title and body (works for Arabic and English alike)."""
+    tokens = words(title) + words(body)
+    if len(tokens) < SHINGLE_WORDS:
+        return {" ".join(tokens).encode()} if tokens else set()
+    return {" ".join(tokens[i : i + SHINGLE_WORDS]).encode() for i in range(len(tokens) - SHINGLE_WORDS + 1)}
+
+
+def signature(title: str | None, body: str | None) -> np.ndarray | None:
+    """The MinHash hash values of the text, or ``None`` when it has no words."""
+    grams = shingles(title, body)
+    if not grams:
+        return None
+    minhash = MinHash(
+        num_perm=NUM_PERM, seed=MINHASH_SEED, permutations=_TEMPLATE.permutations, scheme=MINHASH_SCHEME
+    )
+    minhash.update_batch(list(grams))
+    return minhash.hashvalues.astype(np.uint32)
+
+
+def lsh_buckets(values: np.ndarray) -> tuple[int, ...]:
+    """One stable 63-bit bucket id per LSH band of the signature (the same in every process)."""
+    raw = values.astype("<u4")
+    buckets = []
+    for band in range(LSH_BANDS):
+        chunk = raw[band * LSH_ROWS : (band + 1) * LSH_ROWS].tobytes()
+        digest = hashlib.blake2b(chunk, digest_size=8, person=b"arabpress-lsh").digest()
+        buckets.append(int.from_bytes(digest, "little", signed=True))
+    return tuple(buckets)
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two MinHash signatures."""
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+def precedence(published_at: str | None, url: str) -> tuple[str, str]:
+    """Sort key of "which is the original": earlier publication first, then the smaller URL."""
+    return (published_at or UNDATED, url)
+
+
+@dataclass
+class Known:
+    """One article as this pipeline knows it (from this run, or read from the store)."""
+
+    url: str
+    content_hash: str | None
+    published_at: str | None
+    duplicate_of: str | None
+    values: np.ndarray | None
+    buckets: tuple[int, ...] = ()
+    removed: bool = False  # became an alias in this run
+
+
+@dataclass
+class RecentDecisions:
+    """Decisions of this run the store may not have committed yet: the last ``window`` articles, plus regroups."""
+
+    window: int = RECENT_WINDOW
+    articles: OrderedDict[str, Known] = field(default_factory=OrderedDict)
+    by_hash: dict[str, str] = field(default_factory=dict)
+    by_bucket: dict[tuple[int, int], set[str]] = field(default_factory=dict)
+    regrouped: dict[str, str] = field(default_factory=dict)  # old original → new original (whole run)
+
+    def remember(self, known: Known) -> None:
+        self.forget(known.url)
+        self.articles[known.url] = known
+        if known.removed:
+            return
+        if known.content_hash:
+            self.by_hash[known.content_hash] = known.url
+        for band, bucket in enumerate(known.buckets):
+            self.by_bucket.setdefault((band, bucket), set()).add(known.url)
+        while len(self.articles) > self.window:
+            self.forget(next(iter(self.articles)))
+
+    def forget(self, url: str) -> None:
+        known = self.articles.pop(url, None)
+        if known is None:
+            return
+        if known.content_hash and self.by_hash.get(known.content_hash) == url:
+            del self.by_hash[known.content_hash]
+        for band, bucket in enumerate(known.buckets):
+            urls = self.by_bucket.get((band, bucket))
+            if urls is not None:
+                urls.discard(url)
+                if not urls:
+                    del self.by_bucket[(band, bucket)]
+
+    def candidates(self, buckets: tuple[int, ...]) -> set[str]:
+        found: set[str] = set()
+        for band, bucket in enumerate(buckets):
+            found |= self.by_bucket.get((band, bucket), set())
+        return found
+
+
+class DedupePipeline:
+    """Third pipeline: exact-content aliases and near-duplicate links, consistent across runs."""
+
+    def __init__(
+        self, db_path: str | Path, *, stats: StatsCollector | None = None, window: int = RECENT_WINDOW
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.stats = stats
+        self.window = window
+        self.db: sqlite_utils.Database | None = None
+        self.recent = RecentDecisions(window=window)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+        return cls(crawler.settings.get("ARABPRESS_DB"), stats=crawler.stats)
+
+    def open_spider(self) -> None:
+        self.db = store.open_db(self.db_path)
+        self.recent = RecentDecisions(window=self.window)
+
+    def close_spider(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        if self.db is None:
+            raise RuntimeError("DedupePipeline used before open_spider()")
+        return self.deduplicate(item)
+
+    # -- state lookups: this run first, then the store
+
+    def known(self, url: str) -> Known | None:
+        if url in self.recent.articles:
+            return self.recent.articles[url]
+        assert self.db is not None
+        state = store.dedupe_state(self.db, url)
+        if state is None:
+            return None
+        values = None
+        if state.minhash and state.num_perm == NUM_PERM and state.fingerprint_scheme == MINHASH_SCHEME:
+            values = np.frombuffer(state.minhash, dtype="<u4").astype(np.uint32)
+        return Known(state.url, state.content_hash, state.published_at, state.duplicate_of, values)
+
+    def live(self, url: str) -> Known | None:
+        known = self.known(url)
+        return None if known is None or known.removed else known
+
+    def original_of(self, url: str) -> str:
+        """The original of ``url``'s near-duplicate group, with this run's regroupings applied."""
+        root, seen = url, set()
+        while root not in seen:
+            seen.add(root)
+            known = self.live(root)
+            if known is not None and known.duplicate_of:
+                root = known.duplicate_of
+            elif root in self.recent.regrouped:
+                root = self.recent.regrouped[root]
+        return root
+
+    def content_holder(self, digest: str, url: str) -> Known | None:
+        holder = self.recent.by_hash.get(digest)
+        if holder is None or holder == url:
+            assert self.db is not None
+            holder = store.content_holder(self.db, digest, exclude=url)
+        known = self.live(holder) if holder else None
+        return known if known is not None and known.content_hash == digest else None
+
+    def near_duplicates(
+        self, url: str, values: np.ndarray, buckets: tuple[int, ...], exclude: set[str]
+    ) -> list[Known]:
+        assert self.db is not None
+        urls = self.recent.candidates(buckets) | set(store.lsh_candidates(self.db, buckets))
+        found = []
+        for candidate in sorted(urls - exclude - {url}):
+            known = self.live(candidate)
+            if (
+                known is not None
+                and known.values is not None
+                and similarity(values, known.values) >= NEAR_DUPLICATE_THRESHOLD
+            ):
+                found.append(known)
+        return found
+
+    # -- decisions
+
+    def deduplicate(self, item: ArticleItem) -> DedupedArticle | ArticleAlias:
+        """Decide what ``item`` is: a new/updated original, a near-duplicate, or an alias of stored text."""
+        item.content_hash = content_hash(item.title, item.body)
+        previous = self.live(item.url)
+        holder = self.content_holder(item.content_hash, item.url)
+        mine = precedence(item.published_at, item.url)
+        if holder is not None and precedence(holder.published_at, holder.url) <= mine:
+            return self._alias(item, holder, previous)
+        values = signature(item.title, item.body)
+        buckets = lsh_buckets(values) if values is not None else ()
+        decision = DedupedArticle(article=item)
+        if holder is not None:
+            decision.supersedes.append(holder.url)
+            self._count("content")
+            logger.info(
+                "%s has the text of %s and was published first: it becomes the original", item.url, holder.url
+            )
+            self._retire(holder.url, item.url)
+        if values is not None:
+            decision.fingerprint = Fingerprint(
+                MINHASH_SCHEME, NUM_PERM, values.astype("<u4").tobytes(), buckets
+            )
+            self._link_near_duplicates(
+                item, decision, values, buckets, previous, exclude=set(decision.supersedes)
+            )
+        else:
+            item.duplicate_of = None
+        self.recent.remember(
+            Known(item.url, item.content_hash, item.published_at, item.duplicate_of, values, buckets)
+        )
+        return decision
+
+    def _alias(self, item: ArticleItem, holder: Known, previous: Known | None) -> ArticleAlias:
+        logger.info("%s has the same text as %s: stored as an alias", item.url, holder.url)
+        self._count("content")
+        if previous is not None:
+            self._retire(item.url, holder.url)
+        return ArticleAlias(
+            alias_url=item.url,
+            url=holder.url,
+            kind=ALIAS_KIND_CONTENT,
+            seen_at=item.fetched_at,
+            fetched_url=item.fetched_url,
+        )
+
+    def _retire(self, url: str, replacement: str) -> None:
+        """Remember that the stored article ``url`` becomes an alias of ``replacement`` in this run."""
+        self.recent.remember(Known(url, None, None, None, None, removed=True))
+        self.recent.regrouped[url] = self.original_of(replacement) if replacement != url else replacement
+
+    def _link_near_duplicates(
+        self,
+        item: ArticleItem,
+        decision: DedupedArticle,
+        values: np.ndarray,
+        buckets: tuple[int, ...],
+        previous: Known | None,
+        *,
+        exclude: set[str],
+    ) -> None:
+        neighbours = self.near_duplicates(item.url, values, buckets, exclude)
+        originals = {self.original_of(known.url) for known in neighbours} - {item.url}
+        if not originals:
+            item.duplicate_of = None
+            return
+        dates = {
+            url: (self.live(url) or Known(url, None, None, None, None)).published_at for url in originals
+        }
+        best = min([*originals, item.url], key=lambda url: precedence(dates.get(url, item.published_at), url))
+        if best == item.url:
+            item.duplicate_of = None
+            decision.regroup.extend((original, item.url) for original in sorted(originals))
+        else:
+            item.duplicate_of = best
+            decision.regroup.extend((original, best) for original in sorted(originals - {best}))
+            if previous is not None and previous.duplicate_of is None:
+                decision.regroup.append((item.url, best))  # it may have had near-duplicates of its own
+            logger.info("%s is a near-duplicate of %s", item.url, best)
+            self._count("near")
+        for old, new in decision.regroup:
+            self.recent.regrouped[old] = new
+
+    def _count(self, kind: str) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(f"{STATS_PREFIX}{kind}")

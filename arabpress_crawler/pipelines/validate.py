@@ -1,0 +1,102 @@
+"""Validate pipeline: an article needs a real title and a body of real text; anything else is dropped.
+
+Every drop raises :class:`scrapy.exceptions.DropItem` and is counted in the crawl stats under
+``arabpress/dropped/<reason>`` (the store pipeline copies those counts into the run record):
+
+* ``no_url``: no usable canonical URL;
+* ``not_article``: a listing page (home, section, tag, author, pagination, feed, sitemap);
+* ``no_title``: no title, or one without letters or that is only the site's furniture;
+* ``no_body``: no body, or too short / not made of words to be an article.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem
+
+from arabpress_crawler.items import ArticleItem
+from arabpress_crawler.text import normalize_for_search, word_count
+from arabpress_crawler.urls import is_listing_url
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+DROPPED_STATS_PREFIX = "arabpress/dropped/"
+NO_URL = "no_url"
+NOT_ARTICLE = "not_article"
+NO_TITLE = "no_title"
+NO_BODY = "no_body"
+DROP_LOG_LEVEL = "INFO"
+MIN_TITLE_LETTERS = 3
+#: A news brief has a few sentences; fewer words than this is a stub, an error page or a teaser.
+MIN_BODY_WORDS = 20
+#: Share of a body's characters that must be letters (not digits, punctuation, symbols).
+MIN_BODY_LETTER_SHARE = 0.5
+#: Titles that name the site or an error, never a story (compared in normalised form).
+FURNITURE_TITLES = frozenset(
+    {
+        "arab press",
+        "page not found",
+        "nothing found",
+        "not found",
+        "404",
+        "error",
+        "home",
+        "related articles",
+        "الصفحة غير موجودة",
+        "الرئيسية",
+    }
+)
+
+
+def letters(text: str) -> int:
+    """Number of letters (any script) in ``text``."""
+    return sum(1 for char in text if char.isalpha())
+
+
+def drop_reason(item: ArticleItem) -> str | None:
+    """Why ``item`` is not a storable article, or ``None`` when it is one."""
+    if not item.url:
+        return NO_URL
+    if is_listing_url(item.url):
+        return NOT_ARTICLE
+    title = item.title or ""
+    if letters(title) < MIN_TITLE_LETTERS or normalize_for_search(title) in FURNITURE_TITLES:
+        return NO_TITLE
+    body = item.body or ""
+    if word_count(body) < MIN_BODY_WORDS or letters(body) < MIN_BODY_LETTER_SHARE * len(
+        body.replace(" ", "")
+    ):
+        return NO_BODY
+    if normalize_for_search(body) == normalize_for_search(title):
+        return NO_BODY
+    return None
+
+
+class ValidatePipeline:
+    """Second pipeline: drops what is not a real article, with a counted reason."""
+
+    def __init__(self, stats: StatsCollector | None = None) -> None:
+        self.stats = stats
+        self.dropped: Counter[str] = Counter()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
+        return cls(stats=crawler.stats)
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, ArticleItem):
+            return item
+        reason = drop_reason(item)
+        if reason is None:
+            return item
+        self.dropped[reason] += 1
+        if self.stats is not None:
+            self.stats.inc_value(f"{DROPPED_STATS_PREFIX}{reason}")
+        raise DropItem(f"{reason}: {item.url or item.fetched_url}", log_level=DROP_LOG_LEVEL)

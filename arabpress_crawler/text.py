@@ -1,0 +1,221 @@
+"""Text cleaning for stored columns, and the normalised form used for hashing and full-text search.
+
+Two different jobs live here:
+
+* **Cleaning** (:func:`clean_text`, :func:`clean_body`) makes extracted text tidy while keeping it faithful:
+  markup leftovers and entities are resolved, invisible and bidi control characters removed, whitespace
+  collapsed (paragraph breaks in bodies are kept as one blank line). Letters, diacritics, tatweel and digits
+  stay exactly as published.
+* **Normalising** (:func:`normalize_for_search`) builds the comparison form: NFKC, case-folded, Arabic
+  tatweel and diacritics removed, hamza/madda forms of alef folded to bare alef, Arabic-Indic and Eastern
+  Arabic-Indic digits turned into ASCII. It is what content hashes, near-duplicate shingles and the
+  full-text index are computed from; it is never shown to users as the article's text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities
+
+logger = logging.getLogger(__name__)
+
+PARAGRAPH_SEPARATOR = "\n\n"
+
+#: Zero-width characters, bidi embeddings/overrides/isolates, marks and other invisible format characters.
+INVISIBLE_CHARACTERS = (
+    "\u00ad"  # soft hyphen
+    "\u034f"  # combining grapheme joiner
+    "\u061c"  # Arabic letter mark
+    "\u115f\u1160\u17b4\u17b5"  # Hangul/Khmer fillers
+    "\u180e"  # Mongolian vowel separator
+    "\u200b\u200c\u200d"  # zero-width space, non-joiner, joiner
+    "\u200e\u200f"  # left-to-right / right-to-left marks
+    "\u202a\u202b\u202c\u202d\u202e"  # bidi embeddings and overrides
+    "\u2060\u2061\u2062\u2063\u2064"  # word joiner, invisible operators
+    "\u2066\u2067\u2068\u2069"  # bidi isolates
+    "\u206a\u206b\u206c\u206d\u206e\u206f"  # deprecated format characters
+    "\ufeff"  # byte order mark / zero-width no-break space
+    "\ufff9\ufffa\ufffb"  # interlinear annotation
+)
+#: C0/C1 control characters other than tab and newline (carriage returns become newlines first).
+CONTROL_CHARACTERS = "".join(
+    chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+)
+_INVISIBLE_RE = re.compile(f"[{re.escape(INVISIBLE_CHARACTERS + CONTROL_CHARACTERS)}]")
+
+ARABIC_TATWEEL = "\u0640"
+#: Arabic diacritics (tashkeel), Quranic annotation marks and the superscript alef.
+ARABIC_DIACRITICS_RE = re.compile(
+    "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u08d3-\u08e1\u08e3-\u08ff]"
+)
+#: Alef with hamza above/below, with madda and wasla: written interchangeably with bare alef.
+ALEF_VARIANTS = "\u0622\u0623\u0625\u0671"
+ARABIC_ALEF = "\u0627"
+_DIGIT_TABLE = {
+    **{0x0660 + i: ord("0") + i for i in range(10)},  # Arabic-Indic ٠-٩
+    **{0x06F0 + i: ord("0") + i for i in range(10)},  # Eastern Arabic-Indic (Persian/Urdu) ۰-۹
+}
+_SEARCH_TABLE = {
+    **_DIGIT_TABLE,
+    ord(ARABIC_TATWEEL): None,
+    **{ord(c): ord(ARABIC_ALEF) for c in ALEF_VARIANTS},
+}
+
+_TAG_LIKE_RE = re.compile(r"</?[A-Za-z][^<>]*>")
+_HORIZONTAL_SPACE_RE = re.compile(r"[^\S\n]+")
+_ANY_SPACE_RE = re.compile(r"\s+")
+_PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n")
+_WORD_RE = re.compile(r"\w+")
+#: Tags whose content is never article text.
+CONTENT_TAGS = ("script", "style", "noscript", "template")
+#: Whole paragraphs that are site furniture rather than article text (compared in normalised form).
+BOILERPLATE_PARAGRAPHS = frozenset(
+    {
+        "advertisement",
+        "share",
+        "share this article",
+        "share this",
+        "related articles",
+        "newsletter",
+        "read more",
+        "إعلان",
+        "اعلان",
+        "شارك",
+        "شارك المقال",
+        "مقالات ذات صلة",
+        "اقرا ايضا",
+    }
+)
+#: Paragraph openings of "read also" teasers that link to another story.
+BOILERPLATE_PREFIXES = ("read also:", "read more:", "see also:", "اقرا ايضا:", "اقرا ايضا :")
+#: Paragraphs longer than this are never furniture (saves normalising every paragraph).
+MAX_BOILERPLATE_LENGTH = 200
+_MAX_NORMALISE_ROUNDS = 4
+
+
+def remove_invisible(text: str) -> str:
+    """Remove zero-width, bidi control, format and control characters (tabs and newlines stay)."""
+    return _INVISIBLE_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def strip_markup(text: str) -> str:
+    """Remove HTML leftovers: comments, script/style blocks, tags; then decode entities.
+
+    Only tag-shaped sequences go (``a < b`` survives). Entities are decoded last, so an escaped ``&lt;b&gt;``
+    in the text stays visible as ``<b>`` instead of vanishing.
+    """
+    if "<" in text:
+        text = remove_comments(text)
+        text = remove_tags_with_content(text, which_ones=CONTENT_TAGS)
+        if _TAG_LIKE_RE.search(text):
+            text = remove_tags(text)
+    if "&" in text:
+        text = replace_entities(text, keep=(), remove_illegal=True)
+    return text
+
+
+def collapse_whitespace(text: str) -> str:
+    """Turn every run of whitespace (newlines and no-break spaces included) into one space; strip ends."""
+    return _ANY_SPACE_RE.sub(" ", text).strip()
+
+
+def clean_text(value: str | None) -> str | None:
+    """Clean a one-line field (title, subtitle, author, tag, section); ``None`` when nothing is left."""
+    if value is None:
+        return None
+    text = unicodedata.normalize("NFC", remove_invisible(strip_markup(str(value))))
+    text = collapse_whitespace(text)
+    return text or None
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """Split a body on blank lines; each paragraph has its inner whitespace collapsed."""
+    paragraphs = (collapse_whitespace(p) for p in _PARAGRAPH_SPLIT_RE.split(text))
+    return [p for p in paragraphs if p]
+
+
+def is_boilerplate_paragraph(paragraph: str) -> bool:
+    """True for site furniture ("Advertisement", "Read also: …") that slipped into a body."""
+    if len(paragraph) > MAX_BOILERPLATE_LENGTH:
+        return False
+    key = normalize_for_search(paragraph)
+    return key in BOILERPLATE_PARAGRAPHS or key.startswith(BOILERPLATE_PREFIXES)
+
+
+def clean_body(value: str | None) -> str | None:
+    """Clean an article body: paragraphs separated by exactly one blank line, boilerplate paragraphs dropped.
+
+    ``<p>``/``<br>`` leftovers become paragraph breaks before the remaining markup is stripped.
+    """
+    if value is None:
+        return None
+    text = remove_invisible(str(value))
+    if "<" in text:
+        text = re.sub(r"(?i)</p\s*>|<br\s*/?>\s*<br\s*/?>", PARAGRAPH_SEPARATOR, text)
+    text = unicodedata.normalize("NFC", remove_invisible(strip_markup(text)))
+    paragraphs = [
+        p for p in split_paragraphs(_HORIZONTAL_SPACE_RE.sub(" ", text)) if not is_boilerplate_paragraph(p)
+    ]
+    return PARAGRAPH_SEPARATOR.join(paragraphs) or None
+
+
+def clean_list(values: Iterable[str | None] | None) -> list[str]:
+    """Clean each entry of a list field (authors, tags), dropping empties and repeats, keeping order."""
+    seen: set[str] = set()
+    cleaned: list[str] = []
+    for value in values or ():
+        text = clean_text(value)
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            cleaned.append(text)
+    return cleaned
+
+
+def _normalise_once(text: str) -> str:
+    text = unicodedata.normalize("NFKC", remove_invisible(text)).casefold()
+    text = unicodedata.normalize("NFKC", text)
+    text = ARABIC_DIACRITICS_RE.sub("", text).translate(_SEARCH_TABLE)
+    return collapse_whitespace(text)
+
+
+def normalize_for_search(text: str | None) -> str:
+    """The comparison form of ``text`` for hashing, shingling and full-text search.
+
+    NFKC, case-folded, Arabic tatweel and diacritics removed, alef variants folded, Arabic-Indic digits as
+    ASCII, whitespace collapsed. Idempotent: normalising a normalised string changes nothing.
+    """
+    if not text:
+        return ""
+    result = _normalise_once(str(text))
+    for _ in range(_MAX_NORMALISE_ROUNDS):
+        again = _normalise_once(result)
+        if again == result:
+            break
+        result = again
+    return result
+
+
+def to_ascii_digits(text: str) -> str:
+    """Arabic-Indic and Eastern Arabic-Indic digits to ASCII; nothing else changes."""
+    return text.translate(_DIGIT_TABLE)
+
+
+def words(text: str | None) -> list[str]:
+    """The words of the normalised form of ``text`` (letters and digits of any script)."""
+    return _WORD_RE.findall(normalize_for_search(text))
+
+
+def word_count(text: str | None) -> int:
+    """Number of words in ``text`` (Arabic and Latin alike)."""
+    return len(_WORD_RE.findall(text or ""))
+
+
+def content_hash(title: str | None, body: str | None) -> str:
+    """SHA-256 of the normalised title and body: equal for the same story however it was typeset."""
+    key = normalize_for_search(title) + "\n" + normalize_for_search(body)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()

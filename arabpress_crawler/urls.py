@@ -1,0 +1,186 @@
+"""URL canonicalisation (w3lib) and site-URL helpers.
+
+The canonical URL is the key of every article row, so every URL that enters the database goes through
+:func:`canonicalize_url`: scheme and host lower-cased, default ports dropped, fragments dropped, tracking
+parameters (``utm_*``, ``fbclid``, ``gclid``…) dropped, AMP and print variants folded into the article, query
+parameters sorted, percent-escapes upper-cased, and the trailing slash WordPress gives its permalinks
+(``/YYYY/MM/DD/slug/``). URLs that are not web pages (``javascript:``, ``data:``, ``mailto:``…) give ``None``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url as w3lib_canonicalize_url
+
+logger = logging.getLogger(__name__)
+
+WEB_SCHEMES = frozenset({"http", "https"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+#: Query parameters that only track the visitor; they never select different content.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "gclsrc",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "ttclid",
+        "li_fat_id",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "igshid",
+        "igsh",
+        "si",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "referer",
+        "referrer",
+        "share",
+        "shared",
+        "ocid",
+        "cmpid",
+        "_hsenc",
+        "_hsmi",
+        "spm",
+    }
+)
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hsa_", "oly_")
+#: Query parameters that ask for an alternative rendering of the same article.
+VARIANT_PARAMS = frozenset({"amp", "print", "output", "noamp"})
+#: Trailing path segments that ask for an alternative rendering (``/slug/amp/``, ``/slug/print/``).
+VARIANT_SEGMENTS = frozenset({"amp", "print"})
+AMP_HOST_PREFIX = "amp."
+WWW_HOST_PREFIX = "www."
+#: A last path segment with a file extension (``post-sitemap.xml``) keeps its bare form: no trailing slash.
+_FILE_SEGMENT_RE = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+#: WordPress date permalink of an article: ``/YYYY/MM/DD/slug/``.
+ARTICLE_PATH_RE = re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/$")
+#: Paths of pages that list articles rather than being one.
+LISTING_PATH_RE = re.compile(
+    r"^/(?:$|category/|tag/|author/|page/\d+/?$|feed/?$|search/|wp-admin/|wp-json/|wp-content/)"
+    r"|/page/\d+/$|/feed/$|\.xml$"
+)
+
+
+def _is_tracking_param(name: str) -> bool:
+    key = name.lower()
+    return key in TRACKING_PARAMS or key.startswith(TRACKING_PREFIXES)
+
+
+def _strip_variant_segments(path: str) -> str:
+    segments = path.split("/")
+    # "/a/b/amp/" splits to ["", "a", "b", "amp", ""]: drop a variant segment in last place (slash or not).
+    while len(segments) > 2 and (
+        segments[-1] in VARIANT_SEGMENTS or (segments[-1] == "" and segments[-2] in VARIANT_SEGMENTS)
+    ):
+        if segments[-1] == "":
+            del segments[-2]
+        else:
+            segments[-1] = ""
+    return "/".join(segments)
+
+
+def _with_trailing_slash(path: str) -> str:
+    if not path:
+        return "/"
+    last = path.rsplit("/", 1)[-1]
+    if path.endswith("/") or _FILE_SEGMENT_RE.search(last):
+        return path
+    return path + "/"
+
+
+def _clean_query(query: str) -> str:
+    pairs = [
+        (name, value)
+        for name, value in parse_qsl(query, keep_blank_values=True)
+        if name and not _is_tracking_param(name) and name.lower() not in VARIANT_PARAMS
+    ]
+    return urlencode(pairs)
+
+
+def _clean_netloc(scheme: str, netloc: str) -> str:
+    userinfo, _, hostport = netloc.rpartition("@")
+    host, sep, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+    if not sep:
+        host, port = hostport, ""
+    host = host.lower().rstrip(".")
+    if host.startswith(AMP_HOST_PREFIX) and host.count(".") >= 2:
+        host = host[len(AMP_HOST_PREFIX) :]
+    if port and port.isdigit() and int(port) == DEFAULT_PORTS.get(scheme):
+        port = ""
+    hostport = f"{host}:{port}" if port else host
+    return f"{userinfo}@{hostport}" if userinfo else hostport
+
+
+def canonicalize_url(url: str | None, *, base: str | None = None) -> str | None:
+    """The canonical form of ``url`` (resolved against ``base``), or ``None`` if it is not a web page URL.
+
+    Never raises: malformed input gives ``None``. Idempotent: a canonical URL canonicalises to itself.
+    """
+    if not url or not isinstance(url, str):
+        return None
+    try:
+        absolute = urljoin(base, url.strip()) if base else url.strip()
+        parts = urlsplit(absolute)
+        scheme = parts.scheme.lower()
+        if scheme not in WEB_SCHEMES or not parts.hostname:
+            return None
+        path = _with_trailing_slash(_strip_variant_segments(parts.path))
+        rebuilt = urlunsplit(
+            (scheme, _clean_netloc(scheme, parts.netloc), path, _clean_query(parts.query), "")
+        )
+        canonical = w3lib_canonicalize_url(rebuilt, keep_fragments=False)
+        # w3lib may re-encode the host or path; a second pass of our own rules keeps the result a fixed point.
+        parts = urlsplit(canonical)
+        return urlunsplit(
+            (parts.scheme, _clean_netloc(parts.scheme, parts.netloc), parts.path, parts.query, "")
+        )
+    except ValueError as error:  # invalid ports, IPv6 brackets, IDNA failures
+        logger.debug("Unusable URL %r: %s", url, error)
+        return None
+
+
+def site_key(url: str | None) -> tuple[str, int | None] | None:
+    """(host without ``www.``/``amp.``, explicit non-default port) of ``url``; ``None`` if unusable."""
+    canonical = canonicalize_url(url)
+    if canonical is None:
+        return None
+    parts = urlsplit(canonical)
+    host = parts.hostname or ""
+    if host.startswith(WWW_HOST_PREFIX):
+        host = host[len(WWW_HOST_PREFIX) :]
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return host, port
+
+
+def is_same_site(url: str | None, base: str | None) -> bool:
+    """True when ``url`` is on the site of ``base`` (scheme, ``www.``/``amp.`` and default ports ignored)."""
+    key = site_key(url)
+    return key is not None and key == site_key(base)
+
+
+def is_listing_url(url: str | None) -> bool:
+    """True for home, section, tag, author, pagination, feed and sitemap URLs: pages that are not articles."""
+    canonical = canonicalize_url(url)
+    if canonical is None:
+        return False
+    return bool(LISTING_PATH_RE.search(urlsplit(canonical).path))
+
+
+def is_article_url(url: str | None) -> bool:
+    """True for WordPress date permalinks ``/YYYY/MM/DD/slug/`` (the site's article URLs)."""
+    canonical = canonicalize_url(url)
+    return canonical is not None and bool(ARTICLE_PATH_RE.match(urlsplit(canonical).path))
