@@ -8,23 +8,35 @@ from datetime import UTC, date, datetime
 import pytest
 
 from arabpress_crawler.spiders.arguments import ArgumentError, parse_arguments
-from arabpress_crawler.spiders.incremental import RefetchPolicy, StoredArticle, Verdict
+from arabpress_crawler.spiders.incremental import RefetchPolicy, Verdict
+from arabpress_crawler.store import ArticleState
 
 NOW = datetime(2025, 11, 8, 12, 0, tzinfo=UTC)
-OLD = StoredArticle(
-    url="https://arab.press/2022/12/28/old-story/",
+
+
+def state(url: str, **kwargs) -> ArticleState:
+    values = dict.fromkeys(("etag", "last_modified", "published_at", "modified_at", "fetched_at", "sitemap_lastmod"))
+    values.update(kwargs)
+    return ArticleState(url=url, **values)
+
+
+OLD = state(
+    "https://arab.press/2022/12/28/old-story/",
     published_at="2022-12-28T10:00:00Z",
     modified_at="2022-12-29T08:00:00Z",
     etag='"abc"',
     last_modified="Thu, 29 Dec 2022 08:00:00 GMT",
 )
-RECENT = StoredArticle(url="https://arab.press/2025/11/07/fresh/", published_at="2025-11-07T09:00:00Z")
-AMP_ALIAS = "https://arab.press/2022/12/28/old-story-copy/"
+RECENT = state("https://arab.press/2025/11/07/fresh/", published_at="2025-11-07T09:00:00Z")
+LISTED = state(
+    "https://arab.press/2024/05/01/listed/", published_at="2024-05-01", sitemap_lastmod="2024-06-01T00:00:00Z"
+)
+COPY_ALIAS = "https://arab.press/2022/12/28/old-story-copy/"
 
 
 def policy(**kwargs) -> RefetchPolicy:
-    articles = {OLD.url: OLD, RECENT.url: RECENT}
-    return RefetchPolicy(articles, {AMP_ALIAS: OLD.url}, now=NOW, **kwargs)
+    known = {OLD.url: OLD, RECENT.url: RECENT, LISTED.url: LISTED, COPY_ALIAS: OLD}
+    return RefetchPolicy(known, now=NOW, **kwargs)
 
 
 def test_unknown_article_is_new_and_fetched_plainly():
@@ -41,7 +53,7 @@ def test_old_stored_article_is_skipped():
 
 
 def test_alias_resolves_to_the_stored_article():
-    decision = policy().decide(AMP_ALIAS)
+    decision = policy().decide(COPY_ALIAS)
     assert decision.verdict is Verdict.KNOWN
     assert decision.stored == OLD
 
@@ -59,6 +71,11 @@ def test_newer_sitemap_lastmod_means_a_conditional_refetch():
 def test_lastmod_not_newer_than_stored_modification_is_skipped():
     assert policy().decide(OLD.url, lastmod="2022-12-29T08:00:00Z").verdict is Verdict.KNOWN
     assert policy().decide(OLD.url, lastmod="not a date").verdict is Verdict.KNOWN
+
+
+def test_stored_sitemap_lastmod_is_what_a_new_lastmod_is_compared_with():
+    assert policy().decide(LISTED.url, lastmod="2024-06-01T00:00:00+00:00").verdict is Verdict.KNOWN
+    assert policy().decide(LISTED.url, lastmod="2024-06-02").verdict is Verdict.REFETCH
 
 
 def test_recent_article_is_rechecked_within_refresh_days_only():

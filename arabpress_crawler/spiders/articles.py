@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from lxml.etree import XMLSyntaxError
+from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
@@ -55,6 +56,7 @@ from arabpress_crawler.pages.listing import FeedPage, ListingPage
 from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
+from arabpress_crawler.spiders.known import load_known_articles
 from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
 
 if TYPE_CHECKING:
@@ -132,6 +134,7 @@ class ArticlesSpider(scrapy.Spider):
         self.allowed_domains: list[str] = []
         self.policy = RefetchPolicy({})
         self.requested: set[str] = set()  # canonical URLs of article pages requested in this run
+        self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
         self.article_requests = 0
 
     @classmethod
@@ -157,16 +160,12 @@ class ArticlesSpider(scrapy.Spider):
         return self.base_url + path
 
     def _load_policy(self) -> RefetchPolicy:
-        from arabpress_crawler.spiders.known import load_known_articles
-
         assert self.args is not None
         db_path = Path(self.settings.get("ARABPRESS_DB") or "")
-        articles, aliases = load_known_articles(db_path)
-        self.crawler.stats.set_value(f"{STAT_PREFIX}/known_articles", len(articles))
-        logger.info("%d articles already stored in %s", len(articles), db_path)
-        return RefetchPolicy(
-            articles, aliases, refresh=self.args.refresh, refresh_days=self.args.refresh_days
-        )
+        known = load_known_articles(db_path)
+        self.crawler.stats.set_value(f"{STAT_PREFIX}/known_urls", len(known))
+        logger.info("%d article URLs (aliases included) already stored in %s", len(known), db_path)
+        return RefetchPolicy(known, refresh=self.args.refresh, refresh_days=self.args.refresh_days)
 
     # -- listing pages, feed, sitemaps (always read) --------------------------------------------------------
 
@@ -210,6 +209,9 @@ class ArticlesSpider(scrapy.Spider):
             return
         for entry in sitemap:
             lastmod = entry.get("lastmod") or None
+            canonical = canonicalize_url(entry["loc"])
+            if lastmod and canonical:
+                self.sitemap_lastmods[canonical] = lastmod
             yield from self._follow_article(
                 ArticleLink(entry["loc"], Source.SITEMAP, depth=1, listed_date=lastmod, lastmod=lastmod)
             )
@@ -231,17 +233,22 @@ class ArticlesSpider(scrapy.Spider):
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         link: ArticleLink = response.meta["article_link"]
+        link_canonical: str = response.meta["canonical_url"]
         if response.status == NOT_MODIFIED:
             self._inc("articles/not_modified")
-            canonical = response.meta["canonical_url"]
+            stored = self.policy.lookup(link_canonical)
             logger.debug("not modified since the last fetch: %s", response.url)
-            yield UnchangedArticle(url=canonical, fetched_at=utc_now_iso())
+            yield UnchangedArticle(url=stored.url if stored else link_canonical, fetched_at=utc_now_iso())
+            return
+        if not isinstance(response, TextResponse):
+            self._inc("pages/not_article")
+            logger.info("not a text page, nothing stored: %s", response.url)
             return
         page = ArticlePage(response)
-        item = page.to_item() if page.is_article() else None
+        item = page.to_item()
         if item is None:
             self._inc("pages/not_article")
-            logger.info("not an article page, nothing stored: %s", response.url)
+            logger.info("not an article page (%s), nothing stored: %s", page.not_article_reason, response.url)
             return
         if self._older_than_since(item.published_at):
             self._inc("skipped/old")
@@ -251,6 +258,8 @@ class ArticlesSpider(scrapy.Spider):
         item.fetched_at = utc_now_iso()
         item.etag = _header(response, b"ETag")
         item.last_modified = _header(response, b"Last-Modified")
+        # Not an ArticleItem field (yet): the store keeps it to compare with the next run's sitemap.
+        item.sitemap_lastmod = self.sitemap_lastmods.get(item.url) or self.sitemap_lastmods.get(link_canonical)
         yield item
         for url in page.related_urls():
             yield from self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))

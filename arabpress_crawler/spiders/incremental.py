@@ -1,9 +1,11 @@
 """Incremental crawling: which known articles to fetch again, and how.
 
-The spider loads what the store knows (one query, at start) and asks :class:`RefetchPolicy` about every
-article link before requesting it. A stored article is fetched again only when
+The spider loads what the store knows (:func:`arabpress_crawler.store.known_articles`, one query, at start)
+and asks :class:`RefetchPolicy` about every article link before requesting it. A stored article (looked up by
+canonical URL or alias) is fetched again only when
 
-* its sitemap ``lastmod`` is newer than what is stored (``modified_at``, else ``published_at``);
+* its sitemap ``lastmod`` is newer than what is stored (the ``lastmod`` seen when it was last fetched, else
+  its ``modified_at``, else its ``published_at``);
 * it was published in the last ``refresh_days`` days (when edits happen);
 * or ``refresh`` was asked for.
 
@@ -24,20 +26,11 @@ from arabpress_crawler.dates import normalize_date
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from arabpress_crawler.store import ArticleState
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_REFRESH_DAYS = 3
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """What the spider needs to know about an article already in the database."""
-
-    url: str
-    published_at: str | None = None
-    modified_at: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 class Verdict(enum.Enum):
@@ -49,7 +42,7 @@ class Verdict(enum.Enum):
 @dataclass(frozen=True)
 class Decision:
     verdict: Verdict
-    stored: StoredArticle | None = None
+    stored: ArticleState | None = None
     reason: str = ""
 
     @property
@@ -82,28 +75,20 @@ class RefetchPolicy:
 
     def __init__(
         self,
-        articles: Mapping[str, StoredArticle],
-        aliases: Mapping[str, str] | None = None,
+        known: Mapping[str, ArticleState],
         *,
         refresh: bool = False,
         refresh_days: int = DEFAULT_REFRESH_DAYS,
         now: datetime | None = None,
     ) -> None:
-        self.articles = articles
-        self.aliases = aliases or {}
+        self.known = known
         self.refresh = refresh
         now = now or datetime.now(UTC)
         self.recent_since = now - timedelta(days=refresh_days)
 
-    def __len__(self) -> int:
-        return len(self.articles)
-
-    def lookup(self, url: str) -> StoredArticle | None:
+    def lookup(self, url: str) -> ArticleState | None:
         """The stored article for a canonical URL or one of its aliases."""
-        stored = self.articles.get(url)
-        if stored is None and url in self.aliases:
-            stored = self.articles.get(self.aliases[url])
-        return stored
+        return self.known.get(url)
 
     def decide(self, url: str, lastmod: str | None = None) -> Decision:
         stored = self.lookup(url)
@@ -119,9 +104,13 @@ class RefetchPolicy:
         return Decision(Verdict.KNOWN, stored)
 
     @staticmethod
-    def _newer_in_sitemap(stored: StoredArticle, lastmod: str | None) -> bool:
+    def _newer_in_sitemap(stored: ArticleState, lastmod: str | None) -> bool:
         listed = as_datetime(lastmod)
         if listed is None:
             return False
-        known = as_datetime(stored.modified_at) or as_datetime(stored.published_at)
+        known = (
+            as_datetime(stored.sitemap_lastmod)
+            or as_datetime(stored.modified_at)
+            or as_datetime(stored.published_at)
+        )
         return known is None or listed > known
