@@ -97,6 +97,8 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 #: Idle keep-alive connections are closed after this many seconds.
 CONNECTION_IDLE_TIMEOUT = 30
 STREAM_CHUNK = 64 * 1024
+#: Pending connections the kernel queues (the stdlib default of 5 drops bursts from a concurrent crawl).
+LISTEN_BACKLOG = 128
 MEGABYTE = 1024 * 1024
 CHARSET_META = re.compile(rb'<meta charset="UTF-8">', re.IGNORECASE)
 
@@ -211,6 +213,7 @@ def accepts_gzip(header: str | None) -> bool:
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
     mirror: MirrorServer
 
 
