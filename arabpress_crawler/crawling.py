@@ -51,6 +51,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 #: Finish reasons of a run that did its job (a bound being reached is a job done).
 GOOD_FINISH_REASONS = frozenset({"finished", "closespider_pagecount", "closespider_itemcount"})
 MIRROR_PROFILE = "mirror"
+#: Stats kept by the dedupe pipeline, one key per kind (``content``, ``near``).
+DUPLICATE_STATS = f"{STAT_PREFIX}/duplicates/"
 
 
 class CrawlInputError(ValueError):
@@ -122,7 +124,7 @@ class Progress:
             articles_new=count(f"{STAT_PREFIX}/store/new"),
             articles_updated=count(f"{STAT_PREFIX}/store/updated"),
             articles_unchanged=count(f"{STAT_PREFIX}/store/unchanged"),
-            duplicates=count(f"{STAT_PREFIX}/store/duplicates"),
+            duplicates=sum(int(value or 0) for key, value in stats.items() if key.startswith(DUPLICATE_STATS)),
             dropped=count("item_dropped_count"),
             errors=count("log_count/ERROR"),
             max_pages=max_pages,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -35,7 +36,7 @@ COPY_ALIAS = "https://arab.press/2022/12/28/old-story-copy/"
 
 
 def policy(**kwargs) -> RefetchPolicy:
-    known = {OLD.url: OLD, RECENT.url: RECENT, LISTED.url: LISTED, COPY_ALIAS: OLD}
+    known = {OLD.url: OLD, RECENT.url: RECENT, LISTED.url: LISTED, COPY_ALIAS: replace(OLD, is_alias=True)}
     return RefetchPolicy(known, now=NOW, **kwargs)
 
 
@@ -55,7 +56,12 @@ def test_old_stored_article_is_skipped():
 def test_alias_resolves_to_the_stored_article():
     decision = policy().decide(COPY_ALIAS)
     assert decision.verdict is Verdict.KNOWN
-    assert decision.stored == OLD
+    assert decision.stored.url == OLD.url
+
+
+def test_an_aliases_own_lastmod_does_not_refetch_the_original():
+    assert policy().decide(COPY_ALIAS, lastmod="2025-10-30T08:00:00Z").verdict is Verdict.KNOWN
+    assert policy(refresh=True).decide(COPY_ALIAS).verdict is Verdict.REFETCH
 
 
 def test_newer_sitemap_lastmod_means_a_conditional_refetch():

@@ -28,7 +28,7 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
     see :mod:`arabpress_crawler.spiders.incremental`: which stored articles are fetched again.
 
 Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched``, ``articles/not_modified``,
-``pages/not_article``, ``skipped/known``, ``skipped/old``, ``skipped/seen``, ``skipped/offsite``,
+``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``, ``skipped/seen``, ``skipped/offsite``,
 ``skipped/unsafe``, ``skipped/max_pages``, ``skipped/max_depth``, ``known_articles``.
 """
 
@@ -134,6 +134,7 @@ class ArticlesSpider(scrapy.Spider):
         self.allowed_domains: list[str] = []
         self.policy = RefetchPolicy({})
         self.requested: set[str] = set()  # canonical URLs of article pages requested in this run
+        self.skipped_known: set[str] = set()  # canonical URLs of stored articles not fetched again
         self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
         self.article_requests = 0
 
@@ -277,7 +278,10 @@ class ArticlesSpider(scrapy.Spider):
             return
         decision = self.policy.decide(canonical, link.lastmod)
         if not decision.fetch:
-            self._inc("skipped/known")
+            # Not marked as seen: a later link (a sitemap entry with a newer lastmod) may still fetch it.
+            if canonical not in self.skipped_known:
+                self.skipped_known.add(canonical)
+                self._inc("skipped/known")
             return
         if not self._within_bounds(link):
             return

@@ -96,7 +96,8 @@ class RefetchPolicy:
             return Decision(Verdict.NEW)
         if self.refresh:
             return Decision(Verdict.REFETCH, stored, "refresh")
-        if self._newer_in_sitemap(stored, lastmod):
+        # An alias's own lastmod says nothing about the stored article: its canonical URL has its own entry.
+        if not stored.is_alias and self._newer_in_sitemap(stored, lastmod):
             return Decision(Verdict.REFETCH, stored, "lastmod")
         published = as_datetime(stored.published_at)
         if published is not None and published >= self.recent_since:
