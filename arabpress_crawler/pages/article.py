@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from scrapy.http import HtmlResponse
 
+from arabpress_crawler.dates import normalize_date
 from arabpress_crawler.items import ArticleItem, RelatedHeadline
 from arabpress_crawler.pages.common import PARAGRAPH_SEPARATOR, collapse_whitespace, element_text
 from arabpress_crawler.pages.generic import GenericLayer
@@ -61,10 +62,14 @@ LISTING_QUERY_KEYS = frozenset({"s", "q", "query", "paged"})
 #: Generic article-body signals, for pages with neither metadata nor a known template.
 ARTICLE_BODY = xpath("//*[@itemprop='articleBody']")
 ARTICLE_ELEMENTS = xpath("//article")
-CONTENT_PARAGRAPHS = xpath(
-    "//p[not(ancestor::header[not(ancestor::article)] or ancestor::nav or ancestor::footer or ancestor::aside)]"
+#: Runs of text outside links and page chrome: paragraphs, whether in ``<p>``, ``<div>`` or between ``<br>``.
+CONTENT_TEXTS = xpath(
+    "//body//text()[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::header[not(ancestor::article)] or ancestor::nav or ancestor::footer or ancestor::aside)]"
 )
 HEADLINE_LINKS = xpath("//*[self::h2 or self::h3 or self::h4][.//a[@href]]")
+#: A byline ("By Jane Doe - 28 December 2022") is at most this long.
+MAX_BYLINE_CHARS = 120
 #: A paragraph of running text has at least this many characters…
 MIN_PARAGRAPH_CHARS = 60
 #: …and an article body at least this many such paragraphs.
@@ -88,6 +93,17 @@ def item_to_dict(item: ArticleItem) -> dict[str, Any]:
             value = [{"title": h.title, "url": h.url, "position": h.position} for h in value]
         data[name] = value
     return data
+
+
+def _is_heading_or_byline(paragraph: str, values: dict[str, Any]) -> bool:
+    """``paragraph`` is the title, the standfirst, the section, or a short line naming the author or the date."""
+    if paragraph in (values.get("title"), values.get("subtitle"), values.get("section")):
+        return True
+    if len(paragraph) > MAX_BYLINE_CHARS:
+        return False
+    return (
+        any(name in paragraph for name in values.get("authors", [])) or normalize_date(paragraph) is not None
+    )
 
 
 class ArticlePage:
@@ -143,7 +159,7 @@ class ArticlePage:
             return None
         if len(ARTICLE_ELEMENTS(self.root)) > 1:
             return "it lists several <article> elements"
-        paragraphs = [p for p in CONTENT_PARAGRAPHS(self.root) if len(element_text(p)) >= MIN_PARAGRAPH_CHARS]
+        paragraphs = [text for text in CONTENT_TEXTS(self.root) if len(text.strip()) >= MIN_PARAGRAPH_CHARS]
         if len(paragraphs) < MIN_BODY_PARAGRAPHS:
             return "it has no article metadata and no body of running text"
         if len(HEADLINE_LINKS(self.root)) > len(paragraphs):
@@ -190,12 +206,11 @@ class ArticlePage:
 
     @staticmethod
     def _trim_generic_body(values: dict[str, Any], layers: dict[str, str]) -> None:
-        """A generic body may open with the headline and the standfirst: those are fields of their own."""
+        """A generic body may open with the headline, the standfirst or the byline: those are fields of their own."""
         if layers.get("body") != "generic":
             return
-        headings = {values.get("title"), values.get("subtitle")} - {None}
         paragraphs = values["body"].split(PARAGRAPH_SEPARATOR)
-        while len(paragraphs) > 1 and paragraphs[0] in headings:
+        while len(paragraphs) > 1 and _is_heading_or_byline(paragraphs[0], values):
             paragraphs.pop(0)
         values["body"] = PARAGRAPH_SEPARATOR.join(paragraphs)
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
+from w3lib.url import safe_url_string
 
 from arabpress_crawler.pages.selectors import NON_TEXT_TAGS
 
@@ -66,12 +67,15 @@ def unique(values: Iterable[str]) -> list[str]:
 
 
 def absolute_url(base: str, href: str | None) -> str | None:
-    """``href`` resolved against ``base``, fragment dropped; ``None`` for empty, ``javascript:``, ``mailto:``…"""
+    """``href`` resolved against ``base``, fragment dropped; ``None`` for empty, ``javascript:``, ``mailto:``…
+
+    Non-ASCII characters are percent-encoded as a browser does (UTF-8); existing escapes are kept as written.
+    """
     href = collapse_whitespace(href)
     if not href or href.startswith("#"):
         return None
     try:
-        parts = urlsplit(urljoin(base, href))
+        parts = urlsplit(safe_url_string(urljoin(base, href)))
     except ValueError:  # malformed (e.g. a bad IPv6 host): not a link we can use
         return None
     if parts.scheme not in LINK_SCHEMES:

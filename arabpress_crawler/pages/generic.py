@@ -38,9 +38,16 @@ CHROME = xpath(
     " | //*[@role='banner' or @role='navigation' or @role='contentinfo' or @role='complementary']"
 )
 #: Text nodes that may hold the article's written date: those of the article first, else of the whole page.
-_TEXT_NODES = "//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]"
-WRITTEN_DATE_TEXT_IN_ARTICLE = xpath(f"//article{_TEXT_NODES} | //main{_TEXT_NODES}")
-WRITTEN_DATE_TEXT = xpath(f"//body{_TEXT_NODES}")
+_VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
+#: Texts after the headline (the byline), nearest first; then texts before it, nearest first (a date line
+#: above the headline). Pages without ``<h1>``: the article's texts, else the page's.
+TEXT_AFTER_HEADLINE = xpath(f"(//h1)[1]/following::text(){_VISIBLE}")
+TEXT_BEFORE_HEADLINE = xpath(f"(//h1)[1]/preceding::text(){_VISIBLE}")
+TEXT_IN_ARTICLE = xpath(f"//article//text(){_VISIBLE} | //main//text(){_VISIBLE}")
+TEXT_IN_BODY = xpath(f"//body//text(){_VISIBLE}")
+#: How many texts around the headline are searched for a date.
+DATE_TEXTS_AFTER_HEADLINE = 60
+DATE_TEXTS_BEFORE_HEADLINE = 10
 #: A written date is a short text of its own ("Published 28 December 2022"), not a sentence that cites one.
 MIN_DATE_TEXT_CHARS = 8
 MAX_DATE_TEXT_CHARS = 80
@@ -49,7 +56,7 @@ LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
 LANGUAGE_SAMPLE_CHARS = 4000
 #: Short text-only elements that may head a list of related articles.
 HEADING_CANDIDATES = xpath(
-    "//body//*[not(*)][not(self::script or self::style or self::a or self::button or self::option)]"
+    "//body//*[not(*)][not(self::script or self::style or self::button or self::option)]"
     "[string-length(normalize-space()) > 2][string-length(normalize-space()) < 40]"
 )
 #: Headings of related-article lists, compared after :func:`_heading_key`.
@@ -90,17 +97,59 @@ BOILERPLATE_LINES = frozenset(
         "طباعة",
     }
 )
+#: Openings of "Read also" teasers that trafilatura may keep inside a body (compared folded).
+READ_ALSO_PREFIXES = (
+    "read also",
+    "read more",
+    "see also",
+    "also read",
+    "اقرا ايضا",
+    "اقرا ايضاً",
+    "اقرا كذلك",
+)
+#: A line of running text (a real paragraph) has at least this many characters.
+RUNNING_TEXT_CHARS = 60
+#: This many short lines before the first or after the last paragraph are page crumbs, not article text.
+NOISY_EDGE_LINES = 3
+#: Byline words trafilatura sometimes takes for an author's name.
+NOT_AUTHOR_NAMES = frozenset(
+    {"by", "and", "published", "updated", "posted", "last updated", "بقلم", "نشر", "تحديث"}
+)
 #: How many levels above a related heading its list of links may start.
 RELATED_CONTAINER_LEVELS = 3
 #: A list needs at least this many links to count as a related-articles list.
 MIN_RELATED_LINKS = 2
-#: Links of a list item: the headline is the first link with text.
-LIST_ITEM_LINKS = xpath(".//li//a[@href]")
+#: Headline links of a list: links in list items or in headings.
+LIST_ITEM_LINKS = xpath(
+    ".//li//a[@href] | .//*[self::h2 or self::h3 or self::h4 or self::h5][.//a]//a[@href]"
+)
 _HEADING_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", ":": None, "：": None})
 
 
 def _heading_key(text: str) -> str:
     return collapse_whitespace(text).lower().translate(_HEADING_FOLD).strip(" .-–—")
+
+
+def _is_boilerplate_line(line: str) -> bool:
+    key = _heading_key(line)
+    return key in BOILERPLATE_LINES or key.startswith(READ_ALSO_PREFIXES)
+
+
+def _trim_noisy_edges(lines: list[str]) -> list[str]:
+    """Drop the menu and footer crumbs trafilatura keeps from some layouts (old table pages, mostly).
+
+    Short lines before the first and after the last paragraph of running text are dropped when there are
+    at least :data:`NOISY_EDGE_LINES` of them; fewer are taken as a real short opening or closing line.
+    """
+    long_lines = [index for index, line in enumerate(lines) if len(line) >= RUNNING_TEXT_CHARS]
+    if not long_lines:
+        return lines
+    start, end = long_lines[0], long_lines[-1] + 1
+    if start < NOISY_EDGE_LINES:
+        start = 0
+    if len(lines) - end < NOISY_EDGE_LINES:
+        end = len(lines)
+    return lines[start:end]
 
 
 def without_chrome(root: etree._Element) -> etree._Element:
@@ -114,11 +163,17 @@ def without_chrome(root: etree._Element) -> etree._Element:
 
 
 def written_date(tree: etree._Element) -> str | None:
-    """The first date written out in the article's text ("٢٨ كانون الأول ٢٠٢٢", "28 December 2022").
+    """The date written out nearest after the headline ("٢٨ كانون الأول ٢٠٢٢", "28 December 2022").
 
+    A masthead's "today" comes before the headline and is only reached when nothing follows it.
     htmldate does not read Arabic month names; this does (see :func:`normalize_date`).
     """
-    texts = WRITTEN_DATE_TEXT_IN_ARTICLE(tree) or WRITTEN_DATE_TEXT(tree)
+    after = TEXT_AFTER_HEADLINE(tree)
+    if after:
+        before = TEXT_BEFORE_HEADLINE(tree)[::-1]
+        texts = after[:DATE_TEXTS_AFTER_HEADLINE] + before[:DATE_TEXTS_BEFORE_HEADLINE]
+    else:
+        texts = TEXT_IN_ARTICLE(tree) or TEXT_IN_BODY(tree)
     for text in texts:
         value = collapse_whitespace(str(text))
         if MIN_DATE_TEXT_CHARS <= len(value) <= MAX_DATE_TEXT_CHARS:
@@ -186,7 +241,7 @@ class GenericLayer:
         if document is None or not document.text:
             return None
         paragraphs = [collapse_whitespace(line) for line in document.text.splitlines()]
-        kept = [line for line in paragraphs if line and _heading_key(line) not in BOILERPLATE_LINES]
+        kept = _trim_noisy_edges([line for line in paragraphs if line and not _is_boilerplate_line(line)])
         return PARAGRAPH_SEPARATOR.join(kept) or None
 
     def published_at(self) -> str | None:
@@ -201,7 +256,8 @@ class GenericLayer:
         document = self._optional()
         if document is None or not document.author:
             return []
-        return unique(collapse_whitespace(name) for name in document.author.split(";"))
+        names = (collapse_whitespace(name) for name in document.author.split(";"))
+        return unique(name for name in names if name.lower() not in NOT_AUTHOR_NAMES)
 
     def section(self) -> str | None:
         document = self._optional()

@@ -122,7 +122,7 @@ _WRAPPERS = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*\
 
 def parse_json_ld(text: str, url: str) -> Any:
     """The JSON value of one ``ld+json`` script, repaired where that is safe; ``None`` when it is not JSON."""
-    cleaned = _WRAPPERS.sub("", text.strip())
+    cleaned = _WRAPPERS.sub("", text.strip()).strip().rstrip(",")
     for candidate in (cleaned, _TRAILING_COMMA.sub(r"\1", cleaned)):
         try:
             return json.loads(candidate, strict=False)

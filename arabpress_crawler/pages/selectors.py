@@ -150,7 +150,7 @@ ARAB_PRESS_2025 = SiteProfile(
         "/@*[name()='src' or name()='data-src'][1]"
     ),
     related_links=css("section.related-articles ul.related-posts li.related-post a[href]"),
-    next_page=css_union("link[rel=next]", "a.next.page-numbers", "nav.pagination a[rel=next]"),
+    next_page=css_union("link[rel=next]", "a.next.page-numbers", "a[rel~=next]"),
     article_path=re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/(?:amp/)?$"),
 )
 
