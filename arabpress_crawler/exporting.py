@@ -13,7 +13,6 @@ import difflib
 import json
 import logging
 import os
-import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -54,7 +53,6 @@ RELATED_COLUMNS: tuple[tuple[str, str], ...] = (
 
 #: How many known values an "unknown section" message lists.
 MAX_LISTED_CHOICES = 20
-_FTS_TOKEN = re.compile(r"\S+")
 
 
 class ExportError(ValueError):
@@ -135,13 +133,12 @@ def check_known(db: sqlite_utils.Database, column: str, value: str) -> None:
 def fts_match_expression(query: str) -> str:
     """Turn what a user typed into a safe FTS5 MATCH expression over the normalised index.
 
-    Each word is normalised like the indexed text (Arabic diacritics, tatweel, case) and quoted, so FTS
-    operators and quotes in the input are searched as text, never interpreted.
+    The store's own query builder: each word normalised like the indexed text (Arabic diacritics,
+    tatweel, case, digits) and quoted, so FTS operators and quotes in the input are never interpreted.
     """
-    from arabpress_crawler.text import normalize_for_search
+    from arabpress_crawler.store import fts_query
 
-    terms = _FTS_TOKEN.findall(normalize_for_search(query))
-    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    return fts_query(query)
 
 
 # --- building the query ---------------------------------------------------------------------------
@@ -260,7 +257,10 @@ def iter_rows(db: sqlite_utils.Database, query: ExportQuery) -> Iterator[dict[st
         for values in cursor:
             yield dict(zip(query.columns, values, strict=True))
     finally:
-        cursor.close()
+        try:
+            cursor.close()
+        except sqlite3.ProgrammingError:  # the connection closed first, taking the cursor with it
+            pass
 
 
 # --- writing --------------------------------------------------------------------------------------

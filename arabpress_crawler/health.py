@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import sqlite3
 import statistics
 from collections.abc import Mapping
@@ -19,6 +20,9 @@ from typing import Any
 import sqlite_utils
 
 logger = logging.getLogger(__name__)
+
+#: A database to read: an open sqlite-utils database or connection.
+DatabaseLike = sqlite_utils.Database | sqlite3.Connection
 
 DEFAULT_RECENT_RUNS = 10
 #: Fields whose coverage (share of stored articles that have them) is watched.
@@ -30,6 +34,11 @@ MIN_ARTICLES_FOR_SHARES = 5
 STATUS_RUNNING = "running"
 BAD_STATUSES = frozenset({"failed", "interrupted"})
 SITE_LAYER = "site"
+#: ``crawl_runs`` columns counting the articles a run stored (coverage is computed over them).
+STORED_COUNT_COLUMNS = ("articles_new", "articles_updated", "articles_unchanged")
+#: Spider stats (in ``crawl_runs.stats``): article links requested, and known ones not fetched again.
+STAT_REQUESTED = "arabpress/articles/requested"
+STAT_SKIPPED_KNOWN = "arabpress/skipped/known"
 
 
 @dataclass(frozen=True)
@@ -42,8 +51,8 @@ class RunHealth:
     status: str
     finish_reason: str | None
     pages: int
-    articles_found: int  # article pages seen (fetched or known and skipped)
-    articles_extracted: int  # articles extracted and stored in this run (new or updated)
+    articles_found: int  # article links found: fetched, or known and not fetched again
+    articles_extracted: int  # articles the store wrote or confirmed (new, updated, unchanged)
     coverage: dict[str, float] = field(default_factory=dict)  # field -> share of extracted articles
     site_share: float | None = None  # share of fields that came from the site layer
 
@@ -88,15 +97,29 @@ def _share(value: Any) -> float | None:
         return None
 
 
+def _articles_found(row: Mapping[str, Any]) -> int:
+    """Article links the run found: requested plus known ones it skipped (from the spider's stats).
+
+    An incremental run of an unchanged site fetches no article page yet finds every link, so the
+    spider's counts say more than the store's; the store's are the fallback.
+    """
+    stats = _json_mapping(row.get("stats"))
+    if STAT_REQUESTED in stats or STAT_SKIPPED_KNOWN in stats:
+        return _int(stats.get(STAT_REQUESTED)) + _int(stats.get(STAT_SKIPPED_KNOWN))
+    return sum(_int(row.get(column)) for column in STORED_COUNT_COLUMNS)
+
+
+def _site_share(layers: Mapping[str, Any]) -> float | None:
+    """Mean over fields of the share each field took from the site layer (``{field: {layer: share}}``)."""
+    shares = [_share(per_layer.get(SITE_LAYER, 0)) for per_layer in layers.values() if isinstance(per_layer, Mapping)]
+    known = [share for share in shares if share is not None]
+    return statistics.fmean(known) if known else None
+
+
 def run_from_row(row: Mapping[str, Any]) -> RunHealth:
     """Read a ``crawl_runs`` row (as a mapping) into a :class:`RunHealth`."""
-    extracted = _int(row.get("articles_new")) + _int(row.get("articles_updated"))
-    found = extracted + _int(row.get("articles_unchanged")) + _int(row.get("articles_skipped"))
     coverage = {name: share for name, value in _json_mapping(row.get("coverage")).items()
                 if (share := _share(value)) is not None}
-    layers = _json_mapping(row.get("extraction_layers"))
-    total_layers = sum(_int(v) for v in layers.values())
-    site_share = _int(layers.get(SITE_LAYER)) / total_layers if total_layers else None
     return RunHealth(
         id=_int(row.get("id")),
         started_at=row.get("started_at"),
@@ -104,14 +127,14 @@ def run_from_row(row: Mapping[str, Any]) -> RunHealth:
         status=str(row.get("status") or ""),
         finish_reason=row.get("finish_reason"),
         pages=_int(row.get("pages")),
-        articles_found=found,
-        articles_extracted=extracted,
+        articles_found=_articles_found(row),
+        articles_extracted=sum(_int(row.get(column)) for column in STORED_COUNT_COLUMNS),
         coverage=coverage,
-        site_share=site_share,
+        site_share=_site_share(_json_mapping(row.get("extraction_layers"))),
     )
 
 
-def recent_runs(db: sqlite_utils.Database | sqlite3.Connection, *, limit: int = DEFAULT_RECENT_RUNS,
+def recent_runs(db: DatabaseLike, *, limit: int = DEFAULT_RECENT_RUNS,
                 include_running: bool = True) -> list[RunHealth]:
     """The latest ``limit`` runs, newest first."""
     database = _as_database(db)
@@ -173,13 +196,22 @@ def _share_problems(run: RunHealth, earlier: list[RunHealth]) -> list[str]:
     return found
 
 
-def problems(db: sqlite_utils.Database | sqlite3.Connection, *, recent: int = DEFAULT_RECENT_RUNS) -> list[str]:
+def problems(db: DatabaseLike | str | os.PathLike[str], *, recent: int = DEFAULT_RECENT_RUNS) -> list[str]:
     """One line per problem of the latest finished run, judged against the ``recent`` runs before it.
 
     Problems: the run failed or was interrupted; it found no articles where earlier runs did; the
     coverage of title/body/published_at or the share of site-layer extraction fell well below the median
     of recent runs. A database without any finished run is a problem too. Runs still running are ignored.
+    ``db`` may be a path: the database is then opened read-only for the check.
     """
+    if isinstance(db, str | os.PathLike):
+        from arabpress_crawler.exporting import open_readonly
+
+        database = open_readonly(db)
+        try:
+            return problems(database, recent=recent)
+        finally:
+            database.conn.close()
     runs = recent_runs(db, limit=recent + 1, include_running=False)
     if not runs:
         return ["no finished crawl run recorded: run `arabpress crawl` first"]
@@ -191,7 +223,7 @@ def problems(db: sqlite_utils.Database | sqlite3.Connection, *, recent: int = DE
     return found
 
 
-def ok_summary(db: sqlite_utils.Database | sqlite3.Connection) -> str:
+def ok_summary(db: DatabaseLike) -> str:
     """The one-line "all is well" description of the latest finished run."""
     runs = recent_runs(db, limit=1, include_running=False)
     if not runs:
@@ -204,7 +236,7 @@ def ok_summary(db: sqlite_utils.Database | sqlite3.Connection) -> str:
 # --- figures for stats and charts -----------------------------------------------------------------
 
 
-def articles_per_day(db: sqlite_utils.Database | sqlite3.Connection, *, days: int,
+def articles_per_day(db: DatabaseLike, *, days: int,
                      today: dt.date | None = None) -> list[tuple[str, int]]:
     """Articles (duplicates left out) per publication day for the last ``days`` days, zeros included.
 
@@ -232,7 +264,7 @@ def articles_per_day(db: sqlite_utils.Database | sqlite3.Connection, *, days: in
     return [(day, counts.get(day, 0)) for day in window]
 
 
-def count_by(db: sqlite_utils.Database | sqlite3.Connection, column: str, *, limit: int = 10) -> list[tuple[str, int]]:
+def count_by(db: DatabaseLike, column: str, *, limit: int = 10) -> list[tuple[str, int]]:
     """The most frequent values of an ``articles`` column (``section`` or ``language``), duplicates left out."""
     if column not in {"section", "language"}:
         raise ValueError(f"cannot count articles by {column!r}")
@@ -242,7 +274,7 @@ def count_by(db: sqlite_utils.Database | sqlite3.Connection, column: str, *, lim
     return [(str(name), int(n)) for name, n in database.execute(sql, [limit]).fetchall()]
 
 
-def totals(db: sqlite_utils.Database | sqlite3.Connection) -> dict[str, int]:
+def totals(db: DatabaseLike) -> dict[str, int]:
     """Row counts of the main tables (articles split into originals and duplicates)."""
     database = _as_database(db)
     out: dict[str, int] = {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import sqlite3
+import sys
 from pathlib import Path
 
 import click
@@ -18,8 +20,8 @@ STDOUT = "-"
 
 
 def _write_stdout(db, request: exporting.ExportRequest, fmt: str, *, excel: bool) -> int:
-    binary = click.get_binary_stream("stdout")
-    out = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+    sys.stdout.flush()
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
     try:
         return exporting.export_to_stream(db, request, fmt, out, excel=excel)
     finally:
@@ -89,3 +91,7 @@ def export(
             db.conn.close()
     except exporting.ExportError as exc:
         raise click.ClickException(str(exc)) from exc
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(
+            f"reading {db_path} failed ({exc}): is it an arabpress database? `arabpress crawl --db {db_path}` migrates old ones"
+        ) from exc

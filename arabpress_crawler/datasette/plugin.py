@@ -3,7 +3,8 @@
 - Search that works in Arabic: the full-text indexes hold normalised text (no diacritics or tatweel,
   case-folded), so the query is normalised the same way. Datasette builds every table search as
   ``MATCH escape_fts(:search)``; this plugin registers, after datasette's own, an ``escape_fts`` that
-  normalises before escaping, and a ``normalize_for_search()`` SQL function for canned queries.
+  builds the query the way the store does (normalised, quoted words), and a ``normalize_for_search()``
+  SQL function for canned queries.
 - Right-to-left cells: Arabic text is rendered with ``dir="rtl" lang="ar"``, paragraphs kept.
 - A chart page (``/-/charts``): articles per day and run health over time, drawn server-side as SVG.
 """
@@ -18,11 +19,11 @@ from typing import Any
 import markupsafe
 import sqlite_utils
 from datasette import hookimpl
-from datasette.utils import escape_fts
 from datasette.utils.asgi import NotFound, Response
 
 from arabpress_crawler import health
 from arabpress_crawler.datasette import CHARTS_PATH, charts
+from arabpress_crawler.store import fts_query
 from arabpress_crawler.text import normalize_for_search
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ CHARTS_TEMPLATE = "arabpress_charts.html"
 DEFAULT_CHART_DAYS = 60
 MAX_CHART_DAYS = 3650
 CHART_RUNS = 60
+#: What an empty search matches: a phrase no normalised text contains (an empty MATCH is an FTS5 error).
+EMPTY_MATCH = '""'
 INTERNAL_DATABASES = frozenset({"_internal", "_memory"})
 #: Columns whose text is shown with its paragraphs.
 PARAGRAPH_COLUMNS = frozenset({"body"})
@@ -43,8 +46,12 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 
 def normalised_escape_fts(query: str | None) -> str:
-    """Datasette's ``escape_fts`` applied to the query in the index's normalised form."""
-    return escape_fts(normalize_for_search(query or ""))
+    """The MATCH expression of ``query`` over the normalised index: the store's own query builder.
+
+    Every word is normalised (diacritics, tatweel, case, digits) and quoted, so all of them must occur
+    and FTS syntax typed by the user is searched as text; a query without words matches nothing.
+    """
+    return fts_query(query or "") or EMPTY_MATCH
 
 
 def _normalise(value: str | None) -> str | None:

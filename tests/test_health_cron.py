@@ -1,0 +1,107 @@
+"""arabpress cron-line: a ready crontab line with absolute paths, and a validated --every."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from arabpress_crawler.cli import cli
+from arabpress_crawler.cli import health as health_cli
+
+
+def run_cron_line(*args: str, cwd: Path):
+    runner = CliRunner()
+    return runner.invoke(cli, ["cron-line", *args, "--project-dir", str(cwd)])
+
+
+@pytest.mark.parametrize(
+    ("every", "schedule"),
+    [
+        ("3h", "17 */3 * * *"),
+        ("1h", "17 * * * *"),
+        ("30m", "*/30 * * * *"),
+        ("1d", "17 3 * * *"),
+        ("2d", "17 3 */2 * *"),
+        (" 6H ", "17 */6 * * *"),
+    ],
+)
+def test_schedule_fields(tmp_path, every, schedule):
+    result = run_cron_line("--every", every, cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(schedule + " ")
+
+
+def test_line_has_absolute_paths_and_quiet_logged_crawl(tmp_path):
+    result = run_cron_line("--db", "data/x.db", "--log-file", "logs/c.log", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    line = result.output.strip()
+    assert "\n" not in line
+    fields = line.split(" ", 5)
+    command = shlex.split(fields[5])
+    assert command[:3] == ["cd", str(tmp_path.resolve()), "&&"]
+    executable, *args = command[3:]
+    assert Path(executable).is_absolute() and Path(executable).name == "arabpress"
+    assert args[0] == "crawl"
+    assert args[args.index("--db") + 1] == str(tmp_path.resolve() / "data" / "x.db")
+    assert args[args.index("--log-file") + 1] == str(tmp_path.resolve() / "logs" / "c.log")
+    assert "--quiet" in args
+
+
+def test_executable_is_the_one_beside_this_python(tmp_path):
+    beside = Path(sys.executable).absolute().parent / "arabpress"
+    if not beside.exists():
+        pytest.skip("the arabpress script is not installed beside this Python")
+    assert health_cli.arabpress_executable() == beside
+
+
+def test_paths_with_spaces_are_quoted(tmp_path):
+    project = tmp_path / "my project"
+    project.mkdir()
+    result = run_cron_line(cwd=project)
+    assert result.exit_code == 0, result.output
+    command = shlex.split(result.output.strip().split(" ", 5)[5])
+    assert command[1] == str(project.resolve())
+
+
+@pytest.mark.parametrize(
+    ("every", "message"),
+    [
+        ("3x", "use minutes, hours or days like 30m, 3h or 1d"),
+        ("soon", "use minutes, hours or days"),
+        ("0h", "hours must be 1, 2, 3, 4, 6, 8 or 12"),
+        ("45m", "minutes must be 1, 2, 3, 4, 5, 6, 10, 12, 15, 20 or 30"),
+        ("90m", "for longer use 1h or more"),
+        ("24h", "for longer use 1d or more"),
+        ("32d", "days must be between 1 and 31"),
+        ("-1h", "use minutes, hours or days"),
+    ],
+)
+def test_bad_every_is_one_clear_error(tmp_path, every, message):
+    result = run_cron_line("--every", every, cwd=tmp_path)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_project_dir_is_an_error(tmp_path):
+    result = CliRunner().invoke(cli, ["cron-line", "--project-dir", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [([], ""), ([0, 0], "▁▁"), ([0, 4, 8], "▁▅█"), ([5], "█")],
+)
+def test_sparkline(values, expected):
+    assert health_cli.sparkline(values) == expected
+
+
+def test_bar_scales_to_peak():
+    assert health_cli.bar(10, 10, width=8) == "█" * 8
+    assert health_cli.bar(5, 10, width=8) == "█" * 4
+    assert health_cli.bar(0, 0) == ""
