@@ -96,6 +96,7 @@ BOILERPLATE_PREFIXES = ("read also:", "read more:", "see also:", "اقرا اي�
 #: Paragraphs longer than this are never furniture (saves normalising every paragraph).
 MAX_BOILERPLATE_LENGTH = 200
 _MAX_NORMALISE_ROUNDS = 4
+_MAX_MARKUP_ROUNDS = 6
 
 
 def remove_invisible(text: str) -> str:
@@ -103,19 +104,30 @@ def remove_invisible(text: str) -> str:
     return _INVISIBLE_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def strip_markup(text: str) -> str:
-    """Remove HTML leftovers: comments, script/style blocks, tags; then decode entities.
-
-    Only tag-shaped sequences go (``a < b`` survives). Entities are decoded last, so an escaped ``&lt;b&gt;``
-    in the text stays visible as ``<b>`` instead of vanishing.
-    """
+def _strip_markup_once(text: str) -> str:
+    text = remove_invisible(text)
+    if "&" in text:
+        text = replace_entities(text, keep=(), remove_illegal=False)
     if "<" in text:
         text = remove_comments(text)
         text = remove_tags_with_content(text, which_ones=CONTENT_TAGS)
         if _TAG_LIKE_RE.search(text):
             text = remove_tags(text)
-    if "&" in text:
-        text = replace_entities(text, keep=(), remove_illegal=True)
+    return text
+
+
+def strip_markup(text: str) -> str:
+    """Remove HTML leftovers: entities decoded, comments, script/style blocks and tags removed, invisibles gone.
+
+    Only tag-shaped sequences go (``a < b`` survives). Escaped markup (``&lt;b&gt;``) counts as markup: a
+    double-escaped page would otherwise leave tags in the text. Repeated until nothing changes, so cleaning
+    cleaned text is a no-op.
+    """
+    for _ in range(_MAX_MARKUP_ROUNDS):
+        stripped = _strip_markup_once(text)
+        if stripped == text:
+            break
+        text = stripped
     return text
 
 
@@ -128,8 +140,7 @@ def clean_text(value: str | None) -> str | None:
     """Clean a one-line field (title, subtitle, author, tag, section); ``None`` when nothing is left."""
     if value is None:
         return None
-    text = unicodedata.normalize("NFC", remove_invisible(strip_markup(str(value))))
-    text = collapse_whitespace(text)
+    text = collapse_whitespace(unicodedata.normalize("NFC", strip_markup(str(value))))
     return text or None
 
 
@@ -157,7 +168,7 @@ def clean_body(value: str | None) -> str | None:
     text = remove_invisible(str(value))
     if "<" in text:
         text = re.sub(r"(?i)</p\s*>|<br\s*/?>\s*<br\s*/?>", PARAGRAPH_SEPARATOR, text)
-    text = unicodedata.normalize("NFC", remove_invisible(strip_markup(text)))
+    text = unicodedata.normalize("NFC", strip_markup(text))
     paragraphs = [
         p for p in split_paragraphs(_HORIZONTAL_SPACE_RE.sub(" ", text)) if not is_boilerplate_paragraph(p)
     ]

@@ -60,6 +60,7 @@ VARIANT_PARAMS = frozenset({"amp", "print", "output", "noamp"})
 #: Trailing path segments that ask for an alternative rendering (``/slug/amp/``, ``/slug/print/``).
 VARIANT_SEGMENTS = frozenset({"amp", "print"})
 AMP_HOST_PREFIX = "amp."
+_MAX_ROUNDS = 3
 WWW_HOST_PREFIX = "www."
 #: A last path segment with a file extension (``post-sitemap.xml``) keeps its bare form: no trailing slash.
 _FILE_SEGMENT_RE = re.compile(r"\.[A-Za-z0-9]{1,5}$")
@@ -78,15 +79,11 @@ def _is_tracking_param(name: str) -> bool:
 
 
 def _strip_variant_segments(path: str) -> str:
+    """``/slug/amp/`` → ``/slug/`` (the path already ends with a slash unless its last segment is a file)."""
     segments = path.split("/")
-    # "/a/b/amp/" splits to ["", "a", "b", "amp", ""]: drop a variant segment in last place (slash or not).
-    while len(segments) > 2 and (
-        segments[-1] in VARIANT_SEGMENTS or (segments[-1] == "" and segments[-2] in VARIANT_SEGMENTS)
-    ):
-        if segments[-1] == "":
-            del segments[-2]
-        else:
-            segments[-1] = ""
+    # "/a/b/amp/" splits to ["", "a", "b", "amp", ""]: the segment before the final slash is the variant.
+    while len(segments) >= 3 and segments[-1] == "" and segments[-2] in VARIANT_SEGMENTS:
+        del segments[-2]
     return "/".join(segments)
 
 
@@ -122,6 +119,16 @@ def _clean_netloc(scheme: str, netloc: str) -> str:
     return f"{userinfo}@{hostport}" if userinfo else hostport
 
 
+def _canonicalize_once(absolute: str) -> str | None:
+    parts = urlsplit(absolute)
+    scheme = parts.scheme.lower()
+    if scheme not in WEB_SCHEMES or not parts.hostname:
+        return None
+    path = _strip_variant_segments(_with_trailing_slash(parts.path))
+    rebuilt = urlunsplit((scheme, _clean_netloc(scheme, parts.netloc), path, _clean_query(parts.query), ""))
+    return w3lib_canonicalize_url(rebuilt, keep_fragments=False)
+
+
 def canonicalize_url(url: str | None, *, base: str | None = None) -> str | None:
     """The canonical form of ``url`` (resolved against ``base``), or ``None`` if it is not a web page URL.
 
@@ -130,21 +137,14 @@ def canonicalize_url(url: str | None, *, base: str | None = None) -> str | None:
     if not url or not isinstance(url, str):
         return None
     try:
-        absolute = urljoin(base, url.strip()) if base else url.strip()
-        parts = urlsplit(absolute)
-        scheme = parts.scheme.lower()
-        if scheme not in WEB_SCHEMES or not parts.hostname:
-            return None
-        path = _with_trailing_slash(_strip_variant_segments(parts.path))
-        rebuilt = urlunsplit(
-            (scheme, _clean_netloc(scheme, parts.netloc), path, _clean_query(parts.query), "")
-        )
-        canonical = w3lib_canonicalize_url(rebuilt, keep_fragments=False)
-        # w3lib may re-encode the host or path; a second pass of our own rules keeps the result a fixed point.
-        parts = urlsplit(canonical)
-        return urlunsplit(
-            (parts.scheme, _clean_netloc(parts.scheme, parts.netloc), parts.path, parts.query, "")
-        )
+        result = _canonicalize_once(urljoin(base, url.strip()) if base else url.strip())
+        # w3lib resolves dot segments and re-encodes; apply the rules again until nothing changes.
+        for _ in range(_MAX_ROUNDS):
+            again = _canonicalize_once(result) if result else None
+            if again == result:
+                break
+            result = again
+        return result
     except ValueError as error:  # invalid ports, IPv6 brackets, IDNA failures
         logger.debug("Unusable URL %r: %s", url, error)
         return None
