@@ -156,7 +156,7 @@ def _describe(run: RunHealth) -> str:
 def _status_problem(run: RunHealth) -> str | None:
     if run.status not in BAD_STATUSES:
         return None
-    reason = f": {run.finish_reason}" if run.finish_reason else ""
+    reason = f": {run.finish_reason}" if run.finish_reason and run.finish_reason != run.status else ""
     return f"last {_describe(run)} {run.status}{reason}"
 
 
@@ -219,7 +219,7 @@ def problems(db: DatabaseLike | str | os.PathLike[str], *, recent: int = DEFAULT
     found = [p for p in (_status_problem(latest), _empty_run_problem(latest, earlier)) if p]
     found.extend(_share_problems(latest, earlier))
     for line in found:
-        logger.warning("run health: %s", line)
+        logger.info("run health: %s", line)
     return found
 
 

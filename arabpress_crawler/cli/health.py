@@ -41,6 +41,7 @@ STATS_DAYS = 28
 STATS_RUNS = 8
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 BAR_WIDTH = 30
+PLAIN_WIDTH = 110
 
 
 def _open(db_path: str) -> sqlite_utils.Database:
@@ -144,16 +145,21 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
 
 
+def _started(value: str | None) -> str:
+    """``2025-11-10T08:00:00Z`` as ``2025-11-10 08:00``."""
+    return (value or "")[:16].replace("T", " ")
+
+
 def _runs_table(db: sqlite_utils.Database, plain: bool) -> Table:
-    table = _table("Last runs", "run", "started", "status", "pages", "articles seen", "stored",
-                   *[f"{name} cov." for name in health.COVERAGE_FIELDS], "site layer", plain=plain)
+    table = _table("Last runs (coverage: share of stored articles with the field)", "run", "started", "status",
+                   "pages", "seen", "stored", "title", "body", "date", "site layer", plain=plain)
     for run in health.recent_runs(db, limit=STATS_RUNS):
         status = run.status or "?"
         if not plain and run.status in health.BAD_STATUSES:
             status = f"[red]{status}[/red]"
-        table.add_row(f"#{run.id}", run.started_at or "", status, f"{run.pages:,}", f"{run.articles_found:,}",
-                      f"{run.articles_extracted:,}", *[_percent(run.coverage.get(n)) for n in health.COVERAGE_FIELDS],
-                      _percent(run.site_share))
+        coverage = [_percent(run.coverage.get(name)) for name in health.COVERAGE_FIELDS]
+        table.add_row(f"#{run.id}", _started(run.started_at), status, f"{run.pages:,}", f"{run.articles_found:,}",
+                      f"{run.articles_extracted:,}", *coverage, _percent(run.site_share))
     return table
 
 
@@ -186,7 +192,10 @@ def stats(db_path: str) -> None:
     """
     db = _open(db_path)
     try:
-        print_stats(db, Console(highlight=False))
+        console = Console(highlight=False)
+        if not console.is_terminal:  # logs and cron mail: wide enough for every column
+            console = Console(highlight=False, width=PLAIN_WIDTH)
+        print_stats(db, console)
     finally:
         db.conn.close()
 
