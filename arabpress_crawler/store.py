@@ -176,7 +176,7 @@ CREATE TABLE article_revisions (
 CREATE INDEX article_revisions_url ON article_revisions(url);
 """
 
-_V2_SEARCH = f"""
+_V2_SEARCH_TABLES = f"""
 CREATE TABLE articles_search (
     article_rowid INTEGER PRIMARY KEY,
     url TEXT NOT NULL UNIQUE REFERENCES articles(url) ON DELETE CASCADE,
@@ -187,19 +187,6 @@ CREATE TABLE articles_search (
 CREATE VIRTUAL TABLE articles_fts USING fts5(
     title, subtitle, body, content='articles_search', content_rowid='article_rowid', tokenize='{FTS_TOKENIZER}'
 );
-CREATE TRIGGER articles_search_ai AFTER INSERT ON articles_search BEGIN
-    INSERT INTO articles_fts(rowid, title, subtitle, body) VALUES (new.article_rowid, new.title, new.subtitle, new.body);
-END;
-CREATE TRIGGER articles_search_ad AFTER DELETE ON articles_search BEGIN
-    INSERT INTO articles_fts(articles_fts, rowid, title, subtitle, body)
-    VALUES ('delete', old.article_rowid, old.title, old.subtitle, old.body);
-END;
-CREATE TRIGGER articles_search_au AFTER UPDATE ON articles_search BEGIN
-    INSERT INTO articles_fts(articles_fts, rowid, title, subtitle, body)
-    VALUES ('delete', old.article_rowid, old.title, old.subtitle, old.body);
-    INSERT INTO articles_fts(rowid, title, subtitle, body) VALUES (new.article_rowid, new.title, new.subtitle, new.body);
-END;
-
 CREATE TABLE headlines_search (
     headline_rowid INTEGER PRIMARY KEY,
     url TEXT NOT NULL UNIQUE REFERENCES headlines(url) ON DELETE CASCADE,
@@ -208,17 +195,34 @@ CREATE TABLE headlines_search (
 CREATE VIRTUAL TABLE headlines_fts USING fts5(
     title, content='headlines_search', content_rowid='headline_rowid', tokenize='{FTS_TOKENIZER}'
 );
-CREATE TRIGGER headlines_search_ai AFTER INSERT ON headlines_search BEGIN
-    INSERT INTO headlines_fts(rowid, title) VALUES (new.headline_rowid, new.title);
-END;
-CREATE TRIGGER headlines_search_ad AFTER DELETE ON headlines_search BEGIN
-    INSERT INTO headlines_fts(headlines_fts, rowid, title) VALUES ('delete', old.headline_rowid, old.title);
-END;
-CREATE TRIGGER headlines_search_au AFTER UPDATE ON headlines_search BEGIN
-    INSERT INTO headlines_fts(headlines_fts, rowid, title) VALUES ('delete', old.headline_rowid, old.title);
-    INSERT INTO headlines_fts(rowid, title) VALUES (new.headline_rowid, new.title);
-END;
 """
+
+#: Plain SQL triggers keep each FTS5 index in step with its side table of normalised text.
+SEARCH_TRIGGERS = {
+    "articles_search_ai": """CREATE TRIGGER articles_search_ai AFTER INSERT ON articles_search BEGIN
+    INSERT INTO articles_fts(rowid, title, subtitle, body) VALUES (new.article_rowid, new.title, new.subtitle, new.body);
+END;""",
+    "articles_search_ad": """CREATE TRIGGER articles_search_ad AFTER DELETE ON articles_search BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, subtitle, body)
+    VALUES ('delete', old.article_rowid, old.title, old.subtitle, old.body);
+END;""",
+    "articles_search_au": """CREATE TRIGGER articles_search_au AFTER UPDATE ON articles_search BEGIN
+    INSERT INTO articles_fts(articles_fts, rowid, title, subtitle, body)
+    VALUES ('delete', old.article_rowid, old.title, old.subtitle, old.body);
+    INSERT INTO articles_fts(rowid, title, subtitle, body) VALUES (new.article_rowid, new.title, new.subtitle, new.body);
+END;""",
+    "headlines_search_ai": """CREATE TRIGGER headlines_search_ai AFTER INSERT ON headlines_search BEGIN
+    INSERT INTO headlines_fts(rowid, title) VALUES (new.headline_rowid, new.title);
+END;""",
+    "headlines_search_ad": """CREATE TRIGGER headlines_search_ad AFTER DELETE ON headlines_search BEGIN
+    INSERT INTO headlines_fts(headlines_fts, rowid, title) VALUES ('delete', old.headline_rowid, old.title);
+END;""",
+    "headlines_search_au": """CREATE TRIGGER headlines_search_au AFTER UPDATE ON headlines_search BEGIN
+    INSERT INTO headlines_fts(headlines_fts, rowid, title) VALUES ('delete', old.headline_rowid, old.title);
+    INSERT INTO headlines_fts(rowid, title) VALUES (new.headline_rowid, new.title);
+END;""",
+}
+_V2_SEARCH = _V2_SEARCH_TABLES + "\n".join(SEARCH_TRIGGERS.values()) + "\n"
 
 _V3_FINGERPRINTS = """
 CREATE TABLE article_fingerprints (
@@ -961,10 +965,18 @@ def _stale_search_rows(db: sqlite_utils.Database) -> list[str]:
 
 
 def rebuild_search(db: sqlite_utils.Database) -> None:
-    """Recompute every normalised search copy and rebuild both FTS indexes (after hand edits to the text)."""
+    """Recompute every normalised search copy and rebuild both FTS indexes (after hand edits to the text).
+
+    The sync triggers are dropped for the rewrite (they would ask the index to delete entries it may not
+    have) and created again in the same transaction.
+    """
     with transaction(db) as conn:
+        for name in SEARCH_TRIGGERS:
+            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
         conn.execute("DELETE FROM articles_search")
         conn.execute("DELETE FROM headlines_search")
         _backfill_search(conn)
+        for sql in SEARCH_TRIGGERS.values():
+            conn.execute(sql)
         conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
         conn.execute("INSERT INTO headlines_fts(headlines_fts) VALUES ('rebuild')")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.utils.reactor import is_reactor_installed
 
 from arabpress_crawler import store
 from arabpress_crawler.items import ArticleItem, UnchangedArticle
@@ -198,7 +199,7 @@ class StorePipeline:
         self.counters = RunCounters()
         self.pending = []
         self.last_flush = time.monotonic()
-        if self._awaiting_signal:
+        if self._awaiting_signal and is_reactor_installed():
             self._start_timer()
         logger.info("Run %d opened in %s", self.run_id, self.db_path)
 
