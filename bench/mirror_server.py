@@ -1,0 +1,145 @@
+"""The mirror server in its own process, with its request counter readable from the harness.
+
+The benchmark must not share a process (or its GIL) with the crawls it measures, so the harness starts
+:class:`arabpress_crawler.demo.server.MirrorServer` in a child process and talks to it over stdin/stdout,
+one line each way:
+
+==========  ===========================================================
+command     answer
+==========  ===========================================================
+``counts``  one JSON object: path → number of requests since the last reset
+``reset``   ``ok`` (the counter is cleared)
+``stop``    ``ok``, then the process exits (end of stdin does the same)
+==========  ===========================================================
+
+On start the child prints ``ready <base_url>``. Usage from the harness::
+
+    with ServedMirror(root) as server:
+        ...crawl server.base_url...
+        counts = server.counts()
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from types import TracebackType
+
+from arabpress_crawler.demo.server import MirrorServer
+
+logger = logging.getLogger(__name__)
+
+READY = "ready"
+OK = "ok"
+STOP_TIMEOUT_SECONDS = 10
+
+
+class ServerProcessError(RuntimeError):
+    """The server process did not start or did not answer."""
+
+
+class ServedMirror:
+    """A mirror directory served by a child process on 127.0.0.1."""
+
+    def __init__(self, root: Path, port: int = 0) -> None:
+        self.root = root
+        self.port = port
+        self.process: subprocess.Popen[str] | None = None
+        self.base_url = ""
+
+    def start(self) -> ServedMirror:
+        command = [sys.executable, "-m", "bench.mirror_server", "--root", str(self.root), "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        line = self._read_line()
+        word, _, url = line.partition(" ")
+        if word != READY or not url:
+            self.stop()
+            raise ServerProcessError(f"the mirror server for {self.root} did not start (said {line!r})")
+        self.base_url = url
+        logger.info("mirror of %s served at %s (pid %d)", self.root, self.base_url, self.process.pid)
+        return self
+
+    def _send(self, command: str) -> str:
+        if self.process is None or self.process.stdin is None:
+            raise ServerProcessError("the mirror server is not running")
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self._read_line()
+
+    def _read_line(self) -> str:
+        assert self.process is not None and self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise ServerProcessError(f"the mirror server for {self.root} exited (code {self.process.poll()})")
+        return line.strip()
+
+    def counts(self) -> Counter[str]:
+        """Requests per path since the last :meth:`reset`."""
+        return Counter(json.loads(self._send("counts")))
+
+    def reset(self) -> None:
+        if self._send("reset") != OK:
+            raise ServerProcessError("the mirror server did not reset its counter")
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        if process.stdin is not None:
+            try:
+                process.stdin.write("stop\n")
+                process.stdin.close()
+            except BrokenPipeError:
+                logger.debug("mirror server for %s had already exited", self.root)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+    def __enter__(self) -> ServedMirror:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def serve(root: Path, port: int) -> None:
+    """The child's side: serve ``root`` and answer commands on stdin until ``stop`` or end of input."""
+    with MirrorServer(root, port=port) as server:
+        print(f"{READY} {server.base_url}", flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "counts":
+                print(json.dumps(dict(server.requests)), flush=True)
+            elif command == "reset":
+                server.reset_requests()
+                print(OK, flush=True)
+            elif command == "stop":
+                print(OK, flush=True)
+                break
+            else:
+                print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Serve a mirror for the benchmark (see bench/mirror_server.py).")
+    parser.add_argument("--root", type=Path, required=True, help="rendered mirror directory")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free port)")
+    args = parser.parse_args(argv)
+    serve(args.root, args.port)
+
+
+if __name__ == "__main__":
+    main()

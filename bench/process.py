@@ -1,0 +1,123 @@
+"""Run a command in its own process and measure it: wall time and peak resident memory (RSS).
+
+The peak RSS comes from ``os.wait4``, which returns the resource usage of exactly that child
+(``ru_maxrss``, the kernel's high-water mark), so nothing is sampled and no peak can be missed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import ROOT
+
+logger = logging.getLogger(__name__)
+
+#: ``ru_maxrss`` is in KiB on Linux.
+MAXRSS_UNIT = 1024
+MIB = 1024 * 1024
+#: Output kept in a failure message.
+TAIL_CHARS = 2000
+VENV_BIN = Path(sys.executable).parent
+#: How often a running command is checked for its end.
+POLL_SECONDS = 0.02
+
+
+class CommandFailed(RuntimeError):
+    """A measured command exited with an error."""
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one measured command did."""
+
+    command: tuple[str, ...]
+    returncode: int
+    wall_seconds: float
+    peak_rss_bytes: int
+    stdout: str
+    stderr: str
+
+    @property
+    def peak_rss_mib(self) -> float:
+        return self.peak_rss_bytes / MIB
+
+    def check(self) -> Measured:
+        """``self``, or :class:`CommandFailed` with the end of its output when it failed."""
+        if self.returncode != 0:
+            tail = (self.stderr or self.stdout)[-TAIL_CHARS:]
+            raise CommandFailed(f"{shell_line(self.command)} exited with {self.returncode}:\n{tail}")
+        return self
+
+
+def tool(name: str) -> str:
+    """The path of a console script of this venv (``arabpress``), so the benchmark runs what it measures."""
+    candidate = VENV_BIN / name
+    return str(candidate) if candidate.exists() else name
+
+
+def shell_line(command: Sequence[str]) -> str:
+    """The command as one would type it, with the venv's path and the repository root shortened."""
+    parts = []
+    for part in command:
+        text = str(part).replace(str(VENV_BIN) + "/", "").replace(str(ROOT) + "/", "")
+        parts.append(text)
+    return " ".join(parts)
+
+
+def run_measured(
+    command: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: float | None = None,
+) -> Measured:
+    """Run ``command`` to its end; wall time and peak RSS of that process.
+
+    Output goes to temporary files (no pipe can fill up). ``timeout`` kills the command and raises
+    :class:`CommandFailed` when it runs longer.
+    """
+    full_env = {**os.environ, **(env or {})}
+    logger.info("running %s", shell_line(command))
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen([str(part) for part in command], cwd=cwd, env=full_env, stdout=out, stderr=err)
+        code, peak = _reap(process, started, timeout)
+        wall = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if code is None:
+        raise CommandFailed(f"{shell_line(command)} ran longer than {timeout} s and was killed:\n{stderr[-TAIL_CHARS:]}")
+    return Measured(
+        command=tuple(str(part) for part in command),
+        returncode=code,
+        wall_seconds=wall,
+        peak_rss_bytes=peak,
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+
+def _reap(process: subprocess.Popen[bytes], started: float, timeout: float | None) -> tuple[int | None, int]:
+    """Wait for ``process`` with ``os.wait4``: ``(exit code, peak RSS in bytes)``; code ``None`` if killed."""
+    killed = False
+    flags = 0 if timeout is None else os.WNOHANG  # without a timeout, block until the end
+    while True:
+        pid, status, usage = os.wait4(process.pid, flags)
+        if pid:
+            break
+        if timeout is not None and not killed and time.perf_counter() - started > timeout:
+            process.kill()
+            killed = True
+        time.sleep(POLL_SECONDS)
+    code = os.waitstatus_to_exitcode(status)
+    process.returncode = code  # reaped here: Popen must not wait for it again
+    return (None if killed else code), usage.ru_maxrss * MAXRSS_UNIT
