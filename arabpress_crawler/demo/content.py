@@ -73,6 +73,9 @@ AUTHOR_SLUGS: dict[str, str] = {
     "سلمى العتيبي": "salma-alotaibi",
     "خالد منصور": "khaled-mansour",
     "ريم الحسن": "reem-alhassan",
+    "فاطمة الزهراني": "fatima-alzahrani",
+    "عمر الخطيب": "omar-alkhatib",
+    "نور الدين بلقاسم": "noureddine-belkacem",
 }
 
 KIND_ARTICLE = "article"
@@ -426,7 +429,8 @@ def _assign_related(articles: list[MirrorArticle], seed: MirrorArticle) -> None:
         set_related(article, related, salt)
 
 
-def _assign_traps(articles: list[MirrorArticle]) -> None:
+def assign_traps(articles: list[MirrorArticle]) -> None:
+    """Give every third article a "Read also" box and every fourth an inline figure."""
     for index, article in enumerate(articles):
         if index % 3 == 1 and article.related:
             title, url = article.related[-1]
@@ -469,7 +473,7 @@ def _demo_articles() -> tuple[MirrorArticle, ...]:
     articles.append(_republished_copy(by_title[REPUBLISHED_ORIGINAL], REPUBLISHED_AT, next_id))
     articles.append(_edited_copy(by_title[EDITED_ORIGINAL], EDITED_AT, next_id + 1))
     _assign_related(articles, seed_article)
-    _assign_traps(articles)
+    assign_traps(articles)
     articles += [amp_copy(by_title[title]) for title in AMP_ORIGINAL_TITLES]
     return tuple(articles)
 

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import format_datetime
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -135,6 +136,7 @@ def display_date(value: str, language: str) -> str:
     return moment.strftime(ENGLISH_DATE_FORMAT)
 
 
+@cache
 def masthead_for(language: str) -> str:
     """The masthead date of the seed page, in the page's language."""
     english = masthead_date()
