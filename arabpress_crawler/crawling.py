@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -53,6 +54,24 @@ GOOD_FINISH_REASONS = frozenset({"finished", "closespider_pagecount", "closespid
 MIRROR_PROFILE = "mirror"
 #: Stats kept by the dedupe pipeline, one key per kind (``content``, ``near``).
 DUPLICATE_STATS = f"{STAT_PREFIX}/duplicates/"
+
+
+SUMMARY_COUNTS = (
+    "articles",
+    "near_duplicates",
+    "content_aliases",
+    "headlines",
+    "related_headlines",
+    "article_revisions",
+)
+SUMMARY_COUNTS_SQL = """
+SELECT (SELECT count(*) FROM articles WHERE duplicate_of IS NULL),
+       (SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL),
+       (SELECT count(*) FROM url_aliases WHERE kind = 'content'),
+       (SELECT count(*) FROM headlines),
+       (SELECT count(*) FROM related_headlines),
+       (SELECT count(*) FROM article_revisions)
+"""
 
 
 class CrawlInputError(ValueError):
@@ -330,6 +349,21 @@ def _attach_progress(crawler: Crawler, callback: ProgressCallback, max_pages: in
     crawler.signals.connect(poller.start, signal=signals.spider_opened)
     crawler.signals.connect(poller.stop, signal=signals.spider_closed)
     return poller
+
+
+def read_only_query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of one query on ``db``, opened read-only (never creates or changes the file)."""
+    connection = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
+def database_counts(db: Path) -> dict[str, int]:
+    """What the database holds, for summaries: articles (originals), near-duplicates, aliases, headlines…"""
+    (row,) = read_only_query(db, SUMMARY_COUNTS_SQL)
+    return dict(zip(SUMMARY_COUNTS, (int(value or 0) for value in row), strict=True))
 
 
 def _record_failure(failure: Failure, errors: list[str]) -> None:

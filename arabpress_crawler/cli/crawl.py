@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from rich.console import Console
@@ -17,12 +19,15 @@ from rich.text import Text
 from arabpress_crawler import crawling, health
 from arabpress_crawler.cli import cli
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
+from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
 
 logger = logging.getLogger(__name__)
 
 DEMO_DB = Path("data/demo.db")
 DEMO_LOG_FILE = Path("data/logs/demo.log")
+#: The demo mirror's port when no earlier demo run chose one.
+DEMO_PORT = 8642
 EXIT_PROBLEMS = 1
 LIVE_REFRESH_PER_SECOND = 4
 
@@ -193,3 +198,100 @@ def crawl(
         _fail(outcome, log_file)
     if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok:
         sys.exit(EXIT_PROBLEMS)
+
+
+# -- the demo -------------------------------------------------------------------------------------------------------
+
+
+def _remembered_port(db: Path) -> int | None:
+    """The mirror port of the last demo run on ``db``: stored URLs carry it, so reusing it keeps runs incremental."""
+    if not db.is_file():
+        return None
+    try:
+        rows = crawling.read_only_query(db, "SELECT base_url FROM crawl_runs ORDER BY id DESC LIMIT 1")
+    except sqlite3.Error:
+        return None
+    if not rows or not rows[0][0]:
+        return None
+    try:
+        return urlsplit(rows[0][0]).port
+    except ValueError:
+        return None
+
+
+def _start_mirror(db: Path, port: int | None) -> MirrorServer:
+    """The packaged mirror on ``port``, else the port the last demo used, else :data:`DEMO_PORT`, else any."""
+    remembered = _remembered_port(db)
+    wanted = port if port is not None else remembered if remembered is not None else DEMO_PORT
+    try:
+        return MirrorServer(DEMO_SITE_DIR, port=wanted).start()
+    except OSError as error:
+        if port is None and remembered is None:
+            logger.info("port %d is busy (%s): serving the demo mirror on a free port", wanted, error)
+            return MirrorServer(DEMO_SITE_DIR, port=0).start()
+        raise click.ClickException(
+            f"port {wanted} is busy ({error.strerror}); the articles in {db} carry it in their URLs, so free it,"
+            f" or start a fresh demo with --db another.db --port 0"
+        ) from None
+
+
+def demo_summary(outcome: CrawlOutcome, db: Path, base_url: str) -> list[str]:
+    """The demo's closing lines: what the crawl did and what the database now holds."""
+    progress = outcome.progress()
+    counts = crawling.database_counts(db)
+    known = int(outcome.stats.get("arabpress/skipped/known") or 0)
+    caught = counts["content_aliases"] + counts["near_duplicates"]
+    return [
+        f"Crawled the Arab Press demo mirror at {base_url} into {db} in {outcome.elapsed:.1f} s.",
+        f"  pages fetched      {progress.pages} ({progress.article_pages} article pages;"
+        f" stored articles not fetched again: {known})",
+        f"  articles           {counts['articles']} in the database (this run: {progress.articles_new} new,"
+        f" {progress.articles_updated} updated)",
+        f"  related headlines  {counts['related_headlines']} links to {counts['headlines']} headlines",
+        f"  duplicates caught  {caught} (copies stored as aliases: {counts['content_aliases']};"
+        f" near-duplicates marked duplicate_of: {counts['near_duplicates']})",
+        f"  revisions          {counts['article_revisions']} earlier versions of edited articles",
+        "",
+        "Try next:",
+        f"  arabpress stats --db {db}",
+        f"  arabpress export --db {db} --format csv --output articles.csv",
+        f"  arabpress serve --db {db}    # browse and search in datasette",
+        "  make demo    # again: the second crawl is incremental",
+    ]
+
+
+@cli.command()
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEMO_DB, show_default=True,
+              help="Database the demo writes.")
+@click.option("--port", type=click.IntRange(min=0, max=65535),
+              help=f"Port of the mirror (0: any free one) [default: the last demo's, else {DEMO_PORT}].")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+def demo(db: Path, port: int | None, quiet: bool) -> None:
+    """Serve the packaged mirror of Arab Press on 127.0.0.1 and crawl it: the whole pipeline in seconds.
+
+    Nothing leaves the machine. Run it again: the second crawl is incremental and fetches no article
+    page it already has.
+
+    Example:
+
+    \b
+        arabpress demo
+        arabpress demo --db /tmp/demo.db --port 0
+    """
+    try:
+        crawling.check_db_path(db)
+    except CrawlInputError as error:
+        raise click.ClickException(str(error)) from None
+    server = _start_mirror(db, port)
+    try:
+        options = CrawlOptions(base_url=server.base_url, db=db, mirror_profile=True, log_file=DEMO_LOG_FILE)
+        result = _run(options, wait=False, quiet=quiet)
+    finally:
+        server.stop()
+    if result is None:
+        return
+    outcome, _ = result
+    if not outcome.ok:
+        _fail(outcome, DEMO_LOG_FILE)
+        sys.exit(EXIT_PROBLEMS)
+    click.echo("\n".join(demo_summary(outcome, db, server.base_url)))
