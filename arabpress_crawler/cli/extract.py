@@ -139,6 +139,4 @@ def extract(source: str, page_url: str | None, encoding: str | None) -> None:
             f"Not an article: {response.url} ({page.not_article_reason}). Pass the page of a single article."
         )
     text = json.dumps(item_to_dict(item), ensure_ascii=False, indent=2)
-    stdout = click.get_binary_stream("stdout")
-    stdout.write(text.encode("utf-8") + b"\n")
-    stdout.flush()
+    click.echo(text.encode("utf-8"))  # bytes go to the binary stream: UTF-8 whatever the locale says

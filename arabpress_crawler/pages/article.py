@@ -144,12 +144,14 @@ class ArticlePage:
         """Why the page is not an article (one line), or ``None`` when it is one."""
         if looks_like_listing_url(self.url):
             return "the URL is a section, tag, author, search or pagination page"
-        if self.site is not None and self.site.is_listing():
-            return "the page is a listing of the site (home, archive, search or pagination)"
+        if self.site is not None and self.site.is_not_article():
+            return "the page is a listing, static page or error page of the site"
         if self.metadata.has_article_type():
             return None
         if self.metadata.has_listing_type():
             return "its JSON-LD describes a collection, search results or profile page"
+        if self.metadata.has_other_type():
+            return f"its og:type is {self.metadata.og_type()!r} and it declares no article"
         if self.site is not None and self.site.body():
             return None
         return self._generic_not_article_reason()

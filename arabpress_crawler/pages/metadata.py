@@ -54,6 +54,8 @@ ARTICLE_TYPES = frozenset(
 LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage", "ItemList"})
 #: OpenGraph ``og:type`` values of an article.
 OG_ARTICLE_TYPES = frozenset({"article", "news", "news.article", "blog"})
+#: OpenGraph ``og:type`` values that say "not an article" (a site's home, a static page, a person).
+OG_NOT_ARTICLE_TYPES = frozenset({"website", "profile", "book", "music.song", "video.other", "product"})
 #: How deep JSON-LD nesting is followed (``mainEntity`` of a ``WebPage``, lists in lists).
 MAX_JSON_LD_DEPTH = 4
 #: Endings of descriptions that are a cut-off excerpt of the body rather than a standfirst.
@@ -259,6 +261,10 @@ class MetadataLayer:
         return not self.article_node and any(
             schema_types(node) & LISTING_TYPES for node in self.json_ld_nodes
         )
+
+    def has_other_type(self) -> bool:
+        """``og:type`` names something other than an article (``website``…) and JSON-LD declares no article."""
+        return not self.article_node and self.og_type() in OG_NOT_ARTICLE_TYPES
 
     def og_type(self) -> str | None:
         value = self._meta_first(("og:type",))

@@ -70,8 +70,9 @@ class SiteProfile:
     name: str
     #: Matches only on pages of this template (an article or a listing of the site).
     marker: etree.XPath
-    #: ``<body>`` classes WordPress gives listing pages (home, archive, search, pagination).
-    listing_body_classes: frozenset[str]
+    #: ``<body>`` classes of pages that are not articles: listings (home, archive, search, pagination),
+    #: static pages and the error page.
+    not_article_body_classes: frozenset[str]
     article: etree.XPath
     title: etree.XPath
     subtitle: etree.XPath
@@ -94,7 +95,7 @@ ARAB_PRESS_2025 = SiteProfile(
     name="arab-press-2025",
     # The masthead date box is peculiar to this theme; standard WordPress classes are not enough.
     marker=css_union("header.site-header div.header-date", "body div.page-title-bar span.current-title"),
-    listing_body_classes=frozenset(
+    not_article_body_classes=frozenset(
         {
             "home",
             "blog",
@@ -106,6 +107,7 @@ ARAB_PRESS_2025 = SiteProfile(
             "search-results",
             "paged",
             "error404",
+            "page",
         }
     ),
     article=css("main article.post, article.type-post"),
@@ -146,7 +148,8 @@ ARAB_PRESS_2025 = SiteProfile(
     section=css_union("div.entry-meta span.cat-links a", "span.cat-links a[rel~=tag]"),
     tags=css_union("footer.entry-footer span.tags-links a[rel=tag]", "span.tags-links a"),
     image=xpath(
-        ".//figure[contains(concat(' ', normalize-space(@class), ' '), ' featured-image ')]//img"
+        ".//figure[contains(concat(' ', normalize-space(@class), ' '), ' featured-image ')]"
+        "//*[self::img or self::amp-img]"
         "/@*[name()='src' or name()='data-src'][1]"
     ),
     related_links=css("section.related-articles ul.related-posts li.related-post a[href]"),

@@ -63,10 +63,10 @@ class SiteLayer:
         found = self.profile.article(self.root)
         return found[0] if found else self.root
 
-    def is_listing(self) -> bool:
-        """The ``<body>`` classes say home, archive, search or pagination page."""
+    def is_not_article(self) -> bool:
+        """The ``<body>`` classes say listing (home, archive, search, pagination), static page or error page."""
         for body in self.root.iter("body"):
-            return bool(set((body.get("class") or "").split()) & self.profile.listing_body_classes)
+            return bool(set((body.get("class") or "").split()) & self.profile.not_article_body_classes)
         return False
 
     def title(self) -> str | None:
