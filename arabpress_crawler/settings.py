@@ -64,7 +64,9 @@ USER_AGENT = (
     "(+https://github.com/arabpress-crawler/arabpress-crawler; research crawler, contact via issues)"
 )
 ROBOTSTXT_OBEY = True
-TELNETCONSOLE_ENABLED = False  # a cron job has no use for an open console port
+# A cron job has no use for a console port, nor for Scrapy's code-running HTTP server and its job files.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
 COOKIES_ENABLED = False  # the site needs none; fewer surprises
 
 # Politeness: a few requests at a time, AutoThrottle adapting the delay to the server's latency.
