@@ -296,7 +296,12 @@ def test_arabic_cells_render_right_to_left():
         '<div class="arabpress-text" dir="rtl" lang="ar">&lt;b&gt;عنوان&lt;/b&gt;</div>'
     )
     assert plugin.render_cell(value="An English title", column="title") is None
-    assert plugin.render_cell(value='["سوريا"]', column="tags") is None  # JSON stays for the array facets
+    assert plugin.render_cell(value='["سوريا", "Syria"]', column="tags") == (
+        '<span class="arabpress-list"><span dir="auto">سوريا</span>, <span dir="auto">Syria</span></span>'
+    )
+    assert plugin.render_cell(value='["Syria"]', column="tags") is None
+    assert plugin.render_cell(value='[1, "سوريا"]', column="tags") is None
+    assert plugin.render_cell(value='{"title": "موقع"}', column="extraction") is None
     assert plugin.render_cell(value=42, column="word_count") is None
 
 

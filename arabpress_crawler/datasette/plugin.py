@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -85,11 +86,30 @@ def rtl_html(text: str, *, paragraphs: bool) -> markupsafe.Markup:
     return markupsafe.Markup(f'<div class="arabpress-text" dir="rtl" lang="ar">{inner}</div>')
 
 
+def _string_list(value: str) -> list[str] | None:
+    try:
+        items = json.loads(value)
+    except json.JSONDecodeError:
+        return None
+    if isinstance(items, list) and all(isinstance(item, str) for item in items):
+        return items
+    return None
+
+
+def list_html(items: list[str]) -> markupsafe.Markup:
+    """A JSON array of strings as a list whose items each keep their own direction."""
+    inner = ", ".join(str(markupsafe.Markup('<span dir="auto">{}</span>').format(item)) for item in items)
+    return markupsafe.Markup(f'<span class="arabpress-list">{inner}</span>')
+
+
 @hookimpl
 def render_cell(value: Any, column: str) -> markupsafe.Markup | None:
-    if not isinstance(value, str) or value[:1] in ("[", "{") or "://" in value[:12]:
+    if not isinstance(value, str) or not is_mostly_arabic(value):
         return None
-    if not is_mostly_arabic(value):
+    if value[:1] == "[":  # an array (authors, tags) with Arabic items: shown item by item, never reversed
+        items = _string_list(value)
+        return list_html(items) if items is not None else None
+    if value[:1] == "{" or "://" in value[:12]:
         return None
     return rtl_html(value, paragraphs=column in PARAGRAPH_COLUMNS)
 
