@@ -33,6 +33,7 @@ JSON_ARRAY_COLUMNS = frozenset({"authors", "tags"})
 JSON_OBJECT_COLUMNS = frozenset({"extraction"})
 CSV_LIST_SEPARATOR = ";"
 EXCEL_BOM = "\ufeff"
+NEW_FILE_MODE = 0o666
 
 #: The full-text index of each exportable table (kept in sync by the store's triggers).
 ARTICLES_FTS = "articles_fts"
@@ -363,6 +364,18 @@ def check_output_path(path: Path) -> None:
         raise ExportError(f"--output {path}: folder {parent} is not writable; choose another path")
 
 
+def _file_mode(path: Path) -> int:
+    """The permissions the export gets: those of the file it replaces, else the usual ones under the umask.
+
+    (A temporary file is created private, 0600; a finished export should look like any other file.)
+    """
+    if path.exists():
+        return path.stat().st_mode & 0o777
+    umask = os.umask(0)
+    os.umask(umask)
+    return NEW_FILE_MODE & ~umask
+
+
 def export_to_file(
     db: sqlite_utils.Database, request: ExportRequest, fmt: str, path: Path, *, excel: bool = False
 ) -> int:
@@ -381,6 +394,7 @@ def export_to_file(
     try:
         with handle:
             count = write_rows(iter_rows(db, query), query.columns, handle, fmt, excel=excel)
+        os.chmod(temp_path, _file_mode(path))
         os.replace(temp_path, path)
     except BaseException:
         temp_path.unlink(missing_ok=True)

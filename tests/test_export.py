@@ -352,9 +352,21 @@ def test_failed_export_leaves_no_file_and_keeps_the_old_one(sample_db, tmp_path,
 def test_success_replaces_the_file_and_leaves_no_temporary(sample_db, tmp_path):
     target = tmp_path / "out.json"
     target.write_text("old", encoding="utf-8")
+    target.chmod(0o640)
     assert export(sample_db, "--format", "json", "-o", str(target)).exit_code == 0
     assert isinstance(json.loads(target.read_text(encoding="utf-8")), list)
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+    assert target.stat().st_mode & 0o777 == 0o640  # the replaced file's permissions are kept
+
+
+def test_new_export_gets_the_usual_permissions(sample_db, tmp_path):
+    umask = os.umask(0o022)
+    try:
+        target = tmp_path / "new.csv"
+        assert export(sample_db, "-o", str(target)).exit_code == 0
+    finally:
+        os.umask(umask)
+    assert target.stat().st_mode & 0o777 == 0o644  # not the temporary file's private 0600
 
 
 class RecordingStream(io.StringIO):
