@@ -1,1 +1,15 @@
-"""Page objects: pure functions of a response that extract articles and listings."""
+"""Page objects: pure functions of a response that extract articles and listings (no request is ever built).
+
+What the spider calls:
+
+* article pages: ``page = ArticlePage(response)``; ``page.to_item()`` (an ``ArticleItem``, or ``None`` when
+  the page is not an article; ``page.not_article_reason`` says why) and ``page.related_urls()`` to follow;
+* listing pages (home, sections, tags, authors, pagination): ``ListingPage(response).article_urls()`` and
+  ``.next_page_url()``;
+* RSS/Atom feeds: ``FeedPage(response).entries()`` (``url``, ``title``, ``published_at``).
+
+Modules: :mod:`.article` (the orchestrator), :mod:`.listing`, and the three layers each field is tried in,
+in order — :mod:`.site` with the selectors of :mod:`.selectors`, :mod:`.metadata` (JSON-LD, OpenGraph…)
+and :mod:`.generic` (trafilatura, htmldate); :mod:`.common` holds shared text and URL helpers and
+:mod:`.snapshot` the JSON form the golden fixtures store.
+"""

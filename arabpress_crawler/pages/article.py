@@ -225,10 +225,14 @@ class ArticlePage:
         if missing:
             logger.warning("Article without %s on %s", ", ".join(missing), self.url)
         ordered = {name: layers[name] for name in PAGE_FIELDS if name in layers}
-        return ArticleItem(**values, extraction=ordered)
+        # Fresh lists: the pipelines may change the item without changing this page's cached extraction.
+        fields_ = {name: list(value) if isinstance(value, list) else value for name, value in values.items()}
+        return ArticleItem(**fields_, extraction=ordered)
 
     def related(self) -> list[RelatedHeadline]:
-        """The page's related headlines (title, absolute URL, 1-based position), in page order."""
+        """The page's related headlines (title, absolute URL, 1-based position), in page order; none off articles."""
+        if not self.is_article():
+            return []
         return list(self._extraction[0].get("related", []))
 
     def related_urls(self) -> list[str]:
