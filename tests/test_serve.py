@@ -61,8 +61,16 @@ def fetch_json(url: str):
 
 
 def serve_command(db: Path, port: int) -> list[str]:
-    return [sys.executable, "-c", "from arabpress_crawler.cli import main; main()",
-            "serve", "--db", str(db), "--port", str(port)]
+    return [
+        sys.executable,
+        "-c",
+        "from arabpress_crawler.cli import main; main()",
+        "serve",
+        "--db",
+        str(db),
+        "--port",
+        str(port),
+    ]
 
 
 def _wait_until_up(base: str, process: subprocess.Popen) -> None:
@@ -82,8 +90,13 @@ def _wait_until_up(base: str, process: subprocess.Popen) -> None:
 def running_server(db: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """Start ``arabpress serve`` on a free port; stop it with SIGINT (Ctrl-C) afterwards."""
     port = free_port()
-    process = subprocess.Popen(serve_command(db, port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    process = subprocess.Popen(
+        serve_command(db, port),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process)
@@ -147,7 +160,10 @@ def test_headline_search(server):
 
 def test_facets(server):
     data = fetch_json(f"{server}/{DB_NAME}/articles.json?_size=0")
-    facets = {name: {r["value"]: r["count"] for r in facet["results"]} for name, facet in data["facet_results"].items()}
+    facets = {
+        name: {r["value"]: r["count"] for r in facet["results"]}
+        for name, facet in data["facet_results"].items()
+    }
     assert facets["section"]["Politics"] == 3 and facets["section"]["سياسة"] == 1
     assert facets["language"] == {"en": 6, "ar": 2}
     assert facets["tags"]["Syria"] == 2 and facets["tags"]["سوريا"] == 1  # arrays faceted item by item
@@ -168,7 +184,10 @@ def test_canned_latest_articles(server):
 
 
 def test_canned_search_articles(server):
-    rows = fetch_json(f"{server}/{DB_NAME}/search_articles.json?" + urllib.parse.urlencode({"_shape": "array", "q": "الدِّفَاعِ"}))
+    rows = fetch_json(
+        f"{server}/{DB_NAME}/search_articles.json?"
+        + urllib.parse.urlencode({"_shape": "array", "q": "الدِّفَاعِ"})
+    )
     assert [row["url"] for row in rows] == [ARABIC_URL]
 
 
@@ -184,7 +203,9 @@ def test_canned_most_related_edited_duplicates(server):
 def test_canned_runs_health(server):
     runs = fetch_json(f"{server}/{DB_NAME}/runs_health.json?_shape=array")
     assert [run["id"] for run in runs] == [2, 1]
-    assert runs[0]["health"] == "ok" and runs[0]["title_coverage"] == 1.0 and runs[0]["site_layer_share"] == 1.0
+    assert (
+        runs[0]["health"] == "ok" and runs[0]["title_coverage"] == 1.0 and runs[0]["site_layer_share"] == 1.0
+    )
 
 
 def test_chart_page(server):
@@ -197,7 +218,9 @@ def test_chart_page(server):
 
 
 def test_arabic_row_page_is_right_to_left(server):
-    path = urllib.parse.quote(ARABIC_URL.replace(":", "~3A").replace("/", "~2F").replace(".", "~2E"), safe="~")
+    path = urllib.parse.quote(
+        ARABIC_URL.replace(":", "~3A").replace("/", "~2F").replace(".", "~2E"), safe="~"
+    )
     status, html = fetch(f"{server}/{DB_NAME}/articles/{path}")
     assert status == 200
     assert f'<div class="arabpress-text" dir="rtl" lang="ar">{ARABIC_TITLE}</div>' in html
@@ -257,6 +280,7 @@ def test_database_being_written_is_opened_read_only_not_immutable(tmp_path):
     finally:
         writer.close()
     assert not serve_cli.build_datasette(path).databases["live"].is_mutable
+    assert serve_cli.build_datasette(path, live=True).databases["live"].is_mutable  # --live
 
 
 def test_metadata_follows_the_database_name():
@@ -264,8 +288,13 @@ def test_metadata_follows_the_database_name():
     tables = metadata["databases"]["demo"]["tables"]
     assert tables["articles"]["fts_table"] == "articles_fts"
     assert tables["articles"]["sort_desc"] == "published_at"
-    assert {"latest_articles", "most_related_headlines", "edited_after_publication", "duplicates",
-            "runs_health"} <= set(metadata["databases"]["demo"]["queries"])
+    assert {
+        "latest_articles",
+        "most_related_headlines",
+        "edited_after_publication",
+        "duplicates",
+        "runs_health",
+    } <= set(metadata["databases"]["demo"]["queries"])
     assert "arabpress" not in metadata["databases"]
 
 
@@ -273,7 +302,14 @@ def test_every_column_of_the_main_tables_is_described(tmp_path):
     db = store.open_db(tmp_path / "schema.db")
     try:
         tables = build_metadata("schema")["databases"]["schema"]["tables"]
-        for table in ("articles", "headlines", "related_headlines", "url_aliases", "article_revisions", "crawl_runs"):
+        for table in (
+            "articles",
+            "headlines",
+            "related_headlines",
+            "url_aliases",
+            "article_revisions",
+            "crawl_runs",
+        ):
             described = set(tables[table]["columns"])
             missing = {column.name for column in db[table].columns} - described
             assert not missing, f"{table}: columns without a description: {sorted(missing)}"
@@ -313,7 +349,8 @@ def test_bar_chart_marks_every_point():
 
 
 def test_line_chart_skips_missing_values_and_marks_bad_runs():
-    svg = charts.line_chart(["#1", "#2"], [charts.Series("title coverage", [1.0, None])], label="runs",
-                            bad=[False, True])
+    svg = charts.line_chart(
+        ["#1", "#2"], [charts.Series("title coverage", [1.0, None])], label="runs", bad=[False, True]
+    )
     assert svg.count("<circle") == 1
     assert charts.BAD_STATUS_COLOUR in svg and charts.GOOD_STATUS_COLOUR in svg

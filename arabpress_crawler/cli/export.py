@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import sqlite_utils
 
 from arabpress_crawler import exporting
 from arabpress_crawler.cli import cli
@@ -19,7 +20,7 @@ logger = logging.getLogger(__name__)
 STDOUT = "-"
 
 
-def _write_stdout(db, request: exporting.ExportRequest, fmt: str, *, excel: bool) -> int:
+def _write_stdout(db: sqlite_utils.Database, request: exporting.ExportRequest, fmt: str, *, excel: bool) -> int:
     sys.stdout.flush()
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
     try:
