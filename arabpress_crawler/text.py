@@ -203,6 +203,8 @@ def normalize_for_search(text: str | None) -> str:
     if not text:
         return ""
     result = _normalise_once(str(text))
+    if result.isascii():
+        return result  # NFKC and case folding of ASCII are stable after one round
     for _ in range(_MAX_NORMALISE_ROUNDS):
         again = _normalise_once(result)
         if again == result:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as w3lib_canonicalize_url
@@ -61,6 +62,7 @@ VARIANT_PARAMS = frozenset({"amp", "print", "output", "noamp"})
 VARIANT_SEGMENTS = frozenset({"amp", "print"})
 AMP_HOST_PREFIX = "amp."
 _MAX_ROUNDS = 3
+CACHE_SIZE = 65536
 WWW_HOST_PREFIX = "www."
 #: A last path segment with a file extension (``post-sitemap.xml``) keeps its bare form: no trailing slash.
 _FILE_SEGMENT_RE = re.compile(r"\.[A-Za-z0-9]{1,5}$")
@@ -133,11 +135,17 @@ def canonicalize_url(url: str | None, *, base: str | None = None) -> str | None:
     """The canonical form of ``url`` (resolved against ``base``), or ``None`` if it is not a web page URL.
 
     Never raises: malformed input gives ``None``. Idempotent: a canonical URL canonicalises to itself.
+    Results are cached (related headlines repeat the same links on every page).
     """
     if not url or not isinstance(url, str):
         return None
+    return _canonicalize_cached(url.strip(), base)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _canonicalize_cached(url: str, base: str | None) -> str | None:
     try:
-        result = _canonicalize_once(urljoin(base, url.strip()) if base else url.strip())
+        result = _canonicalize_once(urljoin(base, url) if base else url)
         # w3lib resolves dot segments and re-encodes; apply the rules again until nothing changes.
         for _ in range(_MAX_ROUNDS):
             again = _canonicalize_once(result) if result else None

@@ -12,6 +12,7 @@ Every drop raises :class:`scrapy.exceptions.DropItem` and is counted in the craw
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +61,12 @@ def letters(text: str) -> int:
     return sum(1 for char in text if char.isalpha())
 
 
+def letter_share(text: str) -> float:
+    """Share of letters among the visible characters of ``text`` (combining marks such as tashkeel not counted)."""
+    visible = [char for char in text if not char.isspace() and not unicodedata.category(char).startswith("M")]
+    return sum(1 for char in visible if char.isalpha()) / len(visible) if visible else 0.0
+
+
 def drop_reason(item: ArticleItem) -> str | None:
     """Why ``item`` is not a storable article, or ``None`` when it is one."""
     if not item.url:
@@ -70,11 +77,9 @@ def drop_reason(item: ArticleItem) -> str | None:
     if letters(title) < MIN_TITLE_LETTERS or normalize_for_search(title) in FURNITURE_TITLES:
         return NO_TITLE
     body = item.body or ""
-    if word_count(body) < MIN_BODY_WORDS or letters(body) < MIN_BODY_LETTER_SHARE * len(
-        body.replace(" ", "")
-    ):
+    if word_count(body) < MIN_BODY_WORDS or letter_share(body) < MIN_BODY_LETTER_SHARE:
         return NO_BODY
-    if normalize_for_search(body) == normalize_for_search(title):
+    if len(body) <= len(title) * 2 and normalize_for_search(body) == normalize_for_search(title):
         return NO_BODY
     return None
 
