@@ -345,3 +345,18 @@ def test_run_lifecycle_and_interrupted_runs(db: sqlite_utils.Database) -> None:
     assert json.loads(run["dropped_by_reason"]) == {"no_body": 2}
     assert json.loads(run["stats"]) == {"item_scraped_count": 3}
     assert run["finished_at"] is not None
+
+
+def test_every_table_and_column_is_documented(db: sqlite_utils.Database) -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "schema.md").read_text(encoding="utf-8")
+    fts_shadow = ("_data", "_idx", "_docsize", "_config", "_content")
+    tables = [
+        t for t in db.table_names() if not (t.endswith(fts_shadow) and "_fts" in t) and not t.endswith("_fts")
+    ]
+    missing = [
+        f"{table}.{column}"
+        for table in tables
+        for column in [table, *db[table].columns_dict]
+        if f"`{column}`" not in doc
+    ]
+    assert missing == []
