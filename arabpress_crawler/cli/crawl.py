@@ -99,7 +99,10 @@ def summary_table(outcome: CrawlOutcome, db: Path) -> Table:
 
 def report_health(db: Path, *, fail_on_warnings: bool) -> bool:
     """Print the run-health problems (stderr); True when they must fail the command."""
-    problems = health.problems(str(db)) if db.exists() else []
+    try:
+        problems = health.problems(db)
+    except ValueError as error:  # the database cannot be read as an arabpress database
+        problems = [f"run health not checked: {error}"]
     for line in problems:
         click.echo(f"warning: {line}", err=True)
     return bool(problems) and fail_on_warnings
@@ -107,8 +110,10 @@ def report_health(db: Path, *, fail_on_warnings: bool) -> bool:
 
 def _fail(outcome: CrawlOutcome, log_file: Path | None) -> None:
     where = f"; see {log_file}" if log_file else ""
-    reason = outcome.error or outcome.finish_reason or "unknown"
-    click.echo(f"error: the crawl did not finish ({reason}){where}", err=True)
+    if outcome.error is not None:
+        click.echo(f"error: the crawl could not run: {outcome.error}{where}", err=True)
+    else:
+        click.echo(f"error: the crawl did not finish ({outcome.finish_reason or 'unknown reason'}){where}", err=True)
 
 
 def _run(options: CrawlOptions, *, wait: bool, quiet: bool) -> tuple[CrawlOutcome, Path] | None:
@@ -192,6 +197,9 @@ def crawl(
     if result is None:
         return
     outcome, db_path = result
+    if outcome.error is not None:  # the crawl never ran: there is nothing to sum up or to judge
+        _fail(outcome, log_file)
+        sys.exit(EXIT_PROBLEMS)
     if not quiet:
         Console().print(summary_table(outcome, db_path))
     if not outcome.ok:
