@@ -42,6 +42,7 @@ class Measured:
     returncode: int
     wall_seconds: float
     peak_rss_bytes: int
+    cpu_seconds: float  # user + system time of the process
     stdout: str
     stderr: str
 
@@ -89,7 +90,7 @@ def run_measured(
     with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
         started = time.perf_counter()
         process = subprocess.Popen([str(part) for part in command], cwd=cwd, env=full_env, stdout=out, stderr=err)
-        code, peak = _reap(process, started, timeout)
+        code, peak, cpu = _reap(process, started, timeout)
         wall = time.perf_counter() - started
         out.seek(0)
         err.seek(0)
@@ -101,13 +102,19 @@ def run_measured(
         returncode=code,
         wall_seconds=wall,
         peak_rss_bytes=peak,
+        cpu_seconds=cpu,
         stdout=stdout,
         stderr=stderr,
     )
 
 
-def _reap(process: subprocess.Popen[bytes], started: float, timeout: float | None) -> tuple[int | None, int]:
-    """Wait for ``process`` with ``os.wait4``: ``(exit code, peak RSS in bytes)``; code ``None`` if killed."""
+def _reap(
+    process: subprocess.Popen[bytes], started: float, timeout: float | None
+) -> tuple[int | None, int, float]:
+    """Wait for ``process`` with ``os.wait4``: ``(exit code, peak RSS in bytes, CPU seconds)``.
+
+    The code is ``None`` when the process was killed for running past ``timeout``.
+    """
     killed = False
     flags = 0 if timeout is None else os.WNOHANG  # without a timeout, block until the end
     while True:
@@ -120,4 +127,4 @@ def _reap(process: subprocess.Popen[bytes], started: float, timeout: float | Non
         time.sleep(POLL_SECONDS)
     code = os.waitstatus_to_exitcode(status)
     process.returncode = code  # reaped here: Popen must not wait for it again
-    return (None if killed else code), usage.ru_maxrss * MAXRSS_UNIT
+    return (None if killed else code), usage.ru_maxrss * MAXRSS_UNIT, usage.ru_utime + usage.ru_stime

@@ -12,6 +12,8 @@ logger = logging.getLogger(__name__)
 
 #: Every figure of the document is the median of at least this many runs (issue 7).
 MIN_RUNS = 3
+#: Units written right after the number (``0.85×``).
+TIGHT_UNITS = frozenset({"×", "%"})
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class Summary:
 
     def format(self, digits: int = 1, unit: str = "") -> str:
         """``12.3 (min 11.9, max 13.0, 3 runs)``; a single run prints only its value."""
-        suffix = f" {unit}" if unit else ""
+        suffix = unit if unit in TIGHT_UNITS else f" {unit}" if unit else ""
         value = f"{self.median:,.{digits}f}{suffix}"
         if self.runs == 1:
             return f"{value} (1 run)"
