@@ -297,14 +297,15 @@ class _ProgressPoller:
         self.callback = callback
         self.max_pages = max_pages
         self.started = time.monotonic()
-        self.loop = create_looping_call(self.tick)
+        self.loop: Any = None  # made when the spider opens: a looping call needs the installed reactor
 
     def start(self) -> None:
         self.started = time.monotonic()
+        self.loop = create_looping_call(self.tick)
         self.loop.start(PROGRESS_INTERVAL_SECONDS, now=True)
 
     def stop(self) -> None:
-        if self.loop.running:
+        if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.tick()
 

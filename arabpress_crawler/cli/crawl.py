@@ -47,13 +47,13 @@ def progress_line(progress: Progress) -> str:
     """The live line: pages, articles new/updated, duplicates, errors, rate and (bounded crawls) ETA."""
     parts = [
         f"{progress.pages} pages",
-        f"articles {progress.articles_new} new / {progress.articles_updated} updated",
+        f"{progress.articles_new} new, {progress.articles_updated} updated",
         f"{progress.duplicates} duplicates",
         f"{progress.errors} errors",
-        f"{progress.rate:.1f} pages/s",
+        f"{progress.rate:.0f} pages/s",
     ]
     if progress.max_pages:
-        parts.append(f"{progress.article_pages}/{progress.max_pages} article pages, ETA {_duration(progress.eta)}")
+        parts.append(f"{progress.article_pages}/{progress.max_pages} articles, ETA {_duration(progress.eta)}")
     return " · ".join(parts)
 
 
@@ -67,7 +67,7 @@ def live_progress(enabled: bool) -> Iterator[crawling.ProgressCallback | None]:
     with Live(Text("starting…"), console=console, transient=True, refresh_per_second=LIVE_REFRESH_PER_SECOND) as live:
 
         def update(progress: Progress) -> None:
-            live.update(Text(progress_line(progress)))
+            live.update(Text(progress_line(progress)), refresh=True)
 
         yield update
 
