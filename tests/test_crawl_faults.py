@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import time
+from datetime import UTC, datetime
 
 import pytest
 from conftest import CRAWL_TIMEOUT_SECONDS, arabpress_command, clean_env, read_rows
@@ -127,6 +129,36 @@ def test_sigkill_mid_crawl_then_rerun_matches_an_uninterrupted_crawl(site_copy, 
         assert store.check_consistency(db, deep=True) == []
     finally:
         db.close()
+
+
+LOCK_HOLDER = """
+import sys, time
+from pathlib import Path
+from arabpress_crawler.crawling import crawl_lock
+with crawl_lock(Path(sys.argv[1]), wait=False) as locked:
+    print("locked" if locked else "busy", flush=True)
+    time.sleep(float(sys.argv[2]))
+    Path(sys.argv[3]).write_text("released")
+"""
+
+
+def test_wait_crawls_once_the_running_crawl_is_done(mirror, temp_db, tmp_path, crawl):
+    marker = tmp_path / "released"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(temp_db), "1", str(marker)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        run = crawl(mirror.base_url, temp_db, "--wait", "--max-pages", "2")
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run.returncode == 0, run.stderr
+    assert "already running" not in run.stdout
+    assert marker.exists(), "the crawl ran while the lock was held"
+    (record,) = run.runs()
+    released = datetime.fromtimestamp(int(marker.stat().st_mtime), UTC)
+    assert datetime.fromisoformat(record["started_at"].replace("Z", "+00:00")) >= released
 
 
 def test_two_concurrent_crawls_one_crawls_the_other_says_so(demo_site, serve, temp_db, crawl):

@@ -122,6 +122,22 @@ def test_second_crawl_of_unchanged_mirror_fetches_no_article_page(crawled_mirror
     )
 
 
+def test_refresh_rechecks_every_article_with_a_conditional_get(crawled_mirror, crawled_db_copy, crawl):
+    server = crawled_mirror.server
+    stored = read_rows(crawled_db_copy, "SELECT count(*) AS n FROM articles")[0]["n"]
+    before = server.requests
+    run = crawl(server.base_url, crawled_db_copy, "--refresh")
+    assert run.returncode == 0, run.stderr
+    fetched = server.requests - before
+    assert sum(count for path, count in fetched.items() if ARTICLE_REQUEST.match(path)) >= stored
+    stats = run.stats()
+    assert stats["downloader/response_status_count/304"] >= stored  # the mirror answered "not modified"
+    assert stats["arabpress/articles/not_modified"] == stats["downloader/response_status_count/304"]
+    record = run.last_run()
+    assert (record["articles_new"], record["articles_updated"]) == (0, 0)
+    assert record["articles_unchanged"] == stats["arabpress/articles/not_modified"]
+
+
 def test_an_edit_updates_exactly_that_row_and_writes_one_revision(site_copy, serve, temp_db, crawl):
     server = serve(site_copy)
     assert crawl(server.base_url, temp_db).returncode == 0
