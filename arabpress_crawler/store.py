@@ -412,6 +412,7 @@ class WriteResult:
     near_duplicate: bool = False  # newly found to be a near-duplicate (duplicate_of set or changed)
     url_alias: bool = False  # the fetched URL was recorded as an alias
     demoted: int = 0  # stored articles with the same text turned into aliases of this one
+    retracted_new: int = 0  # of the rows turned into aliases, those first stored by this same run
 
 
 # --------------------------------------------------------------------------------------------- writer
@@ -423,6 +424,7 @@ class ArticleWriter:
     def __init__(self, db: sqlite_utils.Database, *, run_id: int | None = None) -> None:
         self.db = db
         self.run_id = run_id
+        self._retracted_new = 0
 
     def write_batch(self, records: Sequence[StoreRecord]) -> list[WriteResult]:
         """Write ``records`` in order inside one transaction; all of them or none."""
@@ -432,6 +434,12 @@ class ArticleWriter:
             return [self._write(conn, record) for record in records]
 
     def _write(self, conn: sqlite3.Connection, record: StoreRecord) -> WriteResult:
+        self._retracted_new = 0
+        result = self._write_record(conn, record)
+        result.retracted_new = self._retracted_new
+        return result
+
+    def _write_record(self, conn: sqlite3.Connection, record: StoreRecord) -> WriteResult:
         if isinstance(record, DedupedArticle):
             return self._write_article(conn, record.article, record)
         if isinstance(record, ArticleItem):
@@ -584,9 +592,13 @@ class ArticleWriter:
 
     def _demote(self, conn: sqlite3.Connection, old_url: str, new_url: str, kind: str, now: str) -> bool:
         """Turn the stored article ``old_url`` into an alias of ``new_url``; True if a row was demoted."""
-        row = conn.execute("SELECT first_seen_at FROM articles WHERE url = ?", (old_url,)).fetchone()
+        row = conn.execute(
+            "SELECT first_seen_at, first_run_id FROM articles WHERE url = ?", (old_url,)
+        ).fetchone()
         if row is None:
             return False
+        if self.run_id is not None and row[1] == self.run_id:
+            self._retracted_new += 1  # counted as new earlier in this run; it is not a new article after all
         conn.execute("UPDATE url_aliases SET url = ? WHERE url = ?", (new_url, old_url))
         # Near-duplicates of the demoted article move to the original of its replacement (one level only).
         conn.execute(

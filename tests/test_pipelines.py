@@ -257,6 +257,8 @@ def test_the_original_wins_whichever_order_the_crawl_meets_them(tmp_path: Path) 
     crawl(forwards, [make() for make in items])
     crawl(backwards, [make() for make in reversed(items)])
     assert articles_table(forwards) == articles_table(backwards)
+    for path in (forwards, backwards):  # a copy met first and demoted later is not counted as new
+        assert (last_run(path)["articles_new"], last_run(path)["duplicates_alias"]) == (2, 1)
     assert [(url, dup) for url, dup, _ in articles_table(forwards)] == [(ORIGINAL, None), (EDITED, ORIGINAL)]
     aliases = "SELECT alias_url, url, kind FROM url_aliases ORDER BY alias_url"
     assert open_rows(forwards, aliases) == open_rows(backwards, aliases)

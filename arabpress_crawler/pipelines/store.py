@@ -124,6 +124,7 @@ class RunCounters:
 
     def add(self, result: WriteResult, article: ArticleItem | None) -> None:
         self.outcomes[result.outcome] += 1
+        self.outcomes[store.OUTCOME_NEW] -= result.retracted_new
         self.duplicates_alias += result.demoted + (result.outcome == store.OUTCOME_ALIAS)
         self.duplicates_near += result.near_duplicate
         self.url_aliases += result.url_alias
