@@ -26,6 +26,7 @@ from typing import Any
 
 from bench import OUT_DIR
 from bench.mirror import (
+    MIRRORS_DIR,
     Mirror,
     choose_edits,
     edit_articles,
@@ -181,9 +182,9 @@ def rows_with_marker(db: Path, marker: str) -> int:
         return int(conn.execute("SELECT count(*) FROM articles WHERE body LIKE ?", (f"%{marker}%",)).fetchone()[0])
 
 
-def measure_main(plan: CrawlPlan, work: Path) -> MainResults:
+def measure_main(plan: CrawlPlan, work: Path, mirrors: Path = MIRRORS_DIR) -> MainResults:
     """Pairs of full and bare crawls, an unchanged re-crawl after each full one, then edit rounds."""
-    mirror = generated_mirror(plan.articles, plan.seed)
+    mirror = generated_mirror(plan.articles, plan.seed, mirrors)
     served_root = working_copy(mirror.root, work / "served-mirror")
     results = MainResults(mirror)
     logs = work / "logs"
@@ -211,14 +212,16 @@ def measure_main(plan: CrawlPlan, work: Path) -> MainResults:
     return results
 
 
-def measure_scale(plan: CrawlPlan, work: Path, reuse: CrawlRun | None) -> dict[int, CrawlRun]:
+def measure_scale(
+    plan: CrawlPlan, work: Path, reuse: CrawlRun | None, mirrors: Path = MIRRORS_DIR
+) -> dict[int, CrawlRun]:
     """One full crawl per size (the main size's first full crawl is reused when given)."""
     runs: dict[int, CrawlRun] = {}
     for size in plan.scale:
         if size == plan.articles and reuse is not None:
             runs[size] = reuse
             continue
-        mirror = generated_mirror(size, plan.seed)
+        mirror = generated_mirror(size, plan.seed, mirrors)
         db = work / f"scale-{size}.db"
         _remove_db(db)
         with ServedMirror(mirror.root) as server:
@@ -228,10 +231,11 @@ def measure_scale(plan: CrawlPlan, work: Path, reuse: CrawlRun | None) -> dict[i
     return runs
 
 
-def run(plan: CrawlPlan = CrawlPlan(), work: Path = OUT_DIR / "crawls") -> list[Section]:
+def run(plan: CrawlPlan = CrawlPlan(), work: Path = OUT_DIR / "crawls", mirrors: Path = MIRRORS_DIR) -> list[Section]:
+    """Every crawl figure; the document's sections (throughput, incremental, memory, scale)."""
     work.mkdir(parents=True, exist_ok=True)
-    main = measure_main(plan, work)
-    scale = measure_scale(plan, work, main.full[0] if main.full else None)
+    main = measure_main(plan, work, mirrors)
+    scale = measure_scale(plan, work, main.full[0] if main.full else None, mirrors)
     return [throughput_section(main, plan), incremental_section(main, plan), memory_section(main),
             scale_section(scale, plan)]
 

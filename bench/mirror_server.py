@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 
 from arabpress_crawler.demo.server import MirrorServer
+from bench import ROOT
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class ServedMirror:
     def start(self) -> ServedMirror:
         command = [sys.executable, "-m", "bench.mirror_server", "--root", str(self.root), "--port", str(self.port)]
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+            command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
         )
         line = self._read_line()
         word, _, url = line.partition(" ")
