@@ -28,8 +28,10 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
     see :mod:`arabpress_crawler.spiders.incremental`: which stored articles are fetched again.
 
 Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched``, ``articles/not_modified``,
-``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``, ``skipped/seen``, ``skipped/offsite``,
-``skipped/unsafe``, ``skipped/max_pages``, ``skipped/max_depth``, ``known_articles``.
+``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``,
+``skipped/seen``, ``skipped/offsite``, ``skipped/unsafe``, ``skipped/listing``, ``skipped/robots``,
+``skipped/max_pages``, ``skipped/max_depth``, ``known_urls``, and ``errors/<kind>`` for pages that could not
+be fetched (``http_404``, ``redirect_loop``, ``timeout_error``…), each also logged with its URL.
 """
 
 from __future__ import annotations
@@ -45,8 +47,10 @@ from urllib.parse import urlsplit
 
 import scrapy
 from lxml.etree import XMLSyntaxError
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from arabpress_crawler.dates import date_from_url, normalize_date
@@ -65,6 +69,7 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +81,9 @@ SECTION_LINKS = LinkExtractor(allow=(r"/category/[^/]+/$",), deny=(r"/page/\d+/"
 #: WordPress names its sitemaps ``post-sitemap.xml``, ``post-sitemap2.xml``… and ``news-sitemap.xml``.
 POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml$")
 NEWS_SITEMAP = re.compile(r"/news-sitemap\d*\.xml$")
+#: Messages of Scrapy's ``IgnoreRequest`` for robots.txt and for redirect loops.
+ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
+MAX_REDIRECTIONS = "max redirections reached"
 SITEMAP_TYPES = frozenset({"sitemapindex", "urlset"})
 NOT_MODIFIED = 304
 
@@ -153,9 +161,9 @@ class ArticlesSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[Any]:
         self.policy = self._load_policy()
         home = self._site_url("/")
-        yield scrapy.Request(home, callback=self.parse_home)
-        yield scrapy.Request(self._site_url("/feed/"), callback=self.parse_feed)
-        yield scrapy.Request(self._site_url("/robots.txt"), callback=self.parse_robots)
+        yield scrapy.Request(home, callback=self.parse_home, errback=self.on_error)
+        yield scrapy.Request(self._site_url("/feed/"), callback=self.parse_feed, errback=self.on_error)
+        yield scrapy.Request(self._site_url("/robots.txt"), callback=self.parse_robots, errback=self.on_error)
 
     def _site_url(self, path: str) -> str:
         return self.base_url + path
@@ -173,7 +181,7 @@ class ArticlesSpider(scrapy.Spider):
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
         for link in SECTION_LINKS.extract_links(response):
             if self._on_site(link.url):
-                yield response.follow(link.url, callback=self.parse_listing)
+                yield response.follow(link.url, callback=self.parse_listing, errback=self.on_error)
         yield from self.parse_listing(response)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -183,7 +191,7 @@ class ArticlesSpider(scrapy.Spider):
         assert self.args is not None
         next_url = page.next_page_url()
         if next_url and self.args.backfill and not self._budget_spent() and self._on_site(next_url):
-            yield response.follow(next_url, callback=self.parse_listing)
+            yield response.follow(next_url, callback=self.parse_listing, errback=self.on_error)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         for entry in FeedPage(response).entries():
@@ -194,7 +202,9 @@ class ArticlesSpider(scrapy.Spider):
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             if self._on_site(url):
-                yield scrapy.Request(url, callback=self.parse_sitemap, priority=SITEMAP_PRIORITY)
+                yield scrapy.Request(
+                    url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY
+                )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         try:
@@ -228,7 +238,9 @@ class ArticlesSpider(scrapy.Spider):
         elif post:
             chosen.append(max(post, key=_post_sitemap_number))
         for url in chosen:
-            yield response.follow(url, callback=self.parse_sitemap, priority=SITEMAP_PRIORITY)
+            yield response.follow(
+                url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY
+            )
 
     # -- articles --------------------------------------------------------------------------------------------
 
@@ -260,10 +272,41 @@ class ArticlesSpider(scrapy.Spider):
         item.etag = _header(response, b"ETag")
         item.last_modified = _header(response, b"Last-Modified")
         # Not an ArticleItem field (yet): the store keeps it to compare with the next run's sitemap.
-        item.sitemap_lastmod = self.sitemap_lastmods.get(item.url) or self.sitemap_lastmods.get(link_canonical)
+        item.sitemap_lastmod = self.sitemap_lastmods.get(item.url) or self.sitemap_lastmods.get(
+            link_canonical
+        )
         yield item
         for url in page.related_urls():
             yield from self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))
+
+    # -- failures ------------------------------------------------------------------------------------------
+
+    def on_error(self, failure: Failure) -> None:
+        """A page that could not be fetched: logged with its URL and counted as ``arabpress/errors/<kind>``."""
+        request = getattr(failure, "request", None)
+        url = request.url if request is not None else "(unknown URL)"
+        error = failure.value
+        if isinstance(error, HttpError):
+            status = error.response.status
+            self._inc(f"errors/http_{status}")
+            logger.warning("HTTP %d, nothing taken from %s", status, url)
+        elif isinstance(error, IgnoreRequest):
+            self._ignored(url, str(error))
+        else:
+            kind = _snake_case(type(error).__name__)
+            self._inc(f"errors/{kind}")
+            logger.error("could not fetch %s: %s", url, failure.getErrorMessage() or kind)
+
+    def _ignored(self, url: str, reason: str) -> None:
+        if reason == ROBOTS_FORBIDDEN:
+            self._inc("skipped/robots")
+            logger.debug("forbidden by robots.txt, not fetched: %s", url)
+        elif reason == MAX_REDIRECTIONS:
+            self._inc("errors/redirect_loop")
+            logger.error("gave up on %s: too many redirects (%s)", url, reason)
+        else:
+            self._inc("errors/ignored")
+            logger.warning("not fetched: %s (%s)", url, reason)
 
     def _follow_article(self, link: ArticleLink) -> Iterator[scrapy.Request]:
         """A request for ``link`` unless a rule says to skip it (each skip is counted in the stats)."""
@@ -295,6 +338,7 @@ class ArticlesSpider(scrapy.Spider):
         yield scrapy.Request(
             link.url,
             callback=self.parse_article,
+            errback=self.on_error,
             headers=decision.conditional_headers(),
             meta=meta,
             priority=ARTICLE_PRIORITY,
@@ -341,6 +385,11 @@ class ArticlesSpider(scrapy.Spider):
 
     def _inc(self, key: str) -> None:
         self.crawler.stats.inc_value(f"{STAT_PREFIX}/{key}")
+
+
+def _snake_case(name: str) -> str:
+    """``TimeoutError`` -> ``timeout_error``, for stats keys."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _header(response: Response, name: bytes) -> str | None:
