@@ -52,6 +52,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 #: Finish reasons of a run that did its job (a bound being reached is a job done).
 GOOD_FINISH_REASONS = frozenset({"finished", "closespider_pagecount", "closespider_itemcount"})
 MIRROR_PROFILE = "mirror"
+#: ``crawl_runs.status`` of a run that ended well (see :mod:`arabpress_crawler.store`).
+RUN_FINISHED = "finished"
 #: Stats kept by the dedupe pipeline, one key per kind (``content``, ``near``).
 DUPLICATE_STATS = f"{STAT_PREFIX}/duplicates/"
 
@@ -156,10 +158,18 @@ class CrawlOutcome:
     stats: dict[str, Any]
     elapsed: float
     error: str | None = None  # a crawl that could not run at all (e.g. the store failed to open)
+    #: ``status`` and ``finish_reason`` of the run record the store pipeline closed (None: no record).
+    run_status: str | None = None
+    run_reason: str | None = None
+
+    @property
+    def failed_in_store(self) -> bool:
+        """The store recorded the run as not successful (e.g. a write failed: disk full)."""
+        return self.run_status is not None and self.run_status != RUN_FINISHED
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.finish_reason in GOOD_FINISH_REASONS
+        return self.error is None and self.finish_reason in GOOD_FINISH_REASONS and not self.failed_in_store
 
     def progress(self, max_pages: int | None = None) -> Progress:
         return Progress.from_stats(self.stats, self.elapsed, max_pages)
@@ -337,12 +347,27 @@ def run_crawl(checked: CheckedCrawl, on_progress: ProgressCallback | None = None
     finally:
         root.removeHandler(handler)
         handler.close()
+    run_status, run_reason = last_run_record(checked.db) if not errors else (None, None)
     return CrawlOutcome(
         finish_reason=stats.get("finish_reason"),
         stats=stats,
         elapsed=time.monotonic() - started,
         error=errors[0] if errors else None,
+        run_status=run_status,
+        run_reason=run_reason,
     )
+
+
+def last_run_record(db: Path) -> tuple[str | None, str | None]:
+    """``(status, finish_reason)`` of the newest ``crawl_runs`` row, or ``(None, None)`` if unreadable."""
+    if not db.is_file():
+        return None, None
+    try:
+        rows = read_only_query(db, "SELECT status, finish_reason FROM crawl_runs ORDER BY id DESC LIMIT 1")
+    except sqlite3.Error as error:
+        logger.warning("cannot read the run record in %s: %s", db, error)
+        return None, None
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
 def _attach_progress(crawler: Crawler, callback: ProgressCallback, max_pages: int | None) -> _ProgressPoller:

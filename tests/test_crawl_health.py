@@ -41,6 +41,6 @@ def test_a_crawl_that_cannot_run_is_one_error_line(mirror, temp_db, crawl):
         connection.execute("INSERT INTO schema_version VALUES (999)")
     run = crawl(mirror.base_url, temp_db)
     assert run.returncode == 1
-    assert run.stderr.startswith("error: the crawl could not run: database schema version 999 is newer")
+    assert run.stderr.startswith(f"error: the crawl could not run on {temp_db}: database schema version 999 is newer")
     assert run.stderr.count("\n") == 1
     assert run.stdout == ""

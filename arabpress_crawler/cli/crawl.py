@@ -108,12 +108,16 @@ def report_health(db: Path, *, fail_on_warnings: bool) -> bool:
     return bool(problems) and fail_on_warnings
 
 
-def _fail(outcome: CrawlOutcome, log_file: Path | None) -> None:
+def _fail(outcome: CrawlOutcome, db: Path, log_file: Path | None) -> None:
+    """One error line for a crawl that could not run, failed, or did not finish."""
     where = f"; see {log_file}" if log_file else ""
     if outcome.error is not None:
-        click.echo(f"error: the crawl could not run: {outcome.error}{where}", err=True)
+        message = f"the crawl could not run on {db}: {outcome.error}"
+    elif outcome.failed_in_store:
+        message = f"the crawl of {db} {outcome.run_status}: {outcome.run_reason or 'no reason recorded'}"
     else:
-        click.echo(f"error: the crawl did not finish ({outcome.finish_reason or 'unknown reason'}){where}", err=True)
+        message = f"the crawl of {db} did not finish ({outcome.finish_reason or 'unknown reason'})"
+    click.echo(f"error: {message}{where}", err=True)
 
 
 def _run(options: CrawlOptions, *, wait: bool, quiet: bool) -> tuple[CrawlOutcome, Path] | None:
@@ -198,12 +202,12 @@ def crawl(
         return
     outcome, db_path = result
     if outcome.error is not None:  # the crawl never ran: there is nothing to sum up or to judge
-        _fail(outcome, log_file)
+        _fail(outcome, db_path, log_file)
         sys.exit(EXIT_PROBLEMS)
     if not quiet:
         Console().print(summary_table(outcome, db_path))
     if not outcome.ok:
-        _fail(outcome, log_file)
+        _fail(outcome, db_path, log_file)
     if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok:
         sys.exit(EXIT_PROBLEMS)
 
@@ -300,6 +304,6 @@ def demo(db: Path, port: int | None, quiet: bool) -> None:
         return
     outcome, _ = result
     if not outcome.ok:
-        _fail(outcome, DEMO_LOG_FILE)
+        _fail(outcome, db, DEMO_LOG_FILE)
         sys.exit(EXIT_PROBLEMS)
     click.echo("\n".join(demo_summary(outcome, db, server.base_url)))
