@@ -40,7 +40,7 @@ import enum
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -61,6 +61,7 @@ from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
 from arabpress_crawler.spiders.known import load_known_articles
+from arabpress_crawler.store import utc_now
 from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
 
 if TYPE_CHECKING:
@@ -73,14 +74,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FETCHED_AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 #: Article pages are fetched before more listing pages, so a bounded crawl spends its budget on articles.
 ARTICLE_PRIORITY = 10
 SITEMAP_PRIORITY = 5
 SECTION_LINKS = LinkExtractor(allow=(r"/category/[^/]+/$",), deny=(r"/page/\d+/",))
 #: WordPress names its sitemaps ``post-sitemap.xml``, ``post-sitemap2.xml``… and ``news-sitemap.xml``.
 POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml$")
-NEWS_SITEMAP = re.compile(r"/news-sitemap\d*\.xml$")
 #: Messages of Scrapy's ``IgnoreRequest`` for robots.txt and for redirect loops.
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 MAX_REDIRECTIONS = "max redirections reached"
@@ -105,10 +104,6 @@ class ArticleLink:
     #: A date known before fetching: sitemap ``lastmod`` or feed publication date.
     listed_date: str | None = None
     lastmod: str | None = None
-
-
-def utc_now_iso() -> str:
-    return datetime.now(UTC).strftime(FETCHED_AT_FORMAT)
 
 
 class ArticlesSpider(scrapy.Spider):
@@ -251,7 +246,7 @@ class ArticlesSpider(scrapy.Spider):
             self._inc("articles/not_modified")
             stored = self.policy.lookup(link_canonical)
             logger.debug("not modified since the last fetch: %s", response.url)
-            yield UnchangedArticle(url=stored.url if stored else link_canonical, fetched_at=utc_now_iso())
+            yield UnchangedArticle(url=stored.url if stored else link_canonical, fetched_at=utc_now())
             return
         if not isinstance(response, TextResponse):
             self._inc("pages/not_article")
@@ -268,7 +263,7 @@ class ArticlesSpider(scrapy.Spider):
             logger.debug("published before --since, not stored: %s", response.url)
             return
         item.fetched_url = response.meta.get("redirect_urls", [response.url])[0]
-        item.fetched_at = utc_now_iso()
+        item.fetched_at = utc_now()
         item.etag = _header(response, b"ETag")
         item.last_modified = _header(response, b"Last-Modified")
         # Not an ArticleItem field (yet): the store keeps it to compare with the next run's sitemap.
