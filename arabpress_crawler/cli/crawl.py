@@ -29,6 +29,7 @@ DEMO_LOG_FILE = Path("data/logs/demo.log")
 #: The demo mirror's port when no earlier demo run chose one.
 DEMO_PORT = 8642
 EXIT_PROBLEMS = 1
+RUN_INTERRUPTED = "interrupted"  # crawl_runs.status of a run stopped before its end
 LIVE_REFRESH_PER_SECOND = 4
 
 
@@ -114,7 +115,8 @@ def _fail(outcome: CrawlOutcome, db: Path, log_file: Path | None) -> None:
     if outcome.error is not None:
         message = f"the crawl could not run on {db}: {outcome.error}"
     elif outcome.failed_in_store:
-        message = f"the crawl of {db} {outcome.run_status}: {outcome.run_reason or 'no reason recorded'}"
+        verb = "was interrupted" if outcome.run_status == RUN_INTERRUPTED else str(outcome.run_status)
+        message = f"the crawl of {db} {verb}: {outcome.run_reason or 'no reason recorded'}"
     else:
         message = f"the crawl of {db} did not finish ({outcome.finish_reason or 'unknown reason'})"
     click.echo(f"error: {message}{where}", err=True)
