@@ -341,23 +341,51 @@ def ensure_schema(db: sqlite_utils.Database) -> int:
     return migrate(db)
 
 
+class UnusableDatabase(sqlite3.DatabaseError):
+    """The database file cannot be used: damaged, not SQLite, locked, or its disk is full. Names the file."""
+
+
+def describe_error(path: str | Path, error: sqlite3.Error) -> str:
+    """A one-line explanation of ``error`` on the database ``path``, saying what to do about it."""
+    message = str(error)
+    if isinstance(error, sqlite3.OperationalError):
+        if "full" in message:
+            return f"{path}: {message}; free some disk space, then run again (what was stored is intact)"
+        if "locked" in message or "busy" in message:
+            return f"{path}: {message}; another process is writing to it, try again when it is done"
+        return f"{path}: {message}"
+    return f"{path} is damaged or not an SQLite database ({message}); move it aside or restore a backup"
+
+
+def database_path(db: sqlite_utils.Database) -> str:
+    """The file behind ``db`` (``:memory:`` for an in-memory database)."""
+    for _, name, file in db.execute("PRAGMA database_list"):
+        if name == "main":
+            return file or ":memory:"
+    return ":memory:"
+
+
 def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
     """Open (and create or migrate, unless ``create`` is false) the database at ``path``.
 
     The connection is in autocommit mode (writes use :func:`transaction`), WAL journal, foreign keys on,
-    a 30 s busy timeout.
+    a 30 s busy timeout. A file that cannot be used raises :class:`UnusableDatabase` naming it.
     """
     path = Path(path)
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    db = sqlite_utils.Database(conn)
-    if create:
-        ensure_schema(db)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = sqlite_utils.Database(conn)
+        if create:
+            ensure_schema(db)
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        raise UnusableDatabase(describe_error(path, error)) from error
     return db
 
 
@@ -824,10 +852,16 @@ class ArticleState:
 def known_articles(db: sqlite_utils.Database) -> dict[str, ArticleState]:
     """Every stored article and alias URL → the state of its article, in one query."""
     columns = "a.url, a.etag, a.last_modified, a.published_at, a.modified_at, a.fetched_at, a.sitemap_lastmod"
-    rows = db.execute(
+    sql = (
         f"SELECT a.url, {columns}, 0 FROM articles a"
         f" UNION ALL SELECT u.alias_url, {columns}, 1 FROM url_aliases u JOIN articles a ON a.url = u.url"
-    ).fetchall()
+    )
+    try:
+        rows = db.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        raise  # e.g. no such table yet: the caller decides
+    except sqlite3.DatabaseError as error:
+        raise UnusableDatabase(describe_error(database_path(db), error)) from error
     return {row[0]: ArticleState(*row[1:8], is_alias=bool(row[8])) for row in rows}
 
 

@@ -462,3 +462,30 @@ def test_known_articles_lists_what_the_pipelines_stored(db_path: Path) -> None:
     assert set(known) == {ORIGINAL, COPY}
     assert known[COPY].url == ORIGINAL and known[COPY].is_alias
     assert (known[ORIGINAL].etag, known[ORIGINAL].last_modified) == ('"abc"', "Sat, 08 Nov 2025 09:00:00 GMT")
+
+
+def test_a_full_disk_stops_writing_keeps_what_was_stored_and_fails_the_run(db_path: Path) -> None:
+    stats = Stats()
+    with Chain(db_path, batch_size=1, stats=stats) as chain:
+        chain.feed(article())
+        assert chain.store.db is not None
+        pages = chain.store.db.execute("PRAGMA page_count").fetchone()[0]
+        chain.store.db.execute(f"PRAGMA max_page_count = {pages}")  # what SQLite does when the disk is full
+        for day in range(1, 4):
+            chain.feed(
+                article(f"{SITE}/2025/12/0{day}/story/", body=BODY + f" Day {day}. " + LIGHTLY_EDITED * 20)
+            )
+        assert chain.store.store_error is not None and "full" in chain.store.store_error
+        assert str(db_path) in chain.store.store_error
+    assert [row[0] for row in articles_table(db_path)] == [ORIGINAL]
+    assert stats.values["arabpress/store/lost"] == 3
+    assert store.check_consistency(store.open_db(db_path)) == []
+    run = last_run(db_path)
+    assert run["status"] != "finished"
+
+
+def test_a_damaged_database_file_is_named_in_the_error(tmp_path: Path) -> None:
+    path = tmp_path / "arabpress.db"
+    path.write_bytes(b"this is not an SQLite database, but a text file " * 200)
+    with pytest.raises(store.UnusableDatabase, match="arabpress.db is damaged or not an SQLite database"):
+        StorePipeline(path).open_spider()

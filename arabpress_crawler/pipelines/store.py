@@ -13,6 +13,7 @@ The run record (``crawl_runs``) is opened in ``open_spider`` (earlier ``running`
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections import Counter
 from dataclasses import fields
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.reactor import is_reactor_installed
 
 from arabpress_crawler import store
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 100
+#: Finish reason (prefix) of a crawl stopped because the database could not be written.
+STORE_ERROR_REASON = "store_error"
+LOST_OUTCOME = "lost"
 DEFAULT_FLUSH_SECONDS = 2.0
 STATS_PREFIX = "arabpress/store/"
 #: Fields whose coverage (share of stored articles with a non-empty value) the run record keeps.
@@ -176,6 +181,9 @@ class StorePipeline:
         self.counters = RunCounters()
         self._timer: Any = None
         self._awaiting_signal = False
+        self.crawler: Crawler | None = None
+        self.store_error: str | None = None  # set when a write failed: nothing more is written this run
+        self._closing: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -187,6 +195,7 @@ class StorePipeline:
             flush_seconds=settings.getfloat("ARABPRESS_STORE_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS),
             stats=crawler.stats,
         )
+        pipeline.crawler = crawler
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         pipeline._awaiting_signal = True
         return pipeline
@@ -223,6 +232,8 @@ class StorePipeline:
             return
         stats = dict(self.stats.get_stats()) if self.stats is not None else {}
         reason = reason or stats.get("finish_reason")
+        if self.store_error is not None and not (reason or "").startswith(STORE_ERROR_REASON):
+            reason = f"{STORE_ERROR_REASON}: {self.store_error}"
         counters = self.counters
         summary = RunSummary(
             status=run_status(reason),
@@ -240,7 +251,15 @@ class StorePipeline:
             extraction_layers=counters.layer_shares(),
             stats=stats,
         )
-        store.finish_run(self.db, self.run_id, summary)
+        try:
+            store.finish_run(self.db, self.run_id, summary)
+        except sqlite3.Error as error:
+            logger.error(
+                "Could not close run %d: %s; the next run marks it interrupted",
+                self.run_id,
+                store.describe_error(self.db_path, error),
+            )
+            return
         logger.info("Run %d closed: %s (%s)", self.run_id, summary.status, summary.finish_reason)
 
     def _close_db(self) -> None:
@@ -264,7 +283,10 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem | DedupedArticle | ArticleAlias | UnchangedArticle):
             return item
-        self.pending.append(item)
+        if self.store_error is not None:
+            self._count_lost(1)  # the database cannot be written; the crawl is stopping
+        else:
+            self.pending.append(item)
         if len(self.pending) >= self.batch_size:
             self.flush()
         else:
@@ -282,11 +304,37 @@ class StorePipeline:
         self.last_flush = time.monotonic()
         if not self.pending or self.writer is None:
             return
+        if self.store_error is not None:
+            self._count_lost(len(self.pending))
+            self.pending = []
+            return
         batch, self.pending = self.pending, []
-        results = self.writer.write_batch(batch)
+        try:
+            results = self.writer.write_batch(batch)
+        except sqlite3.Error as error:  # disk full, I/O error, damaged file: the batch was rolled back
+            self._fail(error, lost=len(batch))
+            return
         for record, result in zip(batch, results, strict=True):
             article = record.article if isinstance(record, DedupedArticle) else record
             self.counters.add(result, article if isinstance(article, ArticleItem) else None)
             if self.stats is not None:
                 self.stats.inc_value(f"{STATS_PREFIX}{result.outcome}")
         logger.debug("Stored a batch of %d records", len(batch))
+
+    def _fail(self, error: sqlite3.Error, *, lost: int) -> None:
+        """The store cannot write: say why once, count what is lost, and stop the crawl."""
+        self.store_error = store.describe_error(self.db_path, error)
+        logger.error("Could not store %d records: %s; stopping the crawl", lost, self.store_error)
+        self._count_lost(lost)
+        engine = getattr(self.crawler, "engine", None)
+        if engine is not None and self._closing is None:
+            self._closing = deferred_from_coro(
+                engine.close_spider_async(reason=f"{STORE_ERROR_REASON}: {self.store_error}")
+            )
+            self._closing.addErrback(
+                lambda failure: logger.error("Could not stop the crawl: %s", failure.getErrorMessage())
+            )
+
+    def _count_lost(self, count: int) -> None:
+        if self.stats is not None:
+            self.stats.inc_value(f"{STATS_PREFIX}{LOST_OUTCOME}", count)
