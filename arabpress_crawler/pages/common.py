@@ -16,6 +16,9 @@ from w3lib.url import safe_url_string
 from arabpress_crawler.pages.selectors import NON_TEXT_TAGS
 
 _WHITESPACE = re.compile(r"\s+")
+#: A browser removes ASCII tabs and newlines from anywhere in a URL (WHATWG URL standard), so
+#: ``java&#9;script:`` is a ``javascript:`` link, not a relative one.
+_URL_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 #: Schemes a link may have to be kept.
@@ -71,7 +74,7 @@ def absolute_url(base: str, href: str | None) -> str | None:
 
     Non-ASCII characters are percent-encoded as a browser does (UTF-8); existing escapes are kept as written.
     """
-    href = collapse_whitespace(href)
+    href = collapse_whitespace(_URL_TAB_OR_NEWLINE.sub("", href or ""))
     if not href or href.startswith("#"):
         return None
     try:
