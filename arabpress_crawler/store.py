@@ -775,6 +775,7 @@ class RunSummary:
     url_aliases: int = 0
     dropped_by_reason: dict[str, int] = field(default_factory=dict)
     errors_by_kind: dict[str, int] = field(default_factory=dict)
+    errors: int | None = None  # each failure once; default: the sum of errors_by_kind
     coverage: dict[str, float] = field(default_factory=dict)
     extraction_layers: dict[str, dict[str, float]] = field(default_factory=dict)
     stats: dict[str, Any] = field(default_factory=dict)
@@ -821,7 +822,7 @@ def finish_run(db: sqlite_utils.Database, run_id: int, summary: RunSummary) -> N
         "url_aliases": summary.url_aliases,
         "dropped": sum(summary.dropped_by_reason.values()),
         "dropped_by_reason": _json(summary.dropped_by_reason),
-        "errors": sum(summary.errors_by_kind.values()),
+        "errors": sum(summary.errors_by_kind.values()) if summary.errors is None else summary.errors,
         "errors_by_kind": _json(summary.errors_by_kind),
         "coverage": _json(summary.coverage),
         "extraction_layers": _json(summary.extraction_layers),

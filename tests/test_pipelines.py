@@ -17,7 +17,7 @@ from arabpress_crawler import store
 from arabpress_crawler.items import ArticleItem, RelatedHeadline, UnchangedArticle
 from arabpress_crawler.pipelines.clean import CleanPipeline, clean_article
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
-from arabpress_crawler.pipelines.store import StorePipeline, errors_by_kind, run_status
+from arabpress_crawler.pipelines.store import StorePipeline, error_total, errors_by_kind, run_status
 from arabpress_crawler.pipelines.validate import ValidatePipeline, drop_reason
 
 SITE = "https://arab.press"
@@ -394,6 +394,7 @@ def test_the_run_record_holds_counts_coverage_layers_drops_and_errors(db_path: P
         SITE,
     )
     assert json.loads(run["dropped_by_reason"]) == {"not_article": 1} and run["dropped"] == 1
+    assert run["errors"] == 3  # two timeouts and a 404 (the ERROR log lines are the same failures)
     assert json.loads(run["errors_by_kind"]) == {
         "downloader/exception_type_count/twisted.internet.error.TimeoutError": 2,
         "downloader/response_status_count/404": 1,
@@ -447,6 +448,22 @@ def test_error_counts_ignore_successful_statuses() -> None:
         "downloader/response_status_count/503": 2,
         "spider_exceptions/ValueError": 1,
     }
+    assert error_total(errors_by_kind(stats)) == 3
+
+
+def test_the_error_total_counts_each_failure_once() -> None:
+    # One timeout after retries and one 404, as Scrapy and the spider count them.
+    stats = {
+        "downloader/exception_type_count/twisted.internet.error.TimeoutError": 3,
+        "retry/max_reached": 1,
+        "log_count/ERROR": 1,
+        "downloader/response_status_count/404": 1,
+        "arabpress/errors/timeout_error": 1,
+        "arabpress/errors/http_404": 1,
+    }
+    errors = errors_by_kind(stats)
+    assert errors == stats
+    assert error_total(errors) == 2
 
 
 def test_known_articles_lists_what_the_pipelines_stored(db_path: Path) -> None:

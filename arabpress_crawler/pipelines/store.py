@@ -68,11 +68,16 @@ FINISHED_REASONS = frozenset(
     }
 )
 INTERRUPTED_REASONS = frozenset({"shutdown"})
+#: Pages the spider could not fetch, after retries (``arabpress/errors/http_404``, ``…/timeout_error``).
+SPIDER_ERRORS_PREFIX = "arabpress/errors/"
 ERROR_STATS_PREFIXES = (
     "downloader/exception_type_count/",
     "spider_exceptions/",
+    SPIDER_ERRORS_PREFIX,
 )
-ERROR_STATS_KEYS = ("log_count/ERROR", "log_count/CRITICAL", "retry/max_reached")
+ERROR_STATS_KEYS = ("log_count/ERROR", "log_count/CRITICAL", "retry/max_reached", "arabpress/store/lost")
+#: Counted in the total whichever other counters are present: failures no other counter covers.
+TOTAL_ALWAYS_PREFIXES = ("spider_exceptions/", "log_count/CRITICAL", "arabpress/store/lost")
 RESPONSE_STATUS_PREFIX = "downloader/response_status_count/"
 MIN_ERROR_STATUS = 400
 
@@ -99,6 +104,21 @@ def errors_by_kind(stats: dict[str, Any]) -> dict[str, int]:
             if status.isdigit() and int(status) >= MIN_ERROR_STATUS:
                 errors[key] = value
     return errors
+
+
+def error_total(errors: dict[str, int]) -> int:
+    """How many things went wrong, each counted once.
+
+    Scrapy counts one failure several ways (a timeout is a downloader exception, a retry, an ERROR log line,
+    and the spider's ``arabpress/errors/…``). With the spider's counters present, they are the total (plus
+    spider exceptions and lost writes); without them, download exceptions and 4xx/5xx responses are.
+    """
+    always = sum(value for key, value in errors.items() if key.startswith(TOTAL_ALWAYS_PREFIXES))
+    spider = [value for key, value in errors.items() if key.startswith(SPIDER_ERRORS_PREFIX)]
+    if spider:
+        return always + sum(spider)
+    downloads = ("downloader/exception_type_count/", RESPONSE_STATUS_PREFIX)
+    return always + sum(value for key, value in errors.items() if key.startswith(downloads))
 
 
 def dropped_by_reason(stats: dict[str, Any]) -> dict[str, int]:
@@ -232,6 +252,7 @@ class StorePipeline:
             return
         stats = dict(self.stats.get_stats()) if self.stats is not None else {}
         reason = reason or stats.get("finish_reason")
+        errors = errors_by_kind(stats)
         if self.store_error is not None and not (reason or "").startswith(STORE_ERROR_REASON):
             reason = f"{STORE_ERROR_REASON}: {self.store_error}"
         counters = self.counters
@@ -246,7 +267,8 @@ class StorePipeline:
             duplicates_near=counters.duplicates_near,
             url_aliases=counters.url_aliases,
             dropped_by_reason=dropped_by_reason(stats),
-            errors_by_kind=errors_by_kind(stats),
+            errors_by_kind=errors,
+            errors=error_total(errors),
             coverage=counters.coverage(),
             extraction_layers=counters.layer_shares(),
             stats=stats,
