@@ -130,6 +130,7 @@ ARAB_PRESS_2025 = SiteProfile(
         "script",
         "style",
         "noscript",
+        "template",
         "iframe",
         "aside",
         "form",
