@@ -44,6 +44,7 @@ class ArticleItem:
     fetched_at: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    sitemap_lastmod: str | None = None  # the article's <lastmod> in the site's sitemap, when listed there
     # Filled by the pipelines.
     word_count: int | None = None
     content_hash: str | None = None
