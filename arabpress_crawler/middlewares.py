@@ -1,4 +1,5 @@
-"""Downloader middlewares: retries that back off and honour ``Retry-After``.
+"""Downloader middlewares: retries that back off and honour ``Retry-After``; pages whose charset is declared
+wrong.
 
 Scrapy's own :class:`~scrapy.downloadermiddlewares.retry.RetryMiddleware` retries at once. Against a
 server that says "429 Too Many Requests, Retry-After: 30" that is the impolite thing to do, so
@@ -11,6 +12,12 @@ server that says "429 Too Many Requests, Retry-After: 30" that is the impolite t
 
 Stats: ``arabpress/retry/waits`` (count), ``arabpress/retry/wait_seconds`` (total),
 ``arabpress/retry/retry_after`` (how many waits came from the header), ``arabpress/retry/capped``.
+
+Scrapy decodes a page with the charset its ``Content-Type`` header or ``<meta>`` declares, and guesses only
+when nothing is declared. Servers of Arabic sites get the declaration wrong: a UTF-8 page declared
+``windows-1256``, a ``windows-1256`` page declared UTF-8 by a misconfigured proxy, an ISO-8859-6 page
+declared ISO-8859-1. :class:`CharsetMiddleware` keeps a declaration unless the bytes contradict it (see
+:func:`corrected_encoding`), and then decodes with what the bytes are. Stat: ``arabpress/charset/corrected``.
 """
 
 from __future__ import annotations
@@ -20,11 +27,15 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
+from charset_normalizer import from_bytes
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.http import TextResponse
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
 
 if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
     from scrapy.settings import BaseSettings
 
@@ -35,6 +46,12 @@ RETRY_AFTER_HEADER = b"Retry-After"
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 DEFAULT_BACKOFF_SECONDS = 2.0
 DEFAULT_MAX_WAIT_SECONDS = 120.0
+UTF8 = "utf-8"
+#: Western single-byte charsets that servers and CMSs declare by default, whatever the page holds (w3lib
+#: resolves ``ascii``, ``latin-1`` and ``iso-8859-1`` to ``cp1252``, as browsers do).
+WESTERN_DEFAULTS = frozenset({"cp1252", "iso8859-15"})
+#: Arabic charsets a page declared with a Western default may really be in (charset_normalizer's names).
+ARABIC_ENCODINGS = frozenset({"cp1256", "iso8859_6", "cp720", "cp864", "mac_arabic"})
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -115,3 +132,62 @@ class BackoffRetryMiddleware(RetryMiddleware):
             " (Retry-After, capped)" if capped else " (Retry-After)" if header_wait is not None else "",
         )
         await sleep(seconds)
+
+
+def declared_encoding(response: TextResponse) -> str | None:
+    """The charset the response declares (``Content-Type`` header first, then ``<meta>``), resolved."""
+    content_type = response.headers.get(b"Content-Type")
+    declared = http_content_type_encoding(content_type.decode("latin-1")) if content_type else None
+    declared = declared or html_body_declared_encoding(response.body)
+    return resolve_encoding(declared) if declared else None
+
+
+def corrected_encoding(body: bytes, declared: str) -> str | None:
+    """The encoding ``body`` is really in when it contradicts ``declared``; ``None`` when it does not.
+
+    * bytes that are valid UTF-8 (with non-ASCII characters) are UTF-8, whatever was declared: legacy
+      single-byte text is practically never valid UTF-8 by chance;
+    * a page declared UTF-8 that is not valid UTF-8 is in the charset charset_normalizer detects;
+    * a page declared with a Western default is re-read only when the detector finds an Arabic charset.
+    """
+    if body.isascii():
+        return None
+    try:
+        body.decode(UTF8)
+    except UnicodeDecodeError:
+        pass
+    else:
+        return None if declared == UTF8 else UTF8
+    if declared != UTF8 and declared not in WESTERN_DEFAULTS:
+        return None
+    match = from_bytes(body).best()
+    if match is None or resolve_encoding(match.encoding) == declared:
+        return None
+    if declared == UTF8 or match.encoding in ARABIC_ENCODINGS:
+        return resolve_encoding(match.encoding)
+    return None
+
+
+class CharsetMiddleware:
+    """Decodes text responses with the charset of their bytes when the declared one is wrong."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CharsetMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not isinstance(response, TextResponse) or not response.body:
+            return response
+        declared = declared_encoding(response)
+        if declared is None:  # nothing declared: Scrapy detects the charset itself
+            return response
+        actual = corrected_encoding(response.body, declared)
+        if actual is None:
+            return response
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("arabpress/charset/corrected")
+        logger.info("%s declares %s but is %s: decoded as %s", response.url, declared, actual, actual)
+        return response.replace(encoding=actual)

@@ -91,6 +91,8 @@ ARABPRESS_RETRY_MAX_WAIT = _env_number("ARABPRESS_RETRY_MAX_WAIT", 120.0)
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "arabpress_crawler.middlewares.BackoffRetryMiddleware": 550,
+    # After decompression (590): re-decodes pages whose declared charset their bytes contradict.
+    "arabpress_crawler.middlewares.CharsetMiddleware": 580,
 }
 
 # A broken crawl (site down, template gone) stops early instead of hammering the site.
