@@ -93,6 +93,7 @@ class Article:
     published: str = CASE_PUBLISHED
     section: str = "World"
     related: tuple[str, ...] = ()  # hrefs, written as they are
+    body_html: str | None = None  # the body's markup (default: paragraphs of unique text)
 
     @property
     def path(self) -> str:
@@ -102,9 +103,9 @@ class Article:
     def paragraphs(self) -> list[str]:
         return unique_paragraphs(self.slug, lang=self.lang)
 
-    def render(self, *, body_html: str | None = None) -> str:
+    def render(self) -> str:
         template = Template((PAGES_DIR / "article.html.tmpl").read_text(encoding="utf-8"))
-        body = body_html if body_html is not None else "\n".join(f"<p>{p}</p>" for p in self.paragraphs)
+        body = self.body_html if self.body_html is not None else "\n".join(f"<p>{p}</p>" for p in self.paragraphs)
         related = "\n".join(
             f'<li class="related-post"><a href="{href}">Related story {n}</a></li>'
             for n, href in enumerate(self.related, start=1)

@@ -75,7 +75,8 @@ def served_bytes(server: MirrorServer, article: Article, encoding: str, meta: st
 
 def body_fault(article: Article, encoding: str, meta: str | None, content_type: str) -> FaultFactory:
     def factory(server: MirrorServer) -> tuple[str, dict[str, Any]]:
-        return "body", {"body": served_bytes(server, article, encoding, meta), "content_type": content_type}
+        body = served_bytes(server, article, encoding, meta)
+        return "body", {"body": body, "content_type": content_type}
 
     return factory
 
@@ -117,6 +118,14 @@ def plain_article(slug: str, title: str) -> Article:
     return Article(slug=slug, title=title)
 
 
+LATIN_1_ARTICLE = Article(
+    slug="charset-latin-1-declared",
+    title="Café owners in Zürich fight rising rents",
+    body_html="<p>Café owners in Zürich say the rents of the old town have doubled in five years, and several "
+    "family cafés near the lake have closed for good this winter.</p>"
+    "<p>A naïve déjà vu, one owner said: the same happened to the bakeries of the quarter a generation ago, "
+    "and the city promised then as now to protect the small shops.</p>",
+)
 TRUNCATED = plain_article("truncated-connection", "Harbour cranes are replaced before the grain season")
 
 
@@ -191,6 +200,11 @@ CASES: tuple[PageCase, ...] = (
     charset_case("charset-iso-8859-6-declared-latin-1",
                  "Arabic ISO-8859-6 page declared ISO-8859-1 (header and <meta>): stored exactly.",
                  "wrong", "iso-8859-6", "ISO-8859-1"),
+    PageCase("charset-latin-1-declared",
+             "An English page with accented words (café, Zürich, naïve) in ISO-8859-1, declared so: stored "
+             "exactly (a correct Western declaration is never overridden).",
+             STORED, fault=body_fault(LATIN_1_ARTICLE, "latin-1", "ISO-8859-1", "text/html; charset=ISO-8859-1"),
+             title=LATIN_1_ARTICLE.title, body_has=("Café owners in Zürich", "naïve déjà vu")),
     PageCase("binary-as-html", "4 KB of random bytes labelled text/html: refused, counted.",
              REFUSED, fault=lambda server: ("binary", {"size": 4096, "seed": 6}),
              reasons=(NOT_ARTICLE, "no_title", "no_body")),
