@@ -165,6 +165,8 @@ def _empty_run_problem(run: RunHealth, earlier: list[RunHealth]) -> str | None:
         return None
     fruitful = [r for r in earlier if r.articles_found > 0]
     if not fruitful:
+        if run.pages == 0:  # not one answer, not even an error page: nothing to compare with is no excuse
+            return f"last {_describe(run)} fetched no page at all: is the site down or the base URL wrong?"
         return None
     return (f"last {_describe(run)} found no articles; run #{fruitful[0].id} found "
             f"{fruitful[0].articles_found}: is the site down or did its links change?")
