@@ -118,6 +118,10 @@ class ReliabilityReport:
 
 
 def _cell(text: str) -> str:
-    """Text safe inside one Markdown table cell (one line, pipes escaped)."""
-    one_line = " ".join(text.split())
-    return one_line.replace("|", "\\|")
+    """Text safe inside one Markdown table cell: one line, pipes escaped, ``<tags>`` shown rather than
+    rendered (outside code spans), reStructuredText's double backticks as Markdown code spans."""
+    one_line = " ".join(text.split()).replace("``", "`").replace("|", "\\|")
+    parts = one_line.split("`")
+    for index in range(0, len(parts), 2):  # even parts are outside code spans
+        parts[index] = parts[index].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)

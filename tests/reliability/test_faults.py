@@ -329,21 +329,31 @@ def truncated_file(path: Path, site: FaultSite) -> None:
     path.write_bytes(data[: len(data) // 3])
 
 
-CORRUPTIONS: dict[str, Callable[[Path, FaultSite], None]] = {
-    "random-bytes": garbage_file,
-    "damaged-pages": damaged_pages,
-    "truncated-file": truncated_file,
-}
+@dataclass(frozen=True)
+class Corruption:
+    name: str
+    description: str
+    make: Callable[[Path, FaultSite], None]
 
 
-@pytest.mark.parametrize("corruption", sorted(CORRUPTIONS))
-def test_corrupted_database_left_by_an_earlier_run(corruption: str, site: FaultSite, tmp_path: Path) -> None:
-    """``data/arabpress.db`` (the default path) is corrupted (random bytes, noise over its pages, cut to a
-    third): ``arabpress crawl`` stops with one clear error line naming the file, and never overwrites it."""
+CORRUPTIONS = (
+    Corruption("random-bytes", "`data/arabpress.db` (the default path) is 64 KB of random bytes: one clear error "
+               "line naming the file; the file is never overwritten.", garbage_file),
+    Corruption("damaged-pages", "`data/arabpress.db` has a valid SQLite header but noise over every other page: "
+               "one clear error line naming the file; the file is never overwritten.", damaged_pages),
+    Corruption("truncated-file", "`data/arabpress.db` was cut to a third of its size: one clear error line "
+               "naming the file; the file is never overwritten.", truncated_file),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("corruption", CORRUPTIONS, ids=lambda corruption: corruption.name)
+def test_corrupted_database_left_by_an_earlier_run(corruption: Corruption, site: FaultSite, tmp_path: Path) -> None:
+    """A corrupted database left by an earlier run at the default path: ``arabpress crawl`` stops with one
+    clear error line naming the file, and never overwrites it or creates another beside it."""
     data = tmp_path / "data"
     data.mkdir()
     db = data / "arabpress.db"
-    CORRUPTIONS[corruption](db, site)
+    corruption.make(db, site)
     before = digest(db)
     cli = harness.run_cli(["crawl", "--base-url", site.server.base_url, "--mirror-profile", "--quiet"],
                           cwd=tmp_path)  # fmt: skip

@@ -1,8 +1,9 @@
 """HTTP faults (issue 6, list 2): redirects, error statuses, Retry-After, resets, stalls and robots.txt.
 
 The status, redirect and retry cases share one crawl of the demo mirror with a page of the suite per case,
-linked from the homepage, and the mirror server's fault switch on that page. The crawl runs with a short
-download timeout, two retries and a 1.5 s cap on any wait, so the whole group takes seconds. Each
+linked from the homepage, and the mirror server's fault switch on that page. The crawl runs with a 2 s
+download timeout, eight requests at a time (so a busy machine does not time out good pages), two retries
+and a 1.5 s cap on any wait, so the whole group takes seconds. Each
 robots.txt case has its own crawl (a site has one robots.txt).
 """
 
@@ -24,7 +25,8 @@ CATEGORY = "http"
 RETRY_TIMES = 2
 ATTEMPTS = RETRY_TIMES + 1
 MAX_WAIT_SECONDS = 1.5
-DOWNLOAD_TIMEOUT_SECONDS = 1
+DOWNLOAD_TIMEOUT_SECONDS = 2
+CONCURRENCY = 8
 RETRY_AFTER_SECONDS = 1
 REDIRECT_MAX_TIMES = 5
 #: Twisted's connection pool retries a request once by itself when a reused keep-alive connection fails
@@ -33,6 +35,8 @@ CONNECTION_TRIES = 2
 HTTP_SETTINGS = {
     "RETRY_TIMES": RETRY_TIMES,
     "DOWNLOAD_TIMEOUT": DOWNLOAD_TIMEOUT_SECONDS,
+    "CONCURRENT_REQUESTS": CONCURRENCY,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": CONCURRENCY,
     "ARABPRESS_RETRY_BACKOFF": 0.0,
     "ARABPRESS_RETRY_MAX_WAIT": MAX_WAIT_SECONDS,
     "REDIRECT_MAX_TIMES": REDIRECT_MAX_TIMES,
@@ -109,12 +113,12 @@ CASES: tuple[HttpCase, ...] = (
              REFUSED, ("reset", {}), reasons=(DOWNLOAD_ERRORS, "retry/max_reached"),
              max_requests=CONNECTION_TRIES * ATTEMPTS, log_has=(f"(failed {ATTEMPTS} times)",)),
     HttpCase("stall-download-timeout",
-             "The server never answers: each attempt hits the 1 s download timeout; bounded retries, counted.",
+             "The server never answers: each attempt hits the 2 s download timeout; bounded retries, counted.",
              REFUSED, ("stall", {}), reasons=(DOWNLOAD_ERRORS, "retry/max_reached"),
              max_requests=CONNECTION_TRIES * ATTEMPTS,
              log_has=(f"(failed {ATTEMPTS} times)", f"took longer than {DOWNLOAD_TIMEOUT_SECONDS:.1f} seconds")),
-    HttpCase("slow-within-timeout", "An answer after 0.3 s (timeout 1 s): stored.",
-             STORED, ("slow", {"seconds": 0.3}), requests=1),
+    HttpCase("slow-within-timeout", "An answer after 0.5 s (timeout 2 s): stored.",
+             STORED, ("slow", {"seconds": 0.5}), requests=1),
 )  # fmt: skip
 
 
@@ -243,3 +247,53 @@ def test_robots(robots_crawl: tuple[RobotsCase, GroupCrawl], baseline_paths: set
     assert not fetched, f"disallowed pages requested: {fetched[:5]}"
     assert result.count("robotstxt/forbidden") >= len(forbidden)
 
+
+
+# -- the whole site down --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DownCase:
+    name: str
+    description: str
+    earlier_run: bool  # a good crawl of the site before it went down
+    fault: tuple[str, dict[str, Any]] | None  # on every path; None: nothing listens on the port any more
+
+
+DOWN_CASES = (
+    DownCase("refused-after-a-good-run",
+             "The site stops answering (connection refused) after a good crawl: the next crawl exits non-zero "
+             "with a line saying no article was found; the stored rows are intact.", True, None),
+    DownCase("maintenance-503-after-a-good-run",
+             "Every page answers 503 (maintenance) after a good crawl: bounded retries, then a non-zero exit "
+             "with a warning line; the stored rows are intact.", True, ("503", {"retry_after": 0})),
+    DownCase("refused-first-run",
+             "A first crawl of a site that refuses every connection: a non-zero exit and a line on stderr, not "
+             "a quiet success with no data.", False, None),
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("case", DOWN_CASES, ids=lambda case: case.name)
+def test_site_down(case: DownCase, tmp_path: Path) -> None:
+    root = harness.build_site(tmp_path / "site")
+    server = MirrorServer(root).start()
+    try:
+        stored: set[str] = set()
+        if case.earlier_run:
+            first = harness.crawl(server.base_url, tmp_path, name="arabpress")
+            harness.assert_finished(first)
+            stored = set(first.articles())
+        if case.fault is None:
+            server.stop()
+        else:
+            server.set_fault("*", case.fault[0], **case.fault[1])
+        result = harness.crawl(server.base_url, tmp_path, name="arabpress", overrides={"settings": HTTP_SETTINGS})
+    finally:
+        server.stop()
+    harness.assert_no_traceback(result.cli.stdout, result.cli.stderr)
+    assert result.returncode != 0, f"a crawl of a site that is down exited 0:\n{result.cli.output[-2000:]}"
+    assert result.cli.stderr.strip(), "nothing said on stderr"
+    harness.assert_consistent(result)
+    assert set(result.articles()) == stored
+    errors = result.run["errors_by_kind"]
+    assert errors, "the run record counts no error"
