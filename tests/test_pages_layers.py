@@ -275,7 +275,8 @@ def test_generic_article_with_arabic_date_and_related_list() -> None:
     body = (
         '<div class="top">السبت ٨ نوفمبر ٢٠٢٥</div><h1>عنوان الخبر</h1><div class="d">الأربعاء ٢٨ كانون الأول ٢٠٢٢</div>'
         + "".join(f"<p>{'نص عربي طويل بما يكفي ليكون فقرة من فقرات المقال. ' * 3}</p>" for _ in range(4))
-        + '<div><span>اقرأ أيضاً</span><ul><li><a href="/a">أ</a></li><li><a href="/b">ب</a></li></ul></div>'
+        + '<div><span>اقرأ أيضاً</span><ul><li><a href="/news/a">أ</a></li><li><a href="/news/b">ب</a></li>'
+        + '<li><a href="/news">الأخبار</a></li></ul></div>'  # a section link is not a related headline
     )
     item = ArticlePage(
         response(page_with(body=body, lang=""), url="https://news.example/story?id=1")
@@ -285,8 +286,8 @@ def test_generic_article_with_arabic_date_and_related_list() -> None:
     assert item.language == "ar"
     assert item.extraction["language"] == "generic"
     assert [(h.title, h.url, h.position) for h in item.related] == [
-        ("أ", "https://news.example/a", 1),
-        ("ب", "https://news.example/b", 2),
+        ("أ", "https://news.example/news/a", 1),
+        ("ب", "https://news.example/news/b", 2),
     ]
 
 

@@ -4,8 +4,13 @@ Extraction is a pure function of a Scrapy ``HtmlResponse``: no request is built,
 Each field is taken from the first layer that gives it:
 
 1. ``site`` — the selectors of a known template (:mod:`.selectors`, :mod:`.site`);
-2. ``metadata`` — JSON-LD, OpenGraph, ``article:*``, ``<time>``, canonical, ``<html lang>`` (:mod:`.metadata`);
-3. ``generic`` — trafilatura and htmldate (:mod:`.generic`).
+2. ``metadata`` — JSON-LD, OpenGraph, ``article:*``, ``<time>``, canonical, ``<html lang>``, and the
+   semantic markup of the article: ``rel="author"``/``"category"``/``"tag"``, breadcrumbs (:mod:`.metadata`);
+3. ``generic`` — template-free heuristics (standfirst, byline, section and tag links, the related list under
+   its heading), trafilatura and htmldate (:mod:`.generic`).
+
+One field departs from that order: the ``subtitle`` is the standfirst the reader sees under the headline
+(generic) before the meta description (metadata), which is often an SEO summary or the body's first lines.
 
 ``item.extraction`` records the layer of every field that has a value. trafilatura is slow, so on a page of
 a known template it runs only when a core field (title, body, publication date) is missing: there, a missing
@@ -16,19 +21,23 @@ On a page of an unknown template every layer is tried for every field.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import fields
 from functools import cached_property
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from scrapy.http import HtmlResponse
 
 from arabpress_crawler.dates import normalize_date
 from arabpress_crawler.items import ArticleItem, RelatedHeadline
-from arabpress_crawler.pages.common import PARAGRAPH_SEPARATOR, collapse_whitespace, element_text
+from arabpress_crawler.pages.common import (
+    PARAGRAPH_SEPARATOR,
+    collapse_whitespace,
+    element_text,
+    looks_like_listing_url,
+)
 from arabpress_crawler.pages.generic import GenericLayer
 from arabpress_crawler.pages.metadata import MetadataLayer
+from arabpress_crawler.pages.regions import ArticleRegions
 from arabpress_crawler.pages.selectors import SiteProfile, profile_for, xpath
 from arabpress_crawler.pages.site import SiteLayer
 
@@ -53,11 +62,9 @@ PAGE_FIELDS = tuple(
     f.name for f in fields(ArticleItem) if f.name in CORE_FIELDS + OPTIONAL_FIELDS + ("extraction",)
 )
 
-#: URL paths of listing pages (WordPress and most news CMSs): never articles.
-LISTING_PATH = re.compile(
-    r"/(?:category|tag|tags|author|topics?|search)/|/page/\d+/?$|^/search$", re.IGNORECASE
-)
-LISTING_QUERY_KEYS = frozenset({"s", "q", "query", "paged"})
+#: Layers in the order each field is tried; fields not listed follow :data:`LAYER_ORDER`.
+LAYER_ORDER = ("site", "metadata", "generic")
+FIELD_LAYER_ORDER = {"subtitle": ("site", "generic", "metadata")}
 
 #: Generic article-body signals, for pages with neither metadata nor a known template.
 ARTICLE_BODY = xpath("//*[@itemprop='articleBody']")
@@ -74,14 +81,6 @@ MAX_BYLINE_CHARS = 120
 MIN_PARAGRAPH_CHARS = 60
 #: …and an article body at least this many such paragraphs.
 MIN_BODY_PARAGRAPHS = 3
-
-
-def looks_like_listing_url(url: str) -> bool:
-    """The URL is a section, tag, author, search or pagination page."""
-    parts = urlsplit(url)
-    if LISTING_PATH.search(parts.path):
-        return True
-    return bool(LISTING_QUERY_KEYS & set(parse_qs(parts.query)))
 
 
 def item_to_dict(item: ArticleItem) -> dict[str, Any]:
@@ -123,12 +122,16 @@ class ArticlePage:
         return SiteLayer(self.root, self.url, self.profile) if self.profile else None
 
     @cached_property
+    def regions(self) -> ArticleRegions:
+        return ArticleRegions(self.root)
+
+    @cached_property
     def metadata(self) -> MetadataLayer:
-        return MetadataLayer(self.root, self.url)
+        return MetadataLayer(self.root, self.url, self.regions)
 
     @cached_property
     def generic(self) -> GenericLayer:
-        return GenericLayer(self.root, self.url, thorough=self.profile is None)
+        return GenericLayer(self.root, self.url, thorough=self.profile is None, regions=self.regions)
 
     # -- article or not -------------------------------------------------------------------------------
 
@@ -189,7 +192,8 @@ class ArticlePage:
         return values, layers
 
     def _extract_field(self, name: str, values: dict[str, Any], layers: dict[str, str]) -> None:
-        for layer in (self.site, self.metadata, self.generic):
+        by_name = {"site": self.site, "metadata": self.metadata, "generic": self.generic}
+        for layer in (by_name[layer_name] for layer_name in FIELD_LAYER_ORDER.get(name, LAYER_ORDER)):
             method = getattr(layer, name, None)
             if method is None:
                 continue
@@ -200,11 +204,18 @@ class ArticlePage:
 
     @staticmethod
     def _drop_excerpt_subtitle(values: dict[str, Any], layers: dict[str, str]) -> None:
-        """A metadata description that only repeats the start of the body is an excerpt, not a standfirst."""
+        """A subtitle that only repeats the start of the body is an excerpt or the first paragraph: dropped.
+
+        Only a visible standfirst opening a generic body stays: trafilatura took the standfirst into the
+        body, and :meth:`_trim_generic_body` takes it out again.
+        """
         subtitle, body = values.get("subtitle"), values.get("body")
-        if layers.get("subtitle") != "site" and subtitle and body:
-            if collapse_whitespace(body).startswith(subtitle.rstrip(" .…")):
-                del values["subtitle"], layers["subtitle"]
+        if layers.get("subtitle") == "site" or not subtitle or not body:
+            return
+        if layers.get("subtitle") == layers.get("body") == "generic":
+            return
+        if collapse_whitespace(body).startswith(subtitle.rstrip(" .…")):
+            del values["subtitle"], layers["subtitle"]
 
     @staticmethod
     def _trim_generic_body(values: dict[str, Any], layers: dict[str, str]) -> None:

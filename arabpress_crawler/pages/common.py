@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from w3lib.url import safe_url_string
@@ -25,6 +25,40 @@ _LATIN_LETTER = re.compile("[A-Za-z]")
 LINK_SCHEMES = ("http", "https", "file")
 #: Separator of body paragraphs.
 PARAGRAPH_SEPARATOR = "\n\n"
+
+#: URL paths of listing pages (WordPress and most news CMSs): never articles.
+LISTING_PATH = re.compile(
+    r"/(?:category|tag|tags|author|topics?|search)/|/page/\d+/?$|^/search$", re.IGNORECASE
+)
+LISTING_QUERY_KEYS = frozenset({"s", "q", "query", "paged"})
+#: First path segments of section, tag and author pages (``/section/world``, Arabic ``/وسم/مياه``); a link
+#: of at most two segments under one of them is a listing, not an article.
+LISTING_SEGMENTS = frozenset(
+    {
+        "category",
+        "categories",
+        "section",
+        "sections",
+        "tag",
+        "tags",
+        "topic",
+        "topics",
+        "author",
+        "authors",
+        "search",
+        "page",
+        "قسم",
+        "تصنيف",
+        "وسم",
+        "كاتب",
+    }
+)
+#: A single path segment without one of these characters is a section (``/news``, ``/الأخبار``), not an article.
+_SLUG_MARK = re.compile(r"[-_.\d]")
+#: Links to files, not pages.
+FILE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".xml", ".rss", ".mp3", ".mp4")
+#: Host prefixes that name the same site (``www.``, mobile and AMP hosts).
+_SAME_SITE_PREFIX = re.compile(r"^(?:www\d*|m|amp|mobile)\.")
 
 
 def collapse_whitespace(value: str | None) -> str:
@@ -84,6 +118,39 @@ def absolute_url(base: str, href: str | None) -> str | None:
     if parts.scheme not in LINK_SCHEMES:
         return None
     return urlunsplit(parts._replace(fragment=""))
+
+
+def looks_like_listing_url(url: str) -> bool:
+    """The URL is a section, tag, author, search or pagination page."""
+    parts = urlsplit(url)
+    if LISTING_PATH.search(parts.path):
+        return True
+    return bool(LISTING_QUERY_KEYS & set(parse_qs(parts.query)))
+
+
+def same_site(url: str, base: str) -> bool:
+    """``url`` and ``base`` are on one site: the same host up to ``www.``/``m.``/``amp.``, or a subdomain."""
+    host = _SAME_SITE_PREFIX.sub("", (urlsplit(url).hostname or "").lower())
+    base_host = _SAME_SITE_PREFIX.sub("", (urlsplit(base).hostname or "").lower())
+    return host == base_host or host.endswith(f".{base_host}") or base_host.endswith(f".{host}")
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query="", fragment="")).rstrip("/")
+
+
+def is_article_link(url: str, page_url: str) -> bool:
+    """``url`` (absolute) looks like another article of the page's site: not its home, a listing or a file."""
+    if not same_site(url, page_url) or _without_query(url) == _without_query(page_url):
+        return False
+    path = unquote(urlsplit(url).path)
+    segments = [segment for segment in path.split("/") if segment]
+    if not segments or looks_like_listing_url(url) or path.lower().endswith(FILE_SUFFIXES):
+        return False
+    if segments[0].lower() in LISTING_SEGMENTS and len(segments) <= 2:
+        return False
+    return len(segments) > 1 or bool(_SLUG_MARK.search(segments[0]))
 
 
 def primary_language(tag: str | None) -> str | None:

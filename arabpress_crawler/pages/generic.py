@@ -1,9 +1,14 @@
-"""The generic layer: template-free extraction with trafilatura and htmldate, the last resort for each field.
+"""The generic layer: template-free heuristics, trafilatura and htmldate, the last resort for each field.
 
 trafilatura finds the main text of any news page by its structure (paragraph density, link density), so the
 article still comes out when every class name and id of the template changes. It is slow next to the
 site layer, so it runs only when it is asked for a field (:attr:`GenericLayer.document` is computed lazily).
-Cheap fields (the URL's own date, the language from the script, the fetched URL) do not need it.
+
+Before trafilatura, cheap heuristics read what most templates share without knowing their class names
+(:mod:`.regions`): the standfirst under the headline (class words such as ``subtitle``, ``standfirst``,
+``lead``), the byline's names, visible breadcrumbs and ``/category/…``/``/tag/…`` links of the article, and
+the related list under its heading (:mod:`.related`). Cheap fields (the URL's own date, the language from
+the script, the fetched URL) do not need trafilatura either.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from trafilatura.settings import Document
 
 from arabpress_crawler.dates import FUTURE_MARGIN, date_from_url, normalize_date
 from arabpress_crawler.items import RelatedHeadline
+from arabpress_crawler.pages.bylines import BYLINE_PREFIX, drop_noise, names_from_byline
 from arabpress_crawler.pages.common import (
     PARAGRAPH_SEPARATOR,
     absolute_url,
@@ -28,7 +34,10 @@ from arabpress_crawler.pages.common import (
     guess_language,
     unique,
 )
+from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
+from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
+from arabpress_crawler.pages.taxonomy import path_section, path_tags, section_from_crumbs, visible_breadcrumbs
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +50,8 @@ CHROME = xpath(
 _VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 #: Texts after the headline (the byline), nearest first; then texts before it, nearest first (a date line
 #: above the headline). Pages without ``<h1>``: the article's texts, else the page's.
-TEXT_AFTER_HEADLINE = xpath(f"(//h1)[1]/following::text(){_VISIBLE}")
-TEXT_BEFORE_HEADLINE = xpath(f"(//h1)[1]/preceding::text(){_VISIBLE}")
+TEXT_AFTER_HEADLINE = xpath(f"following::text(){_VISIBLE}")
+TEXT_BEFORE_HEADLINE = xpath(f"preceding::text(){_VISIBLE}")
 TEXT_IN_ARTICLE = xpath(f"//article//text(){_VISIBLE} | //main//text(){_VISIBLE}")
 TEXT_IN_BODY = xpath(f"//body//text(){_VISIBLE}")
 #: How many texts around the headline are searched for a date.
@@ -54,32 +63,6 @@ MAX_DATE_TEXT_CHARS = 80
 #: Text sampled to guess the language from the script.
 LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
 LANGUAGE_SAMPLE_CHARS = 4000
-#: Short text-only elements that may head a list of related articles.
-HEADING_CANDIDATES = xpath(
-    "//body//*[not(*)][not(self::script or self::style or self::button or self::option)]"
-    "[string-length(normalize-space()) > 2][string-length(normalize-space()) < 40]"
-)
-#: Headings of related-article lists, compared after :func:`_heading_key`.
-RELATED_HEADINGS = frozenset(
-    {
-        "related articles",
-        "related",
-        "related stories",
-        "related news",
-        "related posts",
-        "related content",
-        "more stories",
-        "more on this story",
-        "you may also like",
-        "مقالات ذات صلة",
-        "اخبار ذات صلة",
-        "مواضيع ذات صلة",
-        "موضوعات ذات صلة",
-        "ذات صلة",
-        "اقرا ايضا",
-        "اقرا ايضاً",
-    }
-)
 #: Lines trafilatura may keep from ad slots and share bars; dropped from a generic body (compared folded).
 BOILERPLATE_LINES = frozenset(
     {
@@ -115,23 +98,22 @@ NOISY_EDGE_LINES = 3
 NOT_AUTHOR_NAMES = frozenset(
     {"by", "and", "published", "updated", "posted", "last updated", "بقلم", "نشر", "تحديث"}
 )
-#: How many levels above a related heading its list of links may start.
-RELATED_CONTAINER_LEVELS = 3
-#: A list needs at least this many links to count as a related-articles list.
-MIN_RELATED_LINKS = 2
-#: Headline links of a list: links in list items or in headings.
-LIST_ITEM_LINKS = xpath(
-    ".//li//a[@href] | .//*[self::h2 or self::h3 or self::h4 or self::h5][.//a]//a[@href]"
-)
-_HEADING_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", ":": None, "：": None})
-
-
-def _heading_key(text: str) -> str:
-    return collapse_whitespace(text).lower().translate(_HEADING_FOLD).strip(" .-–—")
+#: Class words of byline elements (the names of the authors, often with the date).
+BYLINE_CLASS_WORDS = ("byline", "author", "writer", "contributor", "reporter", "journalist")
+#: Class words of author boxes that are not the byline (biographies, avatars).
+NOT_BYLINE_CLASS_WORDS = ("avatar", "bio", "description", "image", "photo", "social")
+#: Links to an author's page (their text is the name).
+AUTHOR_PATH = ("/author/", "/authors/", "/writer/", "/writers/", "/profile/", "/كتاب/", "/الكاتب/")
+#: A standfirst is a sentence or two: at least and at most this many characters.
+MIN_STANDFIRST_CHARS = 20
+MAX_STANDFIRST_CHARS = 600
+SITE_NAME = xpath("//meta[@property='og:site_name']/@content")
+#: Elements whose text is never part of a byline's names.
+BYLINE_SKIP = xpath(".//time | .//*[contains(@class, 'date') or contains(@class, 'time')]")
 
 
 def _is_boilerplate_line(line: str) -> bool:
-    key = _heading_key(line)
+    key = heading_key(line)
     return key in BOILERPLATE_LINES or key.startswith(READ_ALSO_PREFIXES)
 
 
@@ -153,11 +135,16 @@ def _trim_noisy_edges(lines: list[str]) -> list[str]:
 
 
 def without_chrome(root: etree._Element) -> etree._Element:
-    """A copy of the page without its chrome (site header, navigation, footer, sidebars)."""
+    """A copy of the page without its chrome (site header, navigation, footer, sidebars).
+
+    A ``<header>`` that holds the headline is the article's header, not the site's, and stays.
+    """
     tree = copy.deepcopy(root)
+    headline = find_headline(tree)
+    keep = {headline, *headline.iterancestors()} if headline is not None else set()
     for element in CHROME(tree):
         parent = element.getparent()
-        if parent is not None:
+        if parent is not None and element not in keep:
             parent.remove(element)
     return tree
 
@@ -168,9 +155,10 @@ def written_date(tree: etree._Element) -> str | None:
     A masthead's "today" comes before the headline and is only reached when nothing follows it.
     htmldate does not read Arabic month names; this does (see :func:`normalize_date`).
     """
-    after = TEXT_AFTER_HEADLINE(tree)
+    headline = find_headline(tree)
+    after = TEXT_AFTER_HEADLINE(headline) if headline is not None else []
     if after:
-        before = TEXT_BEFORE_HEADLINE(tree)[::-1]
+        before = TEXT_BEFORE_HEADLINE(headline)[::-1]
         texts = after[:DATE_TEXTS_AFTER_HEADLINE] + before[:DATE_TEXTS_BEFORE_HEADLINE]
     else:
         texts = TEXT_IN_ARTICLE(tree) or TEXT_IN_BODY(tree)
@@ -201,11 +189,14 @@ class GenericLayer:
 
     name = "generic"
 
-    def __init__(self, root: etree._Element, url: str, thorough: bool = True) -> None:
+    def __init__(
+        self, root: etree._Element, url: str, thorough: bool = True, regions: ArticleRegions | None = None
+    ) -> None:
         self.root = root
         self.base_url = url
-        #: When ``False``, optional fields are not looked for with trafilatura (see :mod:`.article`).
+        #: When ``False``, optional fields are not looked for (a known template's page, see :mod:`.article`).
         self.thorough = thorough
+        self.regions = regions if regions is not None else ArticleRegions(root)
 
     @cached_property
     def document(self) -> Document | None:
@@ -252,21 +243,78 @@ class GenericLayer:
         tree = without_chrome(self.root)
         return written_date(tree) or htmldate_date(tree, self.base_url)
 
+    def subtitle(self) -> str | None:
+        """The visible standfirst just under the headline (``.subtitle``, ``.standfirst``, ``.lead``, ``.dek``…)."""
+        headline = self.regions.headline
+        if not self.thorough or headline is None:
+            return None
+        title = element_text(headline)
+        for element in self.regions.header:
+            if self.regions.position(element) <= self.regions.position(headline):
+                continue
+            if not self.regions.is_standfirst(element) or class_matches(element, BYLINE_CLASS_WORDS):
+                continue
+            text = element_text(element)
+            if _looks_like_standfirst(text, title):
+                return text
+        return None
+
     def authors(self) -> list[str]:
-        document = self._optional()
-        if document is None or not document.author:
+        """The names of the article header's byline, else trafilatura's; "Staff"-style names only alone."""
+        if not self.thorough:
             return []
-        names = (collapse_whitespace(name) for name in document.author.split(";"))
-        return unique(name for name in names if name.lower() not in NOT_AUTHOR_NAMES)
+        names = self._byline_names()
+        if not names and self.document is not None and self.document.author:
+            names = [collapse_whitespace(name) for name in self.document.author.split(";")]
+            names = [name for name in names if name and name.lower() not in NOT_AUTHOR_NAMES]
+        return drop_noise(names, _site_name(self.root))
+
+    def _byline_names(self) -> list[str]:
+        names: list[str] = []
+        for element in self._bylines():
+            links = [link for link in element.iter("a") if _is_author_link(link)]
+            if links:
+                names.extend(name for link in links for name in names_from_byline(element_text(link)))
+            else:
+                names.extend(names_from_byline(element_text(element, skip=frozenset(BYLINE_SKIP(element)))))
+        return unique(names)
+
+    def _bylines(self) -> list[etree._Element]:
+        """The outermost byline elements of the article header."""
+        found: list[etree._Element] = []
+        for element in self.regions.header:
+            if element.tag in ("time", "img", "svg") or any(element in f.iter() for f in found):
+                continue
+            if class_matches(element, BYLINE_CLASS_WORDS) and not class_matches(
+                element, NOT_BYLINE_CLASS_WORDS
+            ):
+                found.append(element)
+        return found
 
     def section(self) -> str | None:
-        document = self._optional()
+        """The visible breadcrumbs' last crumb, a section link of the article, else trafilatura's category."""
+        if not self.thorough:
+            return None
+        title = element_text(self.regions.headline) if self.regions.headline is not None else None
+        crumbs = visible_breadcrumbs(self.root, self.base_url)
+        section = section_from_crumbs(crumbs, title, self.base_url) or path_section(
+            self.regions, self.base_url
+        )
+        if section:
+            return section
+        document = self.document
         if document is None or not document.categories:
             return None
         return collapse_whitespace(document.categories[0]) or None
 
     def tags(self) -> list[str]:
-        document = self._optional()
+        """Links to tag and topic pages in the article, else trafilatura's tags."""
+        if not self.thorough:
+            return []
+        tags = path_tags(self.regions, self.base_url)
+        if tags:
+            return tags
+        document = self.document
         if document is None or not document.tags:
             return []
         return unique(collapse_whitespace(tag) for tag in document.tags)
@@ -282,38 +330,24 @@ class GenericLayer:
         return guess_language(sample)
 
     def related(self) -> list[RelatedHeadline]:
-        """Links listed under a "Related articles" / "مقالات ذات صلة" heading, in page order."""
+        """Links listed under a "Related" / "You may also like" / "ذات صلة" heading, in page order."""
         if not self.thorough:
             return []
-        for heading in HEADING_CANDIDATES(self.root):
-            if _heading_key(element_text(heading)) in RELATED_HEADINGS:
-                headlines = self._links_after(heading)
-                if len(headlines) >= MIN_RELATED_LINKS:
-                    return headlines
-        return []
+        return RelatedFinder(self.root, self.base_url, self.regions).headlines()
 
-    @cached_property
-    def _order(self) -> dict[etree._Element, int]:
-        """Document order of every element, to tell what comes after a heading."""
-        return {element: index for index, element in enumerate(self.root.iter())}
 
-    def _links_after(self, heading: etree._Element) -> list[RelatedHeadline]:
-        container = heading
-        for _ in range(RELATED_CONTAINER_LEVELS):
-            container = container.getparent()
-            if container is None:
-                return []
-            links = [link for link in LIST_ITEM_LINKS(container) if self._order[link] > self._order[heading]]
-            if len(links) >= MIN_RELATED_LINKS:
-                return self._headlines(links)
-        return []
+def _looks_like_standfirst(text: str, title: str) -> bool:
+    """A sentence or two that is not the headline, a byline or a date line."""
+    if not MIN_STANDFIRST_CHARS <= len(text) <= MAX_STANDFIRST_CHARS or text == title:
+        return False
+    return not BYLINE_PREFIX.match(text) and normalize_date(text) is None
 
-    def _headlines(self, links: list[etree._Element]) -> list[RelatedHeadline]:
-        headlines: list[RelatedHeadline] = []
-        seen: set[str] = set()
-        for link in links:
-            url, title = absolute_url(self.base_url, link.get("href")), element_text(link)
-            if url and title and url not in seen and url != self.base_url:
-                seen.add(url)
-                headlines.append(RelatedHeadline(title=title, url=url, position=len(headlines) + 1))
-        return headlines
+
+def _is_author_link(link: etree._Element) -> bool:
+    href = (link.get("href") or "").lower()
+    return "author" in (link.get("rel") or "").lower().split() or any(part in href for part in AUTHOR_PATH)
+
+
+def _site_name(root: etree._Element) -> str | None:
+    values = SITE_NAME(root)
+    return collapse_whitespace(str(values[0])) if values else None

@@ -1,6 +1,9 @@
-"""The structured-metadata layer: JSON-LD, OpenGraph and ``article:*`` meta, ``<time datetime>``, canonical, lang.
+"""The structured-metadata layer: JSON-LD, OpenGraph and ``article:*`` meta, ``<time datetime>``, canonical, lang,
+and the semantic markup of the article itself: ``rel="author"``/``"category"``/``"tag"`` links, microdata
+authors and breadcrumbs (JSON-LD ``BreadcrumbList``).
 
-It works on any news page, whatever its template. JSON-LD is read tolerantly: objects inside ``@graph`` or
+It works on any news page, whatever its template. Markup is read only in the article header and article
+region (:mod:`.regions`): a time or link of the masthead, the menu or a sidebar is never taken. JSON-LD is read tolerantly: objects inside ``@graph`` or
 top-level lists, ``@id`` references into the graph (Yoast's author and image nodes), ``@type`` lists and
 ``schema:`` prefixes, values of the wrong shape (a list where a string is expected and so on), and scripts
 that are not valid JSON (comments, CDATA wrappers, trailing commas; beyond repair they are skipped).
@@ -21,14 +24,18 @@ from lxml import etree
 from w3lib.html import replace_entities
 
 from arabpress_crawler.dates import normalize_date
+from arabpress_crawler.pages.bylines import drop_noise, names_from_byline, strip_byline_prefix
 from arabpress_crawler.pages.common import (
     PARAGRAPH_SEPARATOR,
     absolute_url,
     collapse_whitespace,
+    element_text,
     primary_language,
     unique,
 )
+from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.selectors import xpath
+from arabpress_crawler.pages.taxonomy import header_links, rel_section, rel_tags, section_from_crumbs
 
 logger = logging.getLogger(__name__)
 
@@ -73,16 +80,24 @@ CANONICAL = xpath(
 HTML_LANG = xpath("/html/@lang | /html/@xml:lang")
 #: ``<time datetime>`` of the publication: microdata or the ``pubdate`` attribute first.
 TIME_PUBLISHED = xpath("//time[@datetime][@itemprop='datePublished' or @pubdate]/@datetime")
-TIME_MODIFIED = xpath(
-    "//time[@datetime][@itemprop='dateModified' or contains(@class, 'updated') or contains(@class, 'modified')]"
-    "/@datetime"
-)
+TIME_MODIFIED = xpath("//time[@datetime][@itemprop='dateModified']/@datetime")
+#: Times marked as the last update, to be paired with a publication time beside them (WordPress's
+#: ``time.entry-date.published`` + ``time.updated``).
+TIMES_MARKED_UPDATED = xpath("//time[@datetime][contains(@class, 'updated') or contains(@class, 'modified')]")
 #: The first ``<time datetime>`` of the article itself; never one of the page chrome (masthead, nav, footer).
 TIME_IN_ARTICLE = xpath(
     "(//article//time[@datetime] | //main//time[@datetime]"
     " | //time[@datetime][not(ancestor::header[not(ancestor::article)] or ancestor::nav or ancestor::footer"
     " or ancestor::aside)])[1]/@datetime"
 )
+#: Class words of publication and update times, and the words written before them.
+PUBLISHED_CLASS_WORDS = ("published", "pubdate", "publish", "post-date", "posted")
+DATE_CLASS_WORDS = ("date", "time", "entry-date", "post-date", "published")
+MODIFIED_CLASS_WORDS = ("updated", "modified", "update")
+PUBLISHED_LEAD_WORDS = ("published", "posted", "first published", "نشر", "تاريخ النشر")
+MODIFIED_LEAD_WORDS = ("updated", "last updated", "modified", "تحديث", "آخر تحديث", "اخر تحديث", "محدث")
+#: How many levels above an update time its publication time may sit.
+TIME_PAIR_LEVELS = 2
 ITEMPROP_CONTENT = {
     "published": xpath("//*[@itemprop='datePublished'][@content]/@content"),
     "modified": xpath("//*[@itemprop='dateModified'][@content]/@content"),
@@ -113,6 +128,7 @@ META_MODIFIED = (
     "dcterms.modified",
 )
 META_AUTHOR = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
+META_SITE_NAME = ("og:site_name", "application-name", "twitter:site")
 META_SECTION = ("article:section", "parsely-section", "section")
 META_KEYWORDS = ("article:tag", "news_keywords", "parsely-tags")
 META_IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
@@ -176,6 +192,53 @@ def _first(value: Any) -> str | None:
     return texts[0] if texts else None
 
 
+def _is_organisation(node: dict[str, Any]) -> bool:
+    """A JSON-LD node typed as an organisation (``Organization``, ``NewsMediaOrganization``…), not a person."""
+    types = schema_types(node)
+    return bool(types) and "Person" not in types and any("Organization" in name for name in types)
+
+
+def _position(value: Any) -> float:
+    """A ``ListItem``'s ``position`` as a number (items without one go last)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("inf")
+
+
+def _microdata_name(element: etree._Element) -> str:
+    """The ``name`` of a microdata item (``itemprop="author"``), else its text."""
+    for node in element.iter(etree.Element):
+        if node.get("itemprop") == "name":
+            return node.get("content") or element_text(node)
+    return element.get("content") or element_text(element)
+
+
+def _lead_text(time: etree._Element) -> str:
+    """The words just before the time and its own text ("Updated: <time>…</time>"), lower-cased."""
+    previous = time.getprevious()
+    if previous is not None:
+        before = f"{element_text(previous)} {previous.tail or ''}"
+    else:
+        parent = time.getparent()
+        before = (parent.text or "") if parent is not None else ""
+    return collapse_whitespace(f"{before} {element_text(time)}").lower()
+
+
+def _marked_published(time: etree._Element) -> bool:
+    if time.get("itemprop") == "datePublished" or time.get("pubdate") is not None:
+        return True
+    if class_matches(time, PUBLISHED_CLASS_WORDS):
+        return True
+    return _lead_text(time).startswith(PUBLISHED_LEAD_WORDS)
+
+
+def _marked_modified(time: etree._Element) -> bool:
+    if time.get("itemprop") == "dateModified" or class_matches(time, MODIFIED_CLASS_WORDS):
+        return True
+    return _lead_text(time).startswith(MODIFIED_LEAD_WORDS)
+
+
 def strip_site_name(title: str, site_name: str | None) -> str:
     """``title`` without a trailing `` - Site Name`` (``og:title`` and ``<title>`` often carry one)."""
     if site_name:
@@ -191,9 +254,10 @@ class MetadataLayer:
 
     name = "metadata"
 
-    def __init__(self, root: etree._Element, url: str) -> None:
+    def __init__(self, root: etree._Element, url: str, regions: ArticleRegions | None = None) -> None:
         self.root = root
         self.base_url = url
+        self.regions = regions if regions is not None else ArticleRegions(root)
 
     # -- parsed sources -------------------------------------------------------------------------------
 
@@ -309,27 +373,107 @@ class MetadataLayer:
         return PARAGRAPH_SEPARATOR.join(part for part in paragraphs if part) or None
 
     def authors(self) -> list[str]:
-        names = [
-            name for name in _texts(self._article("author")) if not name.startswith(("http://", "https://"))
-        ]
+        """JSON-LD authors (people before organisations), else the article header's microdata or
+        ``rel="author"`` links, else author meta; "Staff"-style names only when no real name is given."""
+        for names in (self._json_ld_authors(), self._markup_authors(), self._meta_authors()):
+            if names:
+                return drop_noise(names, self.site_name())
+        return []
+
+    def _json_ld_authors(self) -> list[str]:
+        value = self._article("author")
+        nodes = [self._resolve(node) for node in (value if isinstance(value, list) else [value])]
+        if any(isinstance(node, dict) and "Person" in schema_types(node) for node in nodes):
+            # Beside a person, an organisation author (the publisher again) is not a name to keep.
+            nodes = [node for node in nodes if not (isinstance(node, dict) and _is_organisation(node))]
+        names = _texts(nodes)
+        return unique(name for name in names if not name.startswith(("http://", "https://")))
+
+    def _markup_authors(self) -> list[str]:
+        names: list[str] = []
+        for element in self.regions.header:
+            if element.get("itemprop") == "author":
+                names.extend(names_from_byline(_microdata_name(element)))
         if not names:
-            for key in META_AUTHOR:
-                names.extend(v for v in self.meta.get(key, []) if not v.startswith(("http://", "https://")))
-                if names:
-                    break
+            for link in header_links(self.regions):
+                if "author" in (link.get("rel") or "").lower().split():
+                    names.extend(names_from_byline(strip_byline_prefix(element_text(link))))
         return unique(names)
 
+    def _meta_authors(self) -> list[str]:
+        for key in META_AUTHOR:
+            names = [v for v in self.meta.get(key, []) if not v.startswith(("http://", "https://"))]
+            if names:
+                return unique(names)
+        return []
+
+    def site_name(self) -> str | None:
+        """The site's own name (``og:site_name``), to tell it from an author's."""
+        return self._meta_first(META_SITE_NAME)
+
     def published_at(self) -> str | None:
-        return self._date(
-            [self._article("datePublished"), self._article("dateCreated"), self._meta_first(META_PUBLISHED)],
-            [ITEMPROP_CONTENT["published"], TIME_PUBLISHED, TIME_IN_ARTICLE],
+        """JSON-LD and ``article:published_time`` first; then microdata, then the article header's times."""
+        return (
+            self._date(
+                [
+                    self._article("datePublished"),
+                    self._article("dateCreated"),
+                    self._meta_first(META_PUBLISHED),
+                ],
+                [ITEMPROP_CONTENT["published"], TIME_PUBLISHED],
+            )
+            or self._time_value(self._header_times[0])
+            or self._date([], [TIME_IN_ARTICLE])
         )
 
     def modified_at(self) -> str | None:
-        return self._date(
-            [self._article("dateModified"), self._meta_first(META_MODIFIED)],
-            [ITEMPROP_CONTENT["modified"], TIME_MODIFIED],
+        """JSON-LD and ``article:modified_time`` first; an ``updated`` time only beside a publication time."""
+        return (
+            self._date(
+                [self._article("dateModified"), self._meta_first(META_MODIFIED)],
+                [ITEMPROP_CONTENT["modified"], TIME_MODIFIED],
+            )
+            or self._time_value(self._header_times[1])
+            or self._time_value(self._paired_update_time())
         )
+
+    @cached_property
+    def _header_times(self) -> tuple[etree._Element | None, etree._Element | None]:
+        """The publication and update ``<time datetime>`` of the article header.
+
+        A time marked as published wins; without one, the first time that is not marked as an update (else
+        the first time, whatever its class: tagDiv writes ``time.entry-date.updated`` for the publication).
+        An update time counts only when it is a different element from the publication time.
+        """
+        times = [
+            element for element in self.regions.header if element.tag == "time" and element.get("datetime")
+        ]
+        if not times:
+            return None, None
+        published = [time for time in times if _marked_published(time)]
+        updated = [time for time in times if _marked_modified(time) and time not in published]
+        unmarked = [time for time in times if time not in updated]
+        dated = [time for time in unmarked if class_matches(time, DATE_CLASS_WORDS)]
+        publication = (published or dated or unmarked or times)[0]
+        update = next((time for time in updated if time is not publication), None)
+        return publication, update
+
+    def _paired_update_time(self) -> etree._Element | None:
+        """An update time of the article whose publication time sits beside it (a WordPress "posted on")."""
+        for time in TIMES_MARKED_UPDATED(self.root):
+            if _marked_published(time) or self.regions.in_chrome(time):
+                continue
+            node = time
+            for _ in range(TIME_PAIR_LEVELS):
+                node = node.getparent()
+                if node is None:
+                    break
+                if any(other is not time and _marked_published(other) for other in node.iter("time")):
+                    return time
+        return None
+
+    def _time_value(self, time: etree._Element | None) -> str | None:
+        return normalize_date(time.get("datetime")) if time is not None else None
 
     def _date(self, values: list[Any], selectors: list[etree.XPath]) -> str | None:
         for value in values:
@@ -344,9 +488,39 @@ class MetadataLayer:
         return None
 
     def section(self) -> str | None:
-        return _first(self._article("articleSection")) or self._meta_first(META_SECTION)
+        """``articleSection``, ``article:section``, the header's ``rel="category"`` link, then breadcrumbs."""
+        return (
+            _first(self._article("articleSection"))
+            or self._meta_first(META_SECTION)
+            or rel_section(self.regions)
+            or self._breadcrumb_section()
+        )
+
+    def _breadcrumb_section(self) -> str | None:
+        for node in self.json_ld_nodes:
+            if "BreadcrumbList" in schema_types(node):
+                crumbs = self._crumbs(node.get("itemListElement"))
+                return section_from_crumbs(crumbs, self.title(), self.url() or self.base_url)
+        return None
+
+    def _crumbs(self, items: Any) -> list[tuple[str, str | None]]:
+        """(name, absolute URL) of each ``ListItem`` of a breadcrumb list, in ``position`` order."""
+        entries = [self._resolve(item) for item in (items if isinstance(items, list) else [])]
+        entries = [entry for entry in entries if isinstance(entry, dict)]
+        entries.sort(key=lambda entry: _position(entry.get("position")))
+        crumbs = []
+        for entry in entries:
+            target = self._resolve(entry.get("item"))
+            name = _first(entry.get("name")) or (_first(target) if isinstance(target, dict) else None)
+            if isinstance(target, dict):
+                target = target.get("@id") or target.get("url")
+            url = absolute_url(self.base_url, target) if isinstance(target, str) else None
+            if name:
+                crumbs.append((name, url))
+        return crumbs
 
     def tags(self) -> list[str]:
+        """JSON-LD ``keywords``, ``article:tag`` and keyword meta, then the article's ``rel="tag"`` links."""
         keywords = self._article("keywords")
         if isinstance(keywords, str):
             keywords = keywords.split(",")
@@ -357,7 +531,7 @@ class MetadataLayer:
                     tags.extend(value.split(",") if key != "article:tag" else [value])
                 if tags:
                     break
-        return unique(collapse_whitespace(tag) for tag in tags)
+        return unique(collapse_whitespace(tag) for tag in tags) or rel_tags(self.regions)
 
     def image_url(self) -> str | None:
         for candidate in (self._article("image"), self._article("thumbnailUrl")):

@@ -1,0 +1,270 @@
+"""Related headlines found by the heading above them, whatever the template.
+
+A related list is a heading ("Related", "You may also like", "More on this story", "ذات صلة", "اقرأ أيضاً"…,
+compared case-insensitively and without hamza forms or diacritics) followed by a block of links: a list, a
+grid of cards with or without thumbnails, ``<article>`` teasers. The block is the smallest element around
+the heading that holds enough article links after it. Each card counts once (its image link, title link and
+"3 comments" link point to the same URL); its title is the text of its headline link, else its longest
+link text, its ``title`` attribute, its heading, or its image's ``alt``.
+
+A "Read also" box set between two paragraphs of the body is part of the text, not the related list.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from arabpress_crawler.items import RelatedHeadline
+from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, element_text, is_article_link
+from arabpress_crawler.pages.regions import ArticleRegions, class_matches, is_paragraph_block, is_running_text
+from arabpress_crawler.pages.selectors import xpath
+
+logger = logging.getLogger(__name__)
+
+#: Short elements that may head a related list (their whole text is compared).
+HEADING_CANDIDATES = xpath(
+    "//body//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::div or self::span or self::p"
+    " or self::strong or self::b or self::em or self::a or self::header or self::li or self::label"
+    " or self::legend or self::summary or self::section]"
+    "[string-length(normalize-space()) > 2][string-length(normalize-space()) < 60]"
+)
+_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ـ": None})
+_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
+_EDGE = " .:：-–—|›»«>→←+"
+#: Headings that name a related list outright…
+STRONG_HEADINGS = re.compile(
+    r"^(?:related(?: articles?| stories| story| news| posts?| content| coverage| reading| links| topics)?"
+    r"|(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in))"
+    r"|more on this (?:story|topic)|recommended(?: for you| articles| stories| reading)?"
+    r"|(?:also read|read also|see also|read next|further reading|more like this)"
+    r"|(?:مقالات|اخبار|مواضيع|موضوعات|تقارير|قصص|مقالات اخري)? ?ذات صلة(?: بالموضوع)?"
+    r"|اقرا ايضا|اقرا كذلك|قد يعجبك(?: ايضا)?|اخترنا لك|شاهد ايضا|مواضيع مشابهة|اخبار مشابهة)$"
+)
+#: …and headings that often do, but also head other blocks ("Read more", "More from Sport", "المزيد").
+WEAK_HEADINGS = re.compile(
+    r"^(?:read more|more (?:stories|news|articles|from|on|in|about)(?: .{1,40})?|المزيد(?: من .{1,40})?"
+    r"|اقرا المزيد)$"
+)
+#: Link texts that are not a headline: "Read more" buttons and comment counts.
+NOT_A_TITLE = re.compile(
+    r"^(?:read more|continue reading|more|details|المزيد|اقرا المزيد|التفاصيل|\d+(?: ?comments?| ?تعليقات?)?)$"
+)
+#: How many levels above its heading a related block may start.
+MAX_BLOCK_LEVELS = 4
+#: A related block has at least this many article links.
+MIN_RELATED_LINKS = 2
+#: How many levels above a link its card may reach.
+MAX_CARD_LEVELS = 4
+HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+TITLE_CLASS_WORDS = ("title", "headline")
+_TITLE_PRIORITY = {"headline-link": 0, "link": 1, "title-attribute": 2, "card-heading": 3, "image-alt": 4}
+
+
+def heading_key(text: str) -> str:
+    """``text`` folded for comparison: lower case, one alef and yeh form, no diacritics or edge marks."""
+    folded = _DIACRITICS.sub("", collapse_whitespace(text).lower().translate(_ARABIC_FOLD))
+    return folded.strip(_EDGE)
+
+
+def heading_strength(text: str) -> int | None:
+    """0 for a heading that names a related list, 1 for one that may, ``None`` otherwise."""
+    key = heading_key(text)
+    if STRONG_HEADINGS.match(key):
+        return 0
+    if WEAK_HEADINGS.match(key):
+        return 1
+    return None
+
+
+@dataclass
+class _Entry:
+    url: str
+    title: str = ""
+    priority: int = len(_TITLE_PRIORITY)
+
+    def offer(self, title: str, source: str) -> None:
+        title = collapse_whitespace(title)
+        priority = _TITLE_PRIORITY[source]
+        if not title or NOT_A_TITLE.match(heading_key(title)):
+            return
+        better_link_text = priority == self.priority == _TITLE_PRIORITY["link"] and len(title) > len(
+            self.title
+        )
+        if priority < self.priority or better_link_text:
+            self.title, self.priority = title, priority
+
+
+class RelatedFinder:
+    """The related list of one page, found from its heading."""
+
+    def __init__(self, root: etree._Element, url: str, regions: ArticleRegions) -> None:
+        self.root = root
+        self.base_url = url
+        self.regions = regions
+
+    def headlines(self) -> list[RelatedHeadline]:
+        """The related headlines in page order, or ``[]`` when the page has no related list."""
+        for heading in self._headings():
+            links = self._block_links(heading)
+            if links is None:
+                continue
+            headlines = self._headlines(links)
+            if len(headlines) >= MIN_RELATED_LINKS:
+                logger.debug(
+                    "Related list %r with %d links on %s",
+                    element_text(heading),
+                    len(headlines),
+                    self.base_url,
+                )
+                return headlines
+        return []
+
+    def _headings(self) -> list[etree._Element]:
+        """Candidate headings: strong ones first, those after the headline before those above it."""
+        found = []
+        for element in HEADING_CANDIDATES(self.root):
+            strength = heading_strength(element_text(element))
+            if strength is None or self._in_navigation(element):
+                continue
+            above_headline = self.regions.headline is not None and self.regions.position(
+                element
+            ) < self.regions.position(self.regions.headline)
+            found.append(((above_headline, strength, self.regions.position(element)), element))
+        return [element for _, element in sorted(found, key=lambda pair: pair[0])]
+
+    def _in_navigation(self, element: etree._Element) -> bool:
+        """Inside a menu or the masthead (a "More" menu entry, "Read more" in the site header)."""
+        for ancestor in element.iterancestors():
+            if ancestor.tag == "nav" or ancestor.get("role") in ("navigation", "banner", "menu", "menubar"):
+                return True
+            if ancestor.tag == "header" and ancestor in self.regions.chrome:
+                return True
+        return False
+
+    def _block_links(self, heading: etree._Element) -> list[etree._Element] | None:
+        """The links after ``heading`` in the smallest block around it that has enough of them."""
+        if _is_inline_box(heading, heading):
+            return None
+        heading_end = self.regions.position(heading) + sum(1 for _ in heading.iter(etree.Element)) - 1
+        container = heading
+        for _ in range(MAX_BLOCK_LEVELS):
+            container = container.getparent()
+            if container is None or container.tag in ("body", "html"):
+                return None
+            if _is_inline_box(container, heading):
+                return None
+            links = self._links_after(container, heading, heading_end)
+            if len({absolute_url(self.base_url, link.get("href")) for link in links}) >= MIN_RELATED_LINKS:
+                return links
+            if self.regions.contains_headline(container):
+                return None  # climbed up to the whole article: the heading heads nothing
+        return None
+
+    def _links_after(
+        self, container: etree._Element, heading: etree._Element, heading_end: int
+    ) -> list[etree._Element]:
+        links = []
+        for element in container.iter(etree.Element):
+            if self.regions.position(element) <= heading_end:
+                continue
+            if _is_next_heading(element, heading):
+                break
+            if element.tag == "a" and self._is_article_link(element) and not _in_paragraph(element):
+                links.append(element)
+        return links
+
+    def _is_article_link(self, link: etree._Element) -> bool:
+        url = absolute_url(self.base_url, link.get("href"))
+        return bool(url and is_article_link(url, self.base_url))
+
+    def _headlines(self, links: list[etree._Element]) -> list[RelatedHeadline]:
+        entries: dict[str, _Entry] = {}
+        urls = {link: absolute_url(self.base_url, link.get("href")) or "" for link in links}
+        for link in links:
+            entry = entries.setdefault(urls[link], _Entry(urls[link]))
+            source = "headline-link" if _is_headline_link(link) else "link"
+            entry.offer(element_text(link), source)
+            entry.offer(link.get("title") or "", "title-attribute")
+            card = _card(link, urls)
+            heading = _card_heading(card) if card is not None else None
+            if heading is not None:
+                entry.offer(element_text(heading), "card-heading")
+            for image in link.iter("img", "amp-img"):
+                entry.offer(image.get("alt") or "", "image-alt")
+        titled = [entry for entry in entries.values() if entry.title]
+        return [RelatedHeadline(title=e.title, url=e.url, position=i) for i, e in enumerate(titled, 1)]
+
+
+def _nearest_with_text(element: etree._Element, forward: bool) -> etree._Element | None:
+    sibling = element.getnext() if forward else element.getprevious()
+    while sibling is not None and (
+        not isinstance(sibling.tag, str) or not collapse_whitespace(sibling.xpath("string()"))
+    ):
+        sibling = sibling.getnext() if forward else sibling.getprevious()
+    return sibling
+
+
+def _is_inline_box(element: etree._Element, heading: etree._Element) -> bool:
+    """``element`` (the heading or a block around it) sits between two paragraphs of the body."""
+    if element is not heading and is_paragraph_block(element):
+        return False
+    return is_paragraph_block(_nearest_with_text(element, False)) and is_paragraph_block(
+        _nearest_with_text(element, True)
+    )
+
+
+def _is_next_heading(element: etree._Element, heading: etree._Element) -> bool:
+    """``element`` heads the next block: a heading of the related heading's tag and class, without a link."""
+    return (
+        heading.tag in HEADING_TAGS
+        and element.tag == heading.tag
+        and element.get("class") == heading.get("class")
+        and element.find(".//a") is None
+        and not any(ancestor.tag == "a" for ancestor in element.iterancestors())
+    )
+
+
+def _in_paragraph(link: etree._Element) -> bool:
+    """A link of running text (inside a long paragraph) is not a related headline."""
+    for ancestor in link.iterancestors():
+        if ancestor.tag == "p":
+            return is_running_text(ancestor) and len(element_text(link)) < len(element_text(ancestor)) / 2
+        if ancestor.tag not in ("span", "em", "strong", "b", "i"):
+            return False
+    return False
+
+
+def _is_headline_link(link: etree._Element) -> bool:
+    """The link is, or wraps, or sits in the card's headline."""
+    if link.xpath("./ancestor-or-self::*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6][1]"):
+        return True
+    if link.find(".//h2") is not None or link.find(".//h3") is not None or link.find(".//h4") is not None:
+        return True
+    return any(
+        class_matches(node, TITLE_CLASS_WORDS) for node in (link, link.getparent()) if node is not None
+    )
+
+
+def _card(link: etree._Element, urls: dict[etree._Element, str]) -> etree._Element | None:
+    """The largest element around ``link`` whose links all go to the same article (its card)."""
+    card = None
+    node = link.getparent()
+    for _ in range(MAX_CARD_LEVELS):
+        if node is None:
+            break
+        if {urls[a] for a in node.iter("a") if a in urls} != {urls[link]}:
+            break
+        card, node = node, node.getparent()
+    return card
+
+
+def _card_heading(card: etree._Element) -> etree._Element | None:
+    for element in card.iter(etree.Element):
+        if element.tag in HEADING_TAGS or class_matches(element, TITLE_CLASS_WORDS):
+            if collapse_whitespace(element.xpath("string()")):
+                return element
+    return None

@@ -1,0 +1,149 @@
+"""Section and tags from the page's markup, whatever its template.
+
+In order of trust: links marked ``rel="category"`` / ``rel="tag"`` (WordPress and many CMSs), breadcrumbs
+(the last crumb before the headline), then links whose path says what they are (``/category/<slug>/``,
+``/section/…``, ``/tag/…``, ``/topics/…``, Arabic ``/وسم/…``). Only links of the article header or the
+article region count: the site menu lists every section and is never read (see :mod:`.regions`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from urllib.parse import unquote, urlsplit
+
+from lxml import etree
+
+from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, element_text, same_site, unique
+from arabpress_crawler.pages.regions import ArticleRegions, is_running_text
+from arabpress_crawler.pages.selectors import xpath
+
+logger = logging.getLogger(__name__)
+
+_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+
+
+def _lower(attribute: str) -> str:
+    return f"translate(@{attribute}, '{_UPPER}', '{_LOWER}')"
+
+
+#: Visible breadcrumb trails (class, id, ARIA label or microdata); the first one of the page is read.
+BREADCRUMBS = xpath(
+    f"//*[contains({_lower('class')}, 'breadcrumb') or contains({_lower('class')}, 'crumbs')"
+    f" or contains({_lower('id')}, 'breadcrumb') or contains({_lower('aria-label')}, 'breadcrumb')"
+    " or contains(@itemtype, 'BreadcrumbList')]"
+)
+#: Paths of section pages and of tag/topic pages (matched on the decoded path).
+SECTION_PATH = re.compile(r"/(?:category|categories|section|sections|قسم|تصنيف)/[^/]+", re.IGNORECASE)
+TAG_PATH = re.compile(r"/(?:tag|tags|topic|topics|وسم|الوسوم|كلمات-مفتاحية)/[^/]+", re.IGNORECASE)
+#: Names of the first crumb of a trail.
+HOME_CRUMBS = frozenset({"home", "homepage", "الرئيسية", "الصفحة الرئيسية", "الرئيسيه"})
+#: A tag or section name is at most this long; longer link texts are headlines.
+MAX_LABEL_CHARS = 60
+#: Block elements of running text: a link inside one of them is a link of the text, not a label.
+TEXT_BLOCKS = ("p", "blockquote")
+
+
+def _rel_tokens(element: etree._Element) -> set[str]:
+    return set((element.get("rel") or "").lower().split())
+
+
+def _label(link: etree._Element) -> str | None:
+    text = collapse_whitespace(element_text(link)).lstrip("#").strip()
+    return text if text and len(text) <= MAX_LABEL_CHARS else None
+
+
+def _in_running_text(link: etree._Element) -> bool:
+    for ancestor in link.iterancestors():
+        if ancestor.tag in TEXT_BLOCKS:
+            return is_running_text(ancestor)
+    return False
+
+
+def header_links(regions: ArticleRegions) -> list[etree._Element]:
+    """Links of the article header, in page order."""
+    return [element for element in regions.header if element.tag == "a" and element.get("href")]
+
+
+def article_links(regions: ArticleRegions) -> Iterator[etree._Element]:
+    """Links of the article region from its header on, chrome and links of running text left out."""
+    for link in regions.article.iter("a"):
+        if link.get("href") and regions.after_header(link) and not regions.in_chrome(link):
+            if not _in_running_text(link):
+                yield link
+
+
+def _labels(links: Iterable[etree._Element]) -> list[str]:
+    return unique(label for label in map(_label, links) if label)
+
+
+def rel_section(regions: ArticleRegions) -> str | None:
+    """The first ``rel="category"`` link of the article header, else of the article region."""
+    for links in (header_links(regions), article_links(regions)):
+        labels = _labels(link for link in links if "category" in _rel_tokens(link))
+        if labels:
+            return labels[0]
+    return None
+
+
+def rel_tags(regions: ArticleRegions) -> list[str]:
+    """The ``rel="tag"`` links of the article region (WordPress's ``rel="category tag"`` left out)."""
+    tokens = ((link, _rel_tokens(link)) for link in article_links(regions))
+    return _labels(link for link, rel in tokens if "tag" in rel and "category" not in rel)
+
+
+def _path_matches(link: etree._Element, pattern: re.Pattern[str], base_url: str) -> bool:
+    url = absolute_url(base_url, link.get("href"))
+    return bool(url and same_site(url, base_url) and pattern.search(unquote(urlsplit(url).path)))
+
+
+def path_section(regions: ArticleRegions, base_url: str) -> str | None:
+    """The first link to a section page (``/category/<slug>/``…) in the article header, else the article."""
+    for links in (header_links(regions), article_links(regions)):
+        labels = _labels(link for link in links if _path_matches(link, SECTION_PATH, base_url))
+        if labels:
+            return labels[0]
+    return None
+
+
+def path_tags(regions: ArticleRegions, base_url: str) -> list[str]:
+    """Links to tag or topic pages (``/tag/<slug>/``, ``/topics/…``) in the article region."""
+    return _labels(link for link in article_links(regions) if _path_matches(link, TAG_PATH, base_url))
+
+
+def section_from_crumbs(crumbs: list[tuple[str, str | None]], title: str | None, page_url: str) -> str | None:
+    """The last crumb before the page itself: ``Home › World › Middle East › <headline>`` gives "Middle East".
+
+    ``crumbs`` are (name, absolute URL or ``None``) in trail order. The home crumb, crumbs naming the headline
+    and crumbs linking to the page itself are left out.
+    """
+    page = _comparable(page_url)
+    title_key = collapse_whitespace(title).lower().rstrip(" .…")
+    kept = []
+    for name, url in crumbs:
+        name = collapse_whitespace(name)
+        key = name.lower().rstrip(" .…")
+        if not name or key in HOME_CRUMBS or len(name) > MAX_LABEL_CHARS:
+            continue
+        if url and (_comparable(url) == page or urlsplit(url).path in ("", "/")):
+            continue
+        if title_key and (title_key == key or (title_key.startswith(key) and len(key) > MAX_LABEL_CHARS / 2)):
+            continue
+        kept.append(name)
+    return kept[-1] if kept else None
+
+
+def visible_breadcrumbs(root: etree._Element, base_url: str) -> list[tuple[str, str | None]]:
+    """The links of the page's first breadcrumb trail as (text, absolute URL)."""
+    for trail in BREADCRUMBS(root):
+        links = [(element_text(link), absolute_url(base_url, link.get("href"))) for link in trail.iter("a")]
+        links = [(text, url) for text, url in links if text]
+        if links:
+            return links
+    return []
+
+
+def _comparable(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}{parts.path.rstrip('/')}"
