@@ -237,7 +237,10 @@ print("locked", flush=True)
 if hold_after_log < 0:
     sys.stdin.read()
 else:
+    deadline = time.monotonic() + 30
     while "Enabled item pipelines" not in (log.read_text() if log.exists() else ""):
+        if time.monotonic() > deadline:
+            break
         time.sleep(0.05)
     time.sleep(hold_after_log)
 conn.execute("ROLLBACK")
@@ -257,6 +260,16 @@ def hold_lock(db: Path, log: Path, seconds_after_start: float) -> subprocess.Pop
     return holder
 
 
+def release(holder: subprocess.Popen[str], stdin: str) -> None:
+    """Let the lock holder go (closing its stdin), and kill it if it does not end in time."""
+    try:
+        holder.communicate(stdin, timeout=WAIT_LIMIT_SECONDS)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+
 def test_database_locked_then_released(site: FaultSite, tmp_path: Path) -> None:
     """Another process holds a write lock on the database while the crawl starts: the crawl waits, then
     finishes and stores the new pages once the lock is released."""
@@ -265,7 +278,7 @@ def test_database_locked_then_released(site: FaultSite, tmp_path: Path) -> None:
     try:
         result = harness.crawl(site.server.base_url, db.parent, db=db, name="arabpress")
     finally:
-        holder.communicate(timeout=WAIT_LIMIT_SECONDS)
+        release(holder, "")
     harness.assert_finished(result)
     harness.assert_consistent(result)
     harness.assert_stored(result, {article.path for article in NEW_PAGES} | set(site.prepared_paths()))
@@ -281,7 +294,7 @@ def test_database_locked_for_good(site: FaultSite, tmp_path: Path) -> None:
         result = harness.crawl(site.server.base_url, db.parent, db=db, name="arabpress",
                                overrides={"busy_timeout_ms": SHORT_BUSY_TIMEOUT_MS})  # fmt: skip
     finally:
-        holder.communicate("", timeout=WAIT_LIMIT_SECONDS)
+        release(holder, "")
     harness.assert_one_line_error(result.cli, "locked")
     harness.assert_consistent(result)
     assert snapshot(db, site.server.base_url) == before
