@@ -66,6 +66,8 @@ CACHE_SIZE = 65536
 WWW_HOST_PREFIX = "www."
 #: A last path segment with a file extension (``post-sitemap.xml``) keeps its bare form: no trailing slash.
 _FILE_SEGMENT_RE = re.compile(r"\.[A-Za-z0-9]{1,5}$")
+#: A URL with a scheme and a host: resolving it against a base gives itself.
+_ABSOLUTE_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s]")
 #: WordPress date permalink of an article: ``/YYYY/MM/DD/slug/``.
 ARTICLE_PATH_RE = re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/$")
 #: Paths of pages that list articles rather than being one.
@@ -139,7 +141,10 @@ def canonicalize_url(url: str | None, *, base: str | None = None) -> str | None:
     """
     if not url or not isinstance(url, str):
         return None
-    return _canonicalize_cached(url.strip(), base)
+    url = url.strip()
+    if base is not None and _ABSOLUTE_URL_RE.match(url):
+        base = None  # the base changes nothing: keep it out of the cache key, or each page misses the cache
+    return _canonicalize_cached(url, base)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
