@@ -29,6 +29,7 @@ from scrapy.http import HtmlResponse
 
 from arabpress_crawler.dates import normalize_date
 from arabpress_crawler.items import ArticleItem, RelatedHeadline
+from arabpress_crawler.pages.bylines import is_noise
 from arabpress_crawler.pages.common import (
     PARAGRAPH_SEPARATOR,
     collapse_whitespace,
@@ -186,6 +187,7 @@ class ArticlePage:
         for name in OPTIONAL_FIELDS:
             self._extract_field(name, values, layers)
         self._drop_excerpt_subtitle(values, layers)
+        self._prefer_named_authors(values, layers)
         self._trim_generic_body(values, layers)
         if "url" not in values:  # the page cannot lack an address: keep the one it was fetched from
             values["url"], layers["url"] = self.url, "generic"
@@ -216,6 +218,18 @@ class ArticlePage:
             return
         if collapse_whitespace(body).startswith(subtitle.rstrip(" .…")):
             del values["subtitle"], layers["subtitle"]
+
+    def _prefer_named_authors(self, values: dict[str, Any], layers: dict[str, str]) -> None:
+        """Metadata that names only the site or a desk as author gives way to the names of the visible byline
+        (a JSON-LD ``"author": {"@type": "NewsMediaOrganization"}`` above "By Nadia Karim")."""
+        if layers.get("authors") != "metadata":
+            return
+        site_name = self.metadata.site_name()
+        if not all(is_noise(name, site_name) for name in values["authors"]):
+            return
+        named = [name for name in self.generic.authors() if not is_noise(name, site_name)]
+        if named:
+            values["authors"], layers["authors"] = named, "generic"
 
     @staticmethod
     def _trim_generic_body(values: dict[str, Any], layers: dict[str, str]) -> None:

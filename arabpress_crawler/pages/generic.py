@@ -108,8 +108,17 @@ AUTHOR_PATH = ("/author/", "/authors/", "/writer/", "/writers/", "/profile/", "/
 MIN_STANDFIRST_CHARS = 20
 MAX_STANDFIRST_CHARS = 600
 SITE_NAME = xpath("//meta[@property='og:site_name']/@content")
-#: Elements whose text is never part of a byline's names.
-BYLINE_SKIP = xpath(".//time | .//*[contains(@class, 'date') or contains(@class, 'time')]")
+#: Images of the article header: the lead image is the first that is not an avatar, a logo or an icon.
+IMAGE_TAGS = frozenset({"img", "amp-img"})
+IMAGE_SOURCE_ATTRIBUTES = ("data-src", "data-lazy-src", "src", "srcset", "data-srcset")
+NOT_LEAD_IMAGE_WORDS = ("avatar", "gravatar", "logo", "icon", "emoji", "sprite", "pixel", "author", "profile")
+#: Images narrower or lower than this (in their width/height attributes) are icons and avatars.
+MIN_LEAD_IMAGE_PIXELS = 150
+#: Parts of a byline that are not names: dates, roles, places, avatars (class words).
+BYLINE_SKIP_CLASS_WORDS = ("date", "time", "role", "job", "position", "location", "place", "avatar", "bio")
+#: Parts of a byline marked as the name itself (``.byline__name``, ``.author-name``, hCard's ``.fn``).
+NAME_CLASS_WORDS = ("name",)
+NAME_CLASS_PARTS = ("fn",)
 
 
 def _is_boilerplate_line(line: str) -> bool:
@@ -270,13 +279,22 @@ class GenericLayer:
         return drop_noise(names, _site_name(self.root))
 
     def _byline_names(self) -> list[str]:
+        """Names of the bylines: their author links, else their parts marked as names, else their text
+        without dates, roles and places."""
         names: list[str] = []
         for element in self._bylines():
-            links = [link for link in element.iter("a") if _is_author_link(link)]
-            if links:
-                names.extend(name for link in links for name in names_from_byline(element_text(link)))
-            else:
-                names.extend(names_from_byline(element_text(element, skip=frozenset(BYLINE_SKIP(element)))))
+            parts = [link for link in element.iter("a") if _is_author_link(link)] or [
+                part
+                for part in element.iter(etree.Element)
+                if part is not element and class_matches(part, NAME_CLASS_WORDS, NAME_CLASS_PARTS)
+            ]
+            skip = frozenset(
+                part
+                for part in element.iter(etree.Element)
+                if part.tag == "time" or class_matches(part, BYLINE_SKIP_CLASS_WORDS)
+            )
+            for text in [element_text(part) for part in parts] or [element_text(element, skip=skip)]:
+                names.extend(names_from_byline(text))
         return unique(names)
 
     def _bylines(self) -> list[etree._Element]:
@@ -320,10 +338,29 @@ class GenericLayer:
         return unique(collapse_whitespace(tag) for tag in document.tags)
 
     def image_url(self) -> str | None:
+        """The lead image between the headline and the body, else trafilatura's image."""
+        lead = self._lead_image() if self.thorough else None
+        if lead:
+            return lead
         document = self._optional()
         if document is None or not document.image:
             return None
         return absolute_url(self.base_url, document.image)
+
+    def _lead_image(self) -> str | None:
+        headline = self.regions.headline
+        after = self.regions.position(headline) if headline is not None else -1
+        for element in self.regions.header:
+            if (
+                element.tag in IMAGE_TAGS
+                and self.regions.position(element) > after
+                and _is_content_image(element)
+            ):
+                for name in IMAGE_SOURCE_ATTRIBUTES:
+                    url = absolute_url(self.base_url, (element.get(name) or "").split(" ")[0])
+                    if url:
+                        return url
+        return None
 
     def language(self) -> str | None:
         sample = "".join(str(text) for text in LANGUAGE_SAMPLE(self.root))[:LANGUAGE_SAMPLE_CHARS]
@@ -341,6 +378,27 @@ def _looks_like_standfirst(text: str, title: str) -> bool:
     if not MIN_STANDFIRST_CHARS <= len(text) <= MAX_STANDFIRST_CHARS or text == title:
         return False
     return not BYLINE_PREFIX.match(text) and normalize_date(text) is None
+
+
+def _is_content_image(image: etree._Element) -> bool:
+    """Not an avatar, logo, icon or tracking pixel (by its class, source, link or declared size)."""
+    described = " ".join(
+        value.lower()
+        for value in (
+            image.get("class"),
+            image.get("src"),
+            image.get("data-src"),
+            image.getparent().get("href"),
+        )
+        if value
+    )
+    if any(word in described for word in NOT_LEAD_IMAGE_WORDS):
+        return False
+    for name in ("width", "height"):
+        value = (image.get(name) or "").strip().removesuffix("px")
+        if value.isdigit() and int(value) < MIN_LEAD_IMAGE_PIXELS:
+            return False
+    return not (image.get("src") or "").startswith("data:") or bool(image.get("data-src"))
 
 
 def _is_author_link(link: etree._Element) -> bool:

@@ -192,6 +192,10 @@ def _first(value: Any) -> str | None:
     return texts[0] if texts else None
 
 
+def _author_names(nodes: list[Any]) -> list[str]:
+    return unique(name for name in _texts(nodes) if not name.startswith(("http://", "https://")))
+
+
 def _is_organisation(node: dict[str, Any]) -> bool:
     """A JSON-LD node typed as an organisation (``Organization``, ``NewsMediaOrganization``…), not a person."""
     types = schema_types(node)
@@ -373,21 +377,24 @@ class MetadataLayer:
         return PARAGRAPH_SEPARATOR.join(part for part in paragraphs if part) or None
 
     def authors(self) -> list[str]:
-        """JSON-LD authors (people before organisations), else the article header's microdata or
-        ``rel="author"`` links, else author meta; "Staff"-style names only when no real name is given."""
-        for names in (self._json_ld_authors(), self._markup_authors(), self._meta_authors()):
+        """JSON-LD authors, else the article header's microdata or ``rel="author"`` links, else author meta.
+
+        People come before organisations: a JSON-LD author that is only an organisation (the publisher
+        again) is taken last. "Staff"-style names are kept only when no real name is given.
+        """
+        people, organisations = self._json_ld_authors()
+        for names in (people, self._markup_authors(), self._meta_authors(), organisations):
             if names:
                 return drop_noise(names, self.site_name())
         return []
 
-    def _json_ld_authors(self) -> list[str]:
+    def _json_ld_authors(self) -> tuple[list[str], list[str]]:
+        """Names of the JSON-LD authors that are people (or untyped), and of those that are organisations."""
         value = self._article("author")
         nodes = [self._resolve(node) for node in (value if isinstance(value, list) else [value])]
-        if any(isinstance(node, dict) and "Person" in schema_types(node) for node in nodes):
-            # Beside a person, an organisation author (the publisher again) is not a name to keep.
-            nodes = [node for node in nodes if not (isinstance(node, dict) and _is_organisation(node))]
-        names = _texts(nodes)
-        return unique(name for name in names if not name.startswith(("http://", "https://")))
+        organisations = [node for node in nodes if isinstance(node, dict) and _is_organisation(node)]
+        others = [node for node in nodes if node not in organisations]
+        return _author_names(others), _author_names(organisations)
 
     def _markup_authors(self) -> list[str]:
         names: list[str] = []
@@ -500,7 +507,9 @@ class MetadataLayer:
         for node in self.json_ld_nodes:
             if "BreadcrumbList" in schema_types(node):
                 crumbs = self._crumbs(node.get("itemListElement"))
-                return section_from_crumbs(crumbs, self.title(), self.url() or self.base_url)
+                headline = self.regions.headline
+                title = self.title() or (element_text(headline) if headline is not None else None)
+                return section_from_crumbs(crumbs, title, self.url() or self.base_url)
         return None
 
     def _crumbs(self, items: Any) -> list[tuple[str, str | None]]:

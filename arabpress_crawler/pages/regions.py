@@ -163,7 +163,7 @@ class ArticleRegions:
         return element in self._headline_ancestors
 
     @cached_property
-    def chrome(self) -> frozenset[etree._Element]:
+    def _page_chrome(self) -> frozenset[etree._Element]:
         """Elements of the page chrome; never an element around the headline."""
         found = [*CHROME(self.root), *(e for e in SIDEBAR_CANDIDATES(self.root) if _is_sidebar(e))]
         return frozenset(
@@ -172,17 +172,19 @@ class ArticleRegions:
             if element not in self._headline_ancestors and element.tag not in NEVER_CHROME_TAGS
         )
 
+    @cached_property
+    def chrome(self) -> frozenset[etree._Element]:
+        """The page chrome, less the ``<header>``/``<footer>`` elements of the article region (a theme without
+        ``<article>`` puts the tags in a ``<footer>`` of its content column)."""
+        article = self.article
+        if article.tag in ("body", "html"):
+            return self._page_chrome
+        inside = frozenset(article.iter("header", "footer"))
+        return frozenset(element for element in self._page_chrome if element not in inside)
+
     def in_chrome(self, element: etree._Element) -> bool:
         """``element`` is inside the site header, navigation, a sidebar or the site footer."""
-        chrome = self.chrome
-        if not chrome:
-            return False
-        node: etree._Element | None = element
-        while node is not None:
-            if node in chrome:
-                return True
-            node = node.getparent()
-        return False
+        return _inside_any(element, self.chrome)
 
     def is_standfirst(self, element: etree._Element) -> bool:
         """``element`` is marked as a standfirst and sits beside the headline rather than inside the body."""
@@ -203,7 +205,7 @@ class ArticleRegions:
         if self.headline is None:
             return None
         for paragraph in FOLLOWING_PARAGRAPHS(self.headline)[:MAX_PARAGRAPHS_SEARCHED]:
-            if not is_running_text(paragraph) or self.in_chrome(paragraph):
+            if not is_running_text(paragraph) or _inside_any(paragraph, self._page_chrome):
                 continue
             if any(self.is_standfirst(node) for node in (paragraph, *_ancestors(paragraph, 2))):
                 continue
@@ -283,6 +285,17 @@ class ArticleRegions:
         if self.header_block is None:
             return True
         return self.position(element) >= self.position(self.header_block)
+
+
+def _inside_any(element: etree._Element, containers: frozenset[etree._Element]) -> bool:
+    if not containers:
+        return False
+    node: etree._Element | None = element
+    while node is not None:
+        if node in containers:
+            return True
+        node = node.getparent()
+    return False
 
 
 def _is_sidebar(element: etree._Element) -> bool:

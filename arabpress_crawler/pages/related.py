@@ -35,9 +35,9 @@ HEADING_CANDIDATES = xpath(
 _ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ـ": None})
 _DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
 _EDGE = " .:：-–—|›»«>→←+"
-#: Headings that name a related list outright…
+#: Headings that name a related list outright ("Related topics" heads tags, not headlines)…
 STRONG_HEADINGS = re.compile(
-    r"^(?:related(?: articles?| stories| story| news| posts?| content| coverage| reading| links| topics)?"
+    r"^(?:related(?: articles?| stories| story| news| posts?| content| coverage| reading| links)?"
     r"|(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in))"
     r"|more on this (?:story|topic)|recommended(?: for you| articles| stories| reading)?"
     r"|(?:also read|read also|see also|read next|further reading|more like this)"
@@ -51,7 +51,8 @@ WEAK_HEADINGS = re.compile(
 )
 #: Link texts that are not a headline: "Read more" buttons and comment counts.
 NOT_A_TITLE = re.compile(
-    r"^(?:read more|continue reading|more|details|المزيد|اقرا المزيد|التفاصيل|\d+(?: ?comments?| ?تعليقات?)?)$"
+    r"^(?:read more|continue reading|more|details|more (?:in|from|on) .{1,40}|المزيد(?: من .{1,40})?|اقرا المزيد"
+    r"|التفاصيل|\d+(?: ?comments?| ?تعليقات?)?)$"
 )
 #: How many levels above its heading a related block may start.
 MAX_BLOCK_LEVELS = 4

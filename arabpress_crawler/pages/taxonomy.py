@@ -115,9 +115,11 @@ def path_tags(regions: ArticleRegions, base_url: str) -> list[str]:
 def section_from_crumbs(crumbs: list[tuple[str, str | None]], title: str | None, page_url: str) -> str | None:
     """The last crumb before the page itself: ``Home › World › Middle East › <headline>`` gives "Middle East".
 
-    ``crumbs`` are (name, absolute URL or ``None``) in trail order. The home crumb, crumbs naming the headline
-    and crumbs linking to the page itself are left out.
+    ``crumbs`` are (name, absolute URL or ``None``) in trail order. The home crumb, crumbs naming the headline,
+    crumbs linking to the page itself and a last crumb without a link (the current page) are left out.
     """
+    if len(crumbs) > 1 and not crumbs[-1][1]:
+        crumbs = crumbs[:-1]
     page = _comparable(page_url)
     title_key = collapse_whitespace(title).lower().rstrip(" .…")
     kept = []
