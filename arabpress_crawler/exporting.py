@@ -107,9 +107,10 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite_utils.Database:
 
 
 def parse_day(value: str, option: str) -> dt.date:
-    """Parse ``YYYY-MM-DD`` (a full ISO timestamp is accepted and cut to its day)."""
+    """Parse ``YYYY-MM-DD`` (a full ISO timestamp is accepted and cut to its day); anything else is an error."""
+    text = value.strip()
     try:
-        return dt.date.fromisoformat(value.strip()[:10])
+        return dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text).date()
     except ValueError:
         raise ExportError(f"{option} {value!r} is not a date: use YYYY-MM-DD, e.g. 2025-11-08") from None
 

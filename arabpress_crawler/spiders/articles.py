@@ -239,6 +239,11 @@ class ArticlesSpider(scrapy.Spider):
 
     # -- articles --------------------------------------------------------------------------------------------
 
+    def _refuse_page(self) -> None:
+        """Count a page fetched as an article that is none: in the stats and, with its reason, in the run record."""
+        self._inc("pages/not_article")
+        self._inc("dropped/not_article_page")
+
     def parse_article(self, response: Response) -> Iterator[Any]:
         link: ArticleLink = response.meta["article_link"]
         link_canonical: str = response.meta["canonical_url"]
@@ -249,13 +254,13 @@ class ArticlesSpider(scrapy.Spider):
             yield UnchangedArticle(url=stored.url if stored else link_canonical, fetched_at=utc_now())
             return
         if not isinstance(response, TextResponse):
-            self._inc("pages/not_article")
+            self._refuse_page()
             logger.info("not a text page, nothing stored: %s", response.url)
             return
         page = ArticlePage(response)
         item = page.to_item()
         if item is None:
-            self._inc("pages/not_article")
+            self._refuse_page()
             logger.info("not an article page (%s), nothing stored: %s", page.not_article_reason, response.url)
             return
         if self._older_than_since(item.published_at):
