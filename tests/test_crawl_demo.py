@@ -29,7 +29,7 @@ def test_demo_twice_from_a_fresh_folder(tmp_path):
     assert first.returncode == 0, first.stderr
     db = tmp_path / "data" / "demo.db"
     assert db.is_file() and (tmp_path / "data" / "logs" / "demo.log").is_file()
-    assert "articles           61 in the database (this run: 62 new, 0 updated)" in first.stdout
+    assert "articles           62 stored (61 originals + 1 near-duplicates); this run: 62 new, 0 updated" in first.stdout
     assert "related headlines  726 links" in first.stdout
     assert "duplicates caught  2 " in first.stdout
     assert "Try next:" in first.stdout and "arabpress serve --db data/demo.db" in first.stdout
@@ -39,7 +39,7 @@ def test_demo_twice_from_a_fresh_folder(tmp_path):
 
     assert second.returncode == 0, second.stderr
     assert "(0 article pages; stored articles not fetched again: 63)" in second.stdout
-    assert "articles           61 in the database (this run: 0 new, 0 updated)" in second.stdout
+    assert "articles           62 stored (61 originals + 1 near-duplicates); this run: 0 new, 0 updated" in second.stdout
     runs = read_rows(db, "SELECT base_url, status FROM crawl_runs ORDER BY id")
     assert [run["status"] for run in runs] == ["finished", "finished"]
     assert runs[0]["base_url"] == runs[1]["base_url"], (

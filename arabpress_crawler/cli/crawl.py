@@ -259,8 +259,9 @@ def demo_summary(outcome: CrawlOutcome, db: Path, base_url: str) -> list[str]:
         f"Crawled the Arab Press demo mirror at {base_url} into {db} in {outcome.elapsed:.1f} s.",
         f"  pages fetched      {progress.pages} ({progress.article_pages} article pages;"
         f" stored articles not fetched again: {known})",
-        f"  articles           {counts['articles']} in the database (this run: {progress.articles_new} new,"
-        f" {progress.articles_updated} updated)",
+        f"  articles           {counts['articles'] + counts['near_duplicates']} stored"
+        f" ({counts['articles']} originals + {counts['near_duplicates']} near-duplicates);"
+        f" this run: {progress.articles_new} new, {progress.articles_updated} updated",
         f"  related headlines  {counts['related_headlines']} links to {counts['headlines']} headlines",
         f"  duplicates caught  {caught} (copies stored as aliases: {counts['content_aliases']};"
         f" near-duplicates marked duplicate_of: {counts['near_duplicates']})",
