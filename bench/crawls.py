@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import OUT_DIR
+from bench import OUT_DIR, stages
 from bench.mirror import (
     MIRRORS_DIR,
     Mirror,
@@ -63,13 +63,15 @@ class CrawlPlan:
     scale: tuple[int, ...] = (1_000, 5_000, 10_000, 50_000)
     edit_share: float = EDIT_SHARE
     seed: int = SEED
+    #: Article pages timed stage by stage (:mod:`bench.stages`).
+    stage_sample: int = stages.DEFAULT_SAMPLE
 
     @property
     def edits(self) -> int:
         return max(1, round(self.articles * self.edit_share))
 
 
-QUICK_PLAN = CrawlPlan(articles=20, runs=MIN_RUNS, scale=(20, 40))
+QUICK_PLAN = CrawlPlan(articles=20, runs=MIN_RUNS, scale=(20, 40), stage_sample=20)
 
 
 @dataclass(frozen=True)
@@ -235,9 +237,11 @@ def run(plan: CrawlPlan = CrawlPlan(), work: Path = OUT_DIR / "crawls", mirrors:
     """Every crawl figure; the document's sections (throughput, incremental, memory, scale)."""
     work.mkdir(parents=True, exist_ok=True)
     main = measure_main(plan, work, mirrors)
+    times = stages.measure(main.mirror.root, work / "stages", sample=plan.stage_sample, runs=plan.runs)
     scale = measure_scale(plan, work, main.full[0] if main.full else None, mirrors)
-    return [throughput_section(main, plan), incremental_section(main, plan), memory_section(main),
-            scale_section(scale, plan)]
+    cpu = {kind: _summary(r.cpu_ms_per_page for r in runs) for kind, runs in (("bare", main.bare), ("full", main.full))}
+    return [throughput_section(main, plan), stages.section(times, cpu["bare"], cpu["full"]),
+            incremental_section(main, plan), memory_section(main), scale_section(scale, plan)]
 
 
 # -- sections ----------------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ QUICK_EXTRACTION_SAMPLE = 20
 #: Sections in the order of issue 7's list.
 SECTION_ORDER = (
     "Crawl throughput: full pipeline vs bare Scrapy",
+    "Where the full crawl's time goes",
     "Extraction cost",
     "Incremental cost",
     "Crawl memory",

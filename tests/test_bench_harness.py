@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # bench/ is not an installed package: make it importable under plain `pytest`
     sys.path.insert(0, str(ROOT))
 
-from bench import crawls, extraction, machine, mirror, report, stats, storage  # noqa: E402
+from bench import crawls, extraction, machine, mirror, report, stages, stats, storage  # noqa: E402
 from bench.process import CommandFailed, run_measured, shell_line  # noqa: E402
 from bench.run import failed_section, ordered  # noqa: E402
 
@@ -229,6 +229,15 @@ def test_sample_pages_are_article_pages_with_public_urls(tiny_mirror: mirror.Mir
     assert len(pages) == 4
     assert all(page.url.startswith(extraction.MIRROR_ORIGIN + "/") and page.url.endswith("/") for page in pages)
     assert not any("/amp/" in page.url for page in pages)
+
+
+def test_stage_times_cover_every_stage(tiny_mirror: mirror.Mirror, tmp_path: Path) -> None:
+    times = stages.measure(tiny_mirror.root, tmp_path, sample=5, runs=1)
+    assert set(times.per_stage_ms) == set(stages.STAGES)
+    assert all(summary.median > 0 for summary in times.per_stage_ms.values())
+    section = stages.section(times, stats.summarize([3.0]), stats.summarize([8.0]))
+    assert [row[0] for row in section.rows] == [*stages.STAGES, "all stages"]
+    assert "0.75 ms per page" in section.notes[0]
 
 
 def test_store_bench_fills_measures_and_exports(tmp_path: Path) -> None:
