@@ -9,7 +9,10 @@ What the spider calls:
 * RSS/Atom feeds: ``FeedPage(response).entries()`` (``url``, ``title``, ``published_at``).
 
 Modules: :mod:`.article` (the orchestrator), :mod:`.listing`, and the three layers each field is tried in,
-in order — :mod:`.site` with the selectors of :mod:`.selectors`, :mod:`.metadata` (JSON-LD, OpenGraph…)
-and :mod:`.generic` (trafilatura, htmldate); :mod:`.common` holds shared text and URL helpers and
-:mod:`.snapshot` the JSON form the golden fixtures store.
+in order — :mod:`.site` with the selectors of :mod:`.selectors`, :mod:`.metadata` (JSON-LD, OpenGraph,
+``rel`` links, header times…) and :mod:`.generic` (template-free heuristics, trafilatura, htmldate).
+The template-free parts are shared by the last two layers: :mod:`.regions` (headline, article header,
+article region, chrome), :mod:`.taxonomy` (section and tags from links and breadcrumbs), :mod:`.related`
+(the related list under its heading) and :mod:`.bylines` (author names). :mod:`.common` holds shared text
+and URL helpers and :mod:`.snapshot` the JSON form the golden fixtures store.
 """
