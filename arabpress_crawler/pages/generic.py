@@ -279,23 +279,8 @@ class GenericLayer:
         return drop_noise(names, _site_name(self.root))
 
     def _byline_names(self) -> list[str]:
-        """Names of the bylines: their author links, else their parts marked as names, else their text
-        without dates, roles and places."""
-        names: list[str] = []
-        for element in self._bylines():
-            parts = [link for link in element.iter("a") if _is_author_link(link)] or [
-                part
-                for part in element.iter(etree.Element)
-                if part is not element and class_matches(part, NAME_CLASS_WORDS, NAME_CLASS_PARTS)
-            ]
-            skip = frozenset(
-                part
-                for part in element.iter(etree.Element)
-                if part.tag == "time" or class_matches(part, BYLINE_SKIP_CLASS_WORDS)
-            )
-            for text in [element_text(part) for part in parts] or [element_text(element, skip=skip)]:
-                names.extend(names_from_byline(text))
-        return unique(names)
+        texts = (text for byline in self._bylines() for text in _byline_texts(byline))
+        return unique(name for text in texts for name in names_from_byline(text))
 
     def _bylines(self) -> list[etree._Element]:
         """The outermost byline elements of the article header."""
@@ -399,6 +384,24 @@ def _is_content_image(image: etree._Element) -> bool:
         if value.isdigit() and int(value) < MIN_LEAD_IMAGE_PIXELS:
             return False
     return not (image.get("src") or "").startswith("data:") or bool(image.get("data-src"))
+
+
+def _byline_texts(byline: etree._Element) -> list[str]:
+    """The texts of a byline that hold the names: its author links, else its parts marked as names, else its
+    whole text without dates, roles and places."""
+    parts = [link for link in byline.iter("a") if _is_author_link(link)] or [
+        part
+        for part in byline.iter(etree.Element)
+        if part is not byline and class_matches(part, NAME_CLASS_WORDS, NAME_CLASS_PARTS)
+    ]
+    if parts:
+        return [element_text(part) for part in parts]
+    skip = frozenset(
+        part
+        for part in byline.iter(etree.Element)
+        if part.tag == "time" or class_matches(part, BYLINE_SKIP_CLASS_WORDS)
+    )
+    return [element_text(byline, skip=skip)]
 
 
 def _is_author_link(link: etree._Element) -> bool:

@@ -88,14 +88,13 @@ class _Entry:
     priority: int = len(_TITLE_PRIORITY)
 
     def offer(self, title: str, source: str) -> None:
+        """Keep ``title`` when its source ranks higher, or when it is a longer plain link text."""
         title = collapse_whitespace(title)
-        priority = _TITLE_PRIORITY[source]
         if not title or NOT_A_TITLE.match(heading_key(title)):
             return
-        better_link_text = priority == self.priority == _TITLE_PRIORITY["link"] and len(title) > len(
-            self.title
-        )
-        if priority < self.priority or better_link_text:
+        priority = _TITLE_PRIORITY[source]
+        longer_link_text = source == "link" and priority == self.priority and len(title) > len(self.title)
+        if priority < self.priority or longer_link_text:
             self.title, self.priority = title, priority
 
 
@@ -126,15 +125,15 @@ class RelatedFinder:
 
     def _headings(self) -> list[etree._Element]:
         """Candidate headings: strong ones first, those after the headline before those above it."""
+        headline = self.regions.headline
+        headline_position = self.regions.position(headline) if headline is not None else -1
         found = []
         for element in HEADING_CANDIDATES(self.root):
             strength = heading_strength(element_text(element))
             if strength is None or self._in_navigation(element):
                 continue
-            above_headline = self.regions.headline is not None and self.regions.position(
-                element
-            ) < self.regions.position(self.regions.headline)
-            found.append(((above_headline, strength, self.regions.position(element)), element))
+            position = self.regions.position(element)
+            found.append(((position < headline_position, strength, position), element))
         return [element for _, element in sorted(found, key=lambda pair: pair[0])]
 
     def _in_navigation(self, element: etree._Element) -> bool:
