@@ -424,3 +424,13 @@ def test_lead_image_between_headline_and_body_not_the_avatar() -> None:
     item = extract(article(header=header))
     assert item.image_url == "https://news.example/uploads/council-800.jpg"
     assert item.extraction["image_url"] == "generic"
+
+
+def test_component_names_count_like_classes() -> None:
+    header = (
+        f'<div data-gu-name="standfirst"><p>{STANDFIRST}</p></div>'
+        '<div data-testid="AuthorByline">By Maha Salem and Tom Hart</div>'
+    )
+    item = extract(article(header=header))
+    assert item.subtitle == STANDFIRST
+    assert item.authors == ["Maha Salem", "Tom Hart"]

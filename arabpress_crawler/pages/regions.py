@@ -63,13 +63,16 @@ PARAGRAPH_WRAPPERS = frozenset({"div", "section", "blockquote"})
 REGION_TAGS = frozenset({"article", "main", "body", "html"})
 #: A wrapper may add this many characters of its own to its paragraph (a label, spacing).
 WRAPPER_SLACK = 20
+#: Attributes that name what an element is: classes, ids, and the component names of component-built pages
+#: (``data-component="byline-block"``, ``data-testid="AuthorByline"``, ``data-gu-name="standfirst"``).
+NAMING_ATTRIBUTES = ("class", "id", "data-component", "data-testid", "data-gu-name")
 _CLASS_PARTS = re.compile(r"[\s_\-]+")
 _MAX_LEVELS_FOR_CLASS = 2
 
 
 def class_words(element: etree._Element) -> str:
-    """The element's ``class`` and ``id``, lower-cased, as one string."""
-    return f"{element.get('class') or ''} {element.get('id') or ''}".lower().strip()
+    """The element's ``class``, ``id`` and component names (``data-component``…), lower-cased, as one string."""
+    return " ".join(element.get(name) or "" for name in NAMING_ATTRIBUTES).lower().strip()
 
 
 def class_matches(element: etree._Element, substrings: tuple[str, ...], parts: tuple[str, ...] = ()) -> bool:
