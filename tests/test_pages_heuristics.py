@@ -434,3 +434,14 @@ def test_component_names_count_like_classes() -> None:
     item = extract(article(header=header))
     assert item.subtitle == STANDFIRST
     assert item.authors == ["Maha Salem", "Tom Hart"]
+
+
+def test_block_theme_category_links_marked_rel_tag_are_the_section_not_tags() -> None:
+    header = (
+        '<div class="taxonomy-category wp-block-post-terms"><a href="/category/gulf/" rel="tag">Gulf</a></div>'
+        '<div class="wp-block-post-date"><time datetime="2024-05-14T08:00:00Z">14 May 2024</time></div>'
+    )
+    terms = '<div class="taxonomy-post_tag wp-block-post-terms"><a href="/tag/oil/" rel="tag">Oil</a></div>'
+    item = extract(article(header=header, after_body=terms))
+    assert (item.section, item.tags) == ("Gulf", ["Oil"])
+    assert item.published_at == "2024-05-14T08:00:00Z"

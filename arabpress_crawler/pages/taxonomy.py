@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, element_text, same_site, unique
-from arabpress_crawler.pages.regions import ArticleRegions, is_running_text
+from arabpress_crawler.pages.regions import ArticleRegions, class_matches, is_running_text
 from arabpress_crawler.pages.selectors import xpath
 
 logger = logging.getLogger(__name__)
@@ -41,12 +41,27 @@ TAG_PATH = re.compile(r"/(?:tag|tags|topic|topics|وسم|الوسوم|كلمات
 HOME_CRUMBS = frozenset({"home", "homepage", "الرئيسية", "الصفحة الرئيسية", "الرئيسيه"})
 #: A tag or section name is at most this long; longer link texts are headlines.
 MAX_LABEL_CHARS = 60
+#: Boxes of category links (classic themes' ``cat-links``, block themes' ``taxonomy-category``, whose links
+#: are marked ``rel="tag"`` like tags are), looked for this many levels above a link.
+CATEGORY_BOX_WORDS = ("categor", "cat-links", "post-cat")
+CATEGORY_BOX_LEVELS = 2
 #: Block elements of running text: a link inside one of them is a link of the text, not a label.
 TEXT_BLOCKS = ("p", "blockquote")
 
 
 def _rel_tokens(element: etree._Element) -> set[str]:
     return set((element.get("rel") or "").lower().split())
+
+
+def _in_category_box(link: etree._Element) -> bool:
+    return any(
+        class_matches(box, CATEGORY_BOX_WORDS) for box in list(link.iterancestors())[:CATEGORY_BOX_LEVELS]
+    )
+
+
+def _is_category_link(link: etree._Element) -> bool:
+    rel = _rel_tokens(link)
+    return "category" in rel or ("tag" in rel and _in_category_box(link))
 
 
 def _label(link: etree._Element) -> str | None:
@@ -79,18 +94,20 @@ def _labels(links: Iterable[etree._Element]) -> list[str]:
 
 
 def rel_section(regions: ArticleRegions) -> str | None:
-    """The first ``rel="category"`` link of the article header, else of the article region."""
+    """The first ``rel="category"`` link (or ``rel="tag"`` in a category box) of the article header, else of
+    the article region."""
     for links in (header_links(regions), article_links(regions)):
-        labels = _labels(link for link in links if "category" in _rel_tokens(link))
+        labels = _labels(link for link in links if _is_category_link(link))
         if labels:
             return labels[0]
     return None
 
 
 def rel_tags(regions: ArticleRegions) -> list[str]:
-    """The ``rel="tag"`` links of the article region (WordPress's ``rel="category tag"`` left out)."""
-    tokens = ((link, _rel_tokens(link)) for link in article_links(regions))
-    return _labels(link for link, rel in tokens if "tag" in rel and "category" not in rel)
+    """The ``rel="tag"`` links of the article region; category links (``rel="category tag"``, links of a
+    category box) left out."""
+    links = article_links(regions)
+    return _labels(link for link in links if "tag" in _rel_tokens(link) and not _is_category_link(link))
 
 
 def _path_matches(link: etree._Element, pattern: re.Pattern[str], base_url: str) -> bool:
