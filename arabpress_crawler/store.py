@@ -850,6 +850,34 @@ class ArticleState:
     is_alias: bool = False
 
 
+#: Stats key prefix under which a run records the ``<lastmod>`` of each sub-sitemap as its sitemap index
+#: listed it (``arabpress/sitemap_lastmod/<sitemap URL>``), so the next run can tell which ones changed.
+SITEMAP_LASTMOD_STAT = "arabpress/sitemap_lastmod/"
+
+
+def sitemap_lastmods(db: sqlite_utils.Database) -> dict[str, str]:
+    """Sub-sitemap URL → ``<lastmod>`` as the last *finished* run recorded them (empty when none did).
+
+    An interrupted or failed run is passed over, so what it may not have read is read again.
+    """
+    row = db.execute(
+        "SELECT stats FROM crawl_runs WHERE status = ? ORDER BY id DESC LIMIT 1", [RUN_FINISHED]
+    ).fetchone()
+    if row is None:
+        return {}
+    try:
+        stats = json.loads(row[0] or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(stats, dict):
+        return {}
+    return {
+        key[len(SITEMAP_LASTMOD_STAT) :]: value
+        for key, value in stats.items()
+        if key.startswith(SITEMAP_LASTMOD_STAT) and isinstance(value, str)
+    }
+
+
 def known_articles(db: sqlite_utils.Database) -> dict[str, ArticleState]:
     """Every stored article and alias URL → the state of its article, in one query."""
     columns = "a.url, a.etag, a.last_modified, a.published_at, a.modified_at, a.fetched_at, a.sitemap_lastmod"

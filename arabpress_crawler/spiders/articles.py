@@ -60,8 +60,8 @@ from arabpress_crawler.pages.listing import FeedPage, ListingPage
 from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
-from arabpress_crawler.spiders.known import load_known_articles
-from arabpress_crawler.store import utc_now
+from arabpress_crawler.spiders.known import load_known_articles, load_sitemap_lastmods
+from arabpress_crawler.store import SITEMAP_LASTMOD_STAT, utc_now
 from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
 
 if TYPE_CHECKING:
@@ -139,6 +139,7 @@ class ArticlesSpider(scrapy.Spider):
         self.requested: set[str] = set()  # canonical URLs of article pages requested in this run
         self.skipped_known: set[str] = set()  # canonical URLs of stored articles not fetched again
         self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
+        self.previous_sitemaps: dict[str, str] = {}  # sub-sitemap URL -> lastmod, as the last finished run saw
         self.article_requests = 0
 
     @classmethod
@@ -168,6 +169,9 @@ class ArticlesSpider(scrapy.Spider):
         db_path = Path(self.settings.get("ARABPRESS_DB") or "")
         known = load_known_articles(db_path)
         self.crawler.stats.set_value(f"{STAT_PREFIX}/known_urls", len(known))
+        self.previous_sitemaps = load_sitemap_lastmods(db_path)
+        for url, lastmod in self.previous_sitemaps.items():  # carried forward until a sitemap is read again
+            self._record_sitemap(url, lastmod)
         logger.info("%d article URLs (aliases included) already stored in %s", len(known), db_path)
         return RefetchPolicy(known, refresh=self.args.refresh, refresh_days=self.args.refresh_days)
 
@@ -213,6 +217,9 @@ class ArticlesSpider(scrapy.Spider):
         if sitemap.type == "sitemapindex":
             yield from self._follow_sitemaps(response, list(sitemap))
             return
+        index_lastmod = response.meta.get("index_lastmod")
+        if index_lastmod:
+            self._record_sitemap(response.url, index_lastmod)
         for entry in sitemap:
             lastmod = entry.get("lastmod") or None
             canonical = canonicalize_url(entry["loc"])
@@ -223,19 +230,44 @@ class ArticlesSpider(scrapy.Spider):
             )
 
     def _follow_sitemaps(self, response: Response, entries: list[dict[str, Any]]) -> Iterator[scrapy.Request]:
-        """Sub-sitemaps of an index: the news sitemaps and the newest post sitemap (all of them in backfill)."""
+        """Sub-sitemaps of an index to read: the news sitemaps, the newest post sitemap, and every older post
+        sitemap whose ``<lastmod>`` in the index changed since the last finished run (an edited old post moves
+        its sitemap's lastmod, as WordPress/Yoast do) — all post sitemaps in backfill."""
         assert self.args is not None
-        urls = [entry["loc"] for entry in entries if self._on_site(entry["loc"])]
-        post = [url for url in urls if POST_SITEMAP.search(url)]
-        chosen = [url for url in urls if url not in post]
-        if self.args.backfill:
-            chosen += post
-        elif post:
-            chosen.append(max(post, key=_post_sitemap_number))
+        lastmods = {
+            response.urljoin(entry["loc"]): entry.get("lastmod") or None
+            for entry in entries
+            if self._on_site(response.urljoin(entry["loc"]))
+        }
+        post = [url for url in lastmods if POST_SITEMAP.search(url)]
+        chosen = [url for url in lastmods if url not in post]
+        if post:
+            newest = max(post, key=_post_sitemap_number)
+            for url in post:
+                if self.args.backfill or url == newest or self._sitemap_changed(url, lastmods[url]):
+                    chosen.append(url)
+                elif url not in self.previous_sitemaps and lastmods[url]:
+                    self._record_sitemap(url, lastmods[url])  # not read: its lastmod is the baseline
         for url in chosen:
-            yield response.follow(
-                url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY
+            yield scrapy.Request(
+                url,
+                callback=self.parse_sitemap,
+                errback=self.on_error,
+                priority=SITEMAP_PRIORITY,
+                meta={"index_lastmod": lastmods[url]},
             )
+
+    def _sitemap_changed(self, url: str, lastmod: str | None) -> bool:
+        """Whether a post sitemap changed since the last finished run (unknown ones count as changed only
+        when an earlier run recorded others: they are new since then)."""
+        if not self.previous_sitemaps:
+            return False
+        previous = self.previous_sitemaps.get(url)
+        return previous is None or lastmod is None or lastmod != previous
+
+    def _record_sitemap(self, url: str, lastmod: str) -> None:
+        """Keep a sub-sitemap's index ``<lastmod>`` in this run's stats (the run record), for the next run."""
+        self.crawler.stats.set_value(f"{SITEMAP_LASTMOD_STAT}{url}", lastmod)
 
     # -- articles --------------------------------------------------------------------------------------------
 

@@ -29,3 +29,17 @@ def load_known_articles(db_path: Path) -> dict[str, ArticleState]:
         return {}
     finally:
         db.close()
+
+
+def load_sitemap_lastmods(db_path: Path) -> dict[str, str]:
+    """Sub-sitemap URL → ``<lastmod>`` as the last finished run recorded them; empty without a database."""
+    if not db_path.is_file():
+        return {}
+    db = store.open_db(db_path, create=False)
+    try:
+        return store.sitemap_lastmods(db)
+    except sqlite3.OperationalError as error:  # a database without the crawl_runs table yet
+        logger.info("no crawl runs in %s (%s): only the newest post sitemap is read", db_path, error)
+        return {}
+    finally:
+        db.close()
