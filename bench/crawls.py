@@ -214,23 +214,33 @@ def measure_main(plan: CrawlPlan, work: Path, mirrors: Path = MIRRORS_DIR) -> Ma
     return results
 
 
+@dataclass(frozen=True)
+class ScalePoint:
+    """The full crawl of one mirror size, and the bare spider's crawl of the same mirror for context."""
+
+    full: CrawlRun
+    bare: CrawlRun | None
+
+
 def measure_scale(
-    plan: CrawlPlan, work: Path, reuse: CrawlRun | None, mirrors: Path = MIRRORS_DIR
-) -> dict[int, CrawlRun]:
-    """One full crawl per size (the main size's first full crawl is reused when given)."""
-    runs: dict[int, CrawlRun] = {}
+    plan: CrawlPlan, work: Path, reuse: ScalePoint | None, mirrors: Path = MIRRORS_DIR
+) -> dict[int, ScalePoint]:
+    """A full and a bare crawl per size (the main size's first pair is reused when given)."""
+    points: dict[int, ScalePoint] = {}
     for size in plan.scale:
         if size == plan.articles and reuse is not None:
-            runs[size] = reuse
+            points[size] = reuse
             continue
         mirror = generated_mirror(size, plan.seed, mirrors)
         db = work / f"scale-{size}.db"
         _remove_db(db)
         with ServedMirror(mirror.root) as server:
-            runs[size] = full_crawl(server, db, work / "logs" / f"scale-{size}.log", "scale")
+            full = full_crawl(server, db, work / "logs" / f"scale-{size}.log", "scale")
+            bare = bare_crawl(server, work, work / "logs" / f"scale-bare-{size}.log")
         _remove_db(db)
-        logger.info("scale %d: %.1f s, %d pages", size, runs[size].wall, runs[size].pages)
-    return runs
+        points[size] = ScalePoint(full, bare)
+        logger.info("scale %d: full %.1f s, bare %.1f s, %d pages", size, full.wall, bare.wall, full.pages)
+    return points
 
 
 def run(plan: CrawlPlan = CrawlPlan(), work: Path = OUT_DIR / "crawls", mirrors: Path = MIRRORS_DIR) -> list[Section]:
@@ -238,7 +248,8 @@ def run(plan: CrawlPlan = CrawlPlan(), work: Path = OUT_DIR / "crawls", mirrors:
     work.mkdir(parents=True, exist_ok=True)
     main = measure_main(plan, work, mirrors)
     times = stages.measure(main.mirror.root, work / "stages", sample=plan.stage_sample, runs=plan.runs)
-    scale = measure_scale(plan, work, main.full[0] if main.full else None, mirrors)
+    reuse = ScalePoint(main.full[0], main.bare[0]) if main.full and main.bare else None
+    scale = measure_scale(plan, work, reuse, mirrors)
     cpu = {kind: _summary(r.cpu_ms_per_page for r in runs) for kind, runs in (("bare", main.bare), ("full", main.full))}
     return [throughput_section(main, plan), stages.section(times, cpu["bare"], cpu["full"]),
             incremental_section(main, plan), memory_section(main), scale_section(scale, plan)]
@@ -362,28 +373,34 @@ def memory_section(main: MainResults) -> Section:
     )
 
 
-def scale_section(runs: dict[int, CrawlRun], plan: CrawlPlan) -> Section:
-    sizes = sorted(runs)
-    rows = [(f"{size:,}", f"{runs[size].pages:,}", f"{runs[size].wall:,.1f} s", f"{runs[size].elapsed:,.1f} s",
-             f"{runs[size].elapsed / runs[size].pages * MS:.2f} ms", f"{runs[size].rss_mib:.0f} MiB")
-            for size in sizes]
-    first, last = runs[sizes[0]], runs[sizes[-1]]
-    per_page_first = first.elapsed / first.pages if first.pages else 0.0
-    per_page_last = last.elapsed / last.pages if last.pages else 0.0
-    growth = per_page_last / per_page_first - 1 if per_page_first else 0.0
+def _per_page_ms(run: CrawlRun | None) -> float:
+    return run.elapsed / run.pages * MS if run is not None and run.pages else 0.0
+
+
+def scale_section(points: dict[int, ScalePoint], plan: CrawlPlan) -> Section:
+    sizes = sorted(points)
+    rows = []
+    for size in sizes:
+        full, bare = points[size].full, points[size].bare
+        rows.append((f"{size:,}", f"{full.pages:,}", f"{full.wall:,.1f} s", f"{full.elapsed:,.1f} s",
+                     f"{_per_page_ms(full):.2f} ms", f"{_per_page_ms(bare):.2f} ms" if bare else "–",
+                     f"{full.rss_mib:.0f} MiB"))
+    first, last = _per_page_ms(points[sizes[0]].full), _per_page_ms(points[sizes[-1]].full)
+    growth = last / first - 1 if first else 0.0
     figure = Figure(
         "scale.linear", f"Crawl time per page, {sizes[-1]:,} vs {sizes[0]:,} articles",
-        f"{growth:+.0%} ({per_page_last * MS:.2f} vs {per_page_first * MS:.2f} ms/page)",
+        f"{growth:+.0%} ({last:.2f} vs {first:.2f} ms/page)",
         f"linear: within ±{LINEAR_TOLERANCE:.0%}", abs(growth) <= LINEAR_TOLERANCE,
     )
-    reused = " The main size's point is the first full crawl of the throughput section." \
-        if plan.articles in runs else ""
+    reused = " The main size's point is the first pair of the throughput section." if plan.articles in points else ""
     return Section(
         title="Scale curve",
         intro=("Single full crawls of generated mirrors of each size (same seed), each on an empty database, "
-               "with its own server process. Time per page uses Scrapy's crawl time (start-up excluded)."
+               "with its own server process, and a bare-spider crawl of the same mirror for context. Time per "
+               "page uses Scrapy's crawl time (start-up excluded); linear growth means a flat time per page."
                + reused),
-        headers=("articles", "pages", "wall time", "crawl time", "time per page", "peak RSS"),
+        headers=("articles", "pages", "wall time", "crawl time", "time per page", "bare spider, per page",
+                 "peak RSS"),
         rows=rows,
         figures=[figure],
     )

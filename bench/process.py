@@ -1,7 +1,10 @@
-"""Run a command in its own process and measure it: wall time and peak resident memory (RSS).
+"""Run a command in its own process and measure it: wall time, CPU time and peak resident memory (RSS).
 
-The peak RSS comes from ``os.wait4``, which returns the resource usage of exactly that child
-(``ru_maxrss``, the kernel's high-water mark), so nothing is sampled and no peak can be missed.
+The peak RSS is the kernel's high-water mark of the command's own address space, ``VmHWM`` in
+``/proc/<pid>/status``, read every few milliseconds while it runs (the mark only rises, so the last reading is
+the peak up to that moment). ``ru_maxrss`` from ``wait4`` is not used for it: on Linux a child's
+``ru_maxrss`` keeps the RSS of the parent it was forked from, so a large benchmark process would show up in
+every command it measures. CPU time (user + system) does come from ``wait4``.
 """
 
 from __future__ import annotations
@@ -20,14 +23,14 @@ from bench import ROOT
 
 logger = logging.getLogger(__name__)
 
-#: ``ru_maxrss`` is in KiB on Linux.
-MAXRSS_UNIT = 1024
+#: ``VmHWM`` is given in kB (KiB).
+KIB = 1024
 MIB = 1024 * 1024
 #: Output kept in a failure message.
 TAIL_CHARS = 2000
 VENV_BIN = Path(sys.executable).parent
-#: How often a running command is checked for its end.
-POLL_SECONDS = 0.02
+#: How often a running command's memory high-water mark is read and its end checked.
+POLL_SECONDS = 0.01
 
 
 class CommandFailed(RuntimeError):
@@ -41,7 +44,7 @@ class Measured:
     command: tuple[str, ...]
     returncode: int
     wall_seconds: float
-    peak_rss_bytes: int
+    peak_rss_bytes: int  # VmHWM: the command's own peak, sampled every POLL_SECONDS
     cpu_seconds: float  # user + system time of the process
     stdout: str
     stderr: str
@@ -108,17 +111,30 @@ def run_measured(
     )
 
 
+def peak_rss(pid: int) -> int | None:
+    """``VmHWM`` of a running process in bytes; ``None`` once it has exited (or on a system without it)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * KIB
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def _reap(
     process: subprocess.Popen[bytes], started: float, timeout: float | None
 ) -> tuple[int | None, int, float]:
-    """Wait for ``process`` with ``os.wait4``: ``(exit code, peak RSS in bytes, CPU seconds)``.
+    """Watch ``process`` to its end: ``(exit code, peak RSS in bytes, CPU seconds)``.
 
     The code is ``None`` when the process was killed for running past ``timeout``.
     """
     killed = False
-    flags = 0 if timeout is None else os.WNOHANG  # without a timeout, block until the end
+    peak = 0
     while True:
-        pid, status, usage = os.wait4(process.pid, flags)
+        peak = max(peak, peak_rss(process.pid) or 0)
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
         if pid:
             break
         if timeout is not None and not killed and time.perf_counter() - started > timeout:
@@ -127,4 +143,4 @@ def _reap(
         time.sleep(POLL_SECONDS)
     code = os.waitstatus_to_exitcode(status)
     process.returncode = code  # reaped here: Popen must not wait for it again
-    return (None if killed else code), usage.ru_maxrss * MAXRSS_UNIT, usage.ru_utime + usage.ru_stime
+    return (None if killed else code), peak, usage.ru_utime + usage.ru_stime

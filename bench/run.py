@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bench import DOC_PATH, OUT_DIR, crawls, extraction, machine, storage
+from bench.mirror import generated_mirror
 from bench.report import Figure, Report, Section, load_findings, write
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ SECTION_ORDER = (
     "Scale curve",
 )
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
+#: Project loggers that log one line per page or per edit: quiet in the benchmark's own log.
+CHATTY_LOGGERS = ("arabpress_crawler",)
 
 
 def failed_section(part: str, error: BaseException) -> Section:
@@ -86,6 +89,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     parts = args.only or list(PARTS)
     crawl_plan = crawls.QUICK_PLAN if args.quick else crawls.CrawlPlan()
     store_plan = storage.QUICK_PLAN if args.quick else storage.StorePlan()
@@ -99,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sections += measure_part("crawl", lambda: crawls.run(crawl_plan, work / "crawls"))
     if "extraction" in parts:
         def measure_extraction() -> list[Section]:
-            mirror = crawls.generated_mirror(crawl_plan.articles, crawl_plan.seed)
+            mirror = generated_mirror(crawl_plan.articles, crawl_plan.seed)
             return [extraction.run(mirror.root, sample=sample)]
 
         sections += measure_part("extraction", measure_extraction)

@@ -100,6 +100,15 @@ def test_run_measured_reports_the_child_peak_rss_and_exit_code() -> None:
         failing.check()
 
 
+def test_run_measured_peak_is_the_command_s_own_not_its_parent_s() -> None:
+    # On Linux a forked child's ru_maxrss starts from its parent's RSS: the harness must not report that.
+    ballast = bytearray(4 * ALLOCATED_MIB * MIB)
+    ballast[:: 4096] = b"\x01" * len(ballast[:: 4096])  # touch every page so it is resident
+    measured = run_measured([sys.executable, "-c", "pass"]).check()
+    assert 0 < measured.peak_rss_bytes < ALLOCATED_MIB * MIB
+    del ballast
+
+
 def test_run_measured_kills_a_command_past_its_timeout() -> None:
     with pytest.raises(CommandFailed, match="longer than"):
         run_measured([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.5)
@@ -267,7 +276,7 @@ def test_quick_crawl_vs_bare_run_yields_every_crawl_figure(tiny_mirror: mirror.M
     assert full.rss_mib > 0 and full.run_record["articles_new"] > 0
     assert sum(again.article_requests.values()) == 0
     assert edit.exact, (edit.edited, edit.fetched)
-    scale = crawls.measure_scale(plan, tmp_path, main.full[0], cache)
+    scale = crawls.measure_scale(plan, tmp_path, crawls.ScalePoint(full, bare), cache)
     sections = [crawls.throughput_section(main, plan), crawls.incremental_section(main, plan),
                 crawls.memory_section(main), crawls.scale_section(scale, plan)]
     keys = {figure.key: figure for section in sections for figure in section.figures}
