@@ -952,6 +952,28 @@ def dedupe_state(db: sqlite_utils.Database, url: str) -> DedupeState | None:
     return DedupeState(*row) if row else None
 
 
+#: URLs per query of :func:`dedupe_states` (well under SQLite's limit on bound parameters).
+DEDUPE_STATES_CHUNK = 500
+
+
+def dedupe_states(db: sqlite_utils.Database, urls: Sequence[str]) -> dict[str, DedupeState]:
+    """The stored states of the articles ``urls`` (aliases and unknown URLs left out), a query per chunk.
+
+    The same rows as :func:`dedupe_state` for each URL: near-duplicate candidates are read in one go.
+    """
+    states: dict[str, DedupeState] = {}
+    for start in range(0, len(urls), DEDUPE_STATES_CHUNK):
+        chunk = list(urls[start : start + DEDUPE_STATES_CHUNK])
+        marks = ", ".join("?" for _ in chunk)
+        rows = db.execute(
+            "SELECT a.url, a.content_hash, a.published_at, a.duplicate_of, f.scheme, f.num_perm, f.minhash"
+            f" FROM articles a LEFT JOIN article_fingerprints f ON f.url = a.url WHERE a.url IN ({marks})",
+            chunk,
+        )
+        states.update((row[0], DedupeState(*row)) for row in rows)
+    return states
+
+
 def content_holder(db: sqlite_utils.Database, content_hash: str, *, exclude: str | None = None) -> str | None:
     """The stored article whose text has ``content_hash`` (other than ``exclude``), or ``None``."""
     row = db.execute(

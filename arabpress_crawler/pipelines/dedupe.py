@@ -191,11 +191,12 @@ class DedupePipeline:
 
     # -- state lookups: this run first, then the store
 
-    def known(self, url: str) -> Known | None:
+    def known(self, url: str, stored: dict[str, store.DedupeState] | None = None) -> Known | None:
+        """``url`` as this run knows it, else as stored (``stored``: states already read from the store)."""
         if url in self.recent.articles:
             return self.recent.articles[url]
         assert self.db is not None
-        state = store.dedupe_state(self.db, url)
+        state = stored.get(url) if stored is not None else store.dedupe_state(self.db, url)
         if state is None:
             return None
         values = None
@@ -203,8 +204,8 @@ class DedupePipeline:
             values = np.frombuffer(state.minhash, dtype="<u4").astype(np.uint32)
         return Known(state.url, state.content_hash, state.published_at, state.duplicate_of, values)
 
-    def live(self, url: str) -> Known | None:
-        known = self.known(url)
+    def live(self, url: str, stored: dict[str, store.DedupeState] | None = None) -> Known | None:
+        known = self.known(url, stored)
         return None if known is None or known.removed else known
 
     def original_of(self, url: str) -> str:
@@ -232,9 +233,12 @@ class DedupePipeline:
     ) -> list[Known]:
         assert self.db is not None
         urls = self.recent.candidates(buckets) | set(store.lsh_candidates(self.db, buckets))
+        candidates = sorted(urls - exclude - {url})
+        # One query for all the stored candidates: a common phrase can put hundreds in one LSH bucket.
+        stored = store.dedupe_states(self.db, [c for c in candidates if c not in self.recent.articles])
         found = []
-        for candidate in sorted(urls - exclude - {url}):
-            known = self.live(candidate)
+        for candidate in candidates:
+            known = self.live(candidate, stored)
             if (
                 known is not None
                 and known.values is not None
