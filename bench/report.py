@@ -8,11 +8,13 @@ profiled, what was changed, figures before and after), so the document is genera
 
 from __future__ import annotations
 
+import json
 import logging
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from bench.machine import Machine
 
@@ -184,3 +186,27 @@ def write(report: Report, path: Path) -> Path:
     temporary.replace(path)
     logger.info("wrote %s", path)
     return path
+
+
+def save_measurements(report: Report, path: Path) -> Path:
+    """Keep what was measured (without the findings), so the document can be rendered again."""
+    data = asdict(report)
+    data.pop("findings")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    return path
+
+
+def _section_from(data: dict[str, Any]) -> Section:
+    figures = [Figure(**figure) for figure in data.pop("figures")]
+    data["headers"] = tuple(data["headers"])
+    data["rows"] = [tuple(row) for row in data["rows"]]
+    return Section(**data, figures=figures)
+
+
+def load_measurements(path: Path, findings: Findings) -> Report:
+    """A report saved by :func:`save_measurements`, with ``findings`` as they are now."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    sections = [_section_from(section) for section in data.pop("sections")]
+    report = Report(machine=Machine(**data.pop("machine")), sections=sections, **data)
+    return replace(report, findings=findings)

@@ -5,6 +5,7 @@ Usage::
     python -m bench.run                      # the full benchmark (about 30-40 minutes on 2 cores)
     python -m bench.run --quick              # a smoke run on tiny inputs, written to bench/out/
     python -m bench.run --only extraction    # one part (extraction, crawl, store); repeatable
+    python -m bench.run --render-only        # the last run's figures again, with bench/findings.toml as it is now
 
 Generated mirrors are cached in ``bench/out/mirrors/`` between runs. A quick run never writes
 ``docs/benchmarks.md`` unless ``--doc`` says so.
@@ -21,7 +22,15 @@ from pathlib import Path
 
 from bench import DOC_PATH, OUT_DIR, crawls, extraction, machine, storage
 from bench.mirror import generated_mirror
-from bench.report import Figure, Report, Section, load_findings, write
+from bench.report import (
+    Figure,
+    Report,
+    Section,
+    load_findings,
+    load_measurements,
+    save_measurements,
+    write,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +91,24 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="tiny inputs: a smoke run of every part")
     parser.add_argument("--only", action="append", choices=PARTS, help="measure only this part (repeatable)")
     parser.add_argument("--doc", type=Path, help=f"document to write (default {DOC_PATH.name}; quick: bench/out/)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="measure nothing: render the last run's saved figures with the current findings")
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
+
+
+def measurements_path(doc: Path) -> Path:
+    """Where the figures behind ``doc`` are kept (``bench/out/<doc name>.json``)."""
+    return OUT_DIR / f"{doc.stem}.json"
+
+
+def render_only(doc: Path) -> int:
+    saved = measurements_path(doc)
+    if not saved.exists():
+        logger.error("no saved figures at %s: run the benchmark first", saved)
+        return 1
+    write(load_measurements(saved, load_findings()), doc)
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sample = QUICK_EXTRACTION_SAMPLE if args.quick else extraction.DEFAULT_SAMPLE
     work = OUT_DIR / ("quick" if args.quick else "full")
     doc = args.doc or (QUICK_DOC_PATH if args.quick else DOC_PATH)
+    if args.render_only:
+        return render_only(doc)
     started = time.perf_counter()
     found_machine = machine.capture()
     sections: list[Section] = []
@@ -121,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         findings=load_findings(),
     )
     write(report, doc)
+    save_measurements(report, measurements_path(doc))
     failed = [figure for section in sections for figure in section.figures if figure.met is None]
     logger.info("wrote %s in %.0f s", doc, report.duration_seconds)
     return 1 if failed else 0

@@ -177,6 +177,20 @@ def test_findings_file_feeds_the_fixes_section(tmp_path: Path) -> None:
     assert report.load_findings(tmp_path / "missing.toml") == report.Findings()
 
 
+def test_saved_measurements_render_again_with_new_findings(tmp_path: Path) -> None:
+    section = report.Section(
+        title="Crawl memory", intro="Peak RSS.", headers=("process", "peak RSS"), rows=[("full", "200 MiB")],
+        commands=["arabpress crawl"], figures=[report.Figure("crawl.rss", "Peak RSS", "200 MiB", "≤ 250 MiB", True)],
+    )
+    original = _report([section])
+    saved = report.save_measurements(original, tmp_path / "benchmarks.json")
+    findings = report.Findings(notes={"crawl.rss": "a note added after the run"})
+    again = report.load_measurements(saved, findings)
+    assert again.sections == original.sections and again.machine == original.machine
+    assert "a note added after the run" in report.render(again)
+    assert report.render(again).replace("  - a note added after the run\n", "") == report.render(original)
+
+
 def test_committed_findings_file_parses() -> None:
     findings = report.load_findings()
     assert all(fix.title and fix.before and fix.after for fix in findings.fixes)
@@ -260,6 +274,25 @@ def test_store_bench_fills_measures_and_exports(tmp_path: Path) -> None:
     assert exported.rss_mib.median > 0 and "arabpress export" in exported.command
     sections = [storage.scale_section(result, plan), storage.export_section([exported])]
     assert [figure.key for section in sections for figure in section.figures] == ["store.rate_drop", "export.csv_rss"]
+
+
+def _crawl_run(paths: list[str], updated: int) -> crawls.CrawlRun:
+    from collections import Counter
+
+    return crawls.CrawlRun("edited", len(paths) + 5, 1.0, 2.0, 1.0, 100.0,
+                           Counter({"/": 1, "/feed/": 1, **dict.fromkeys(paths, 1)}), {}, "arabpress crawl",
+                           {"articles_updated": updated})
+
+
+def test_edit_round_is_exact_when_only_edited_stored_articles_are_refetched() -> None:
+    edited = ["/2020/01/01/a/", "/2020/01/02/%D8%A8/"]
+    known = {"/2020/01/01/a/", "/2020/01/02/ب/", "/2020/01/03/c/"}
+    fine = crawls.EditRound(edited, _crawl_run(["/2020/01/01/a/", "/2020/01/02/ب/", "/2021/05/05/new/"], 2), 2, known)
+    assert fine.exact and fine.discovered == {"/2021/05/05/new/"}
+    extra = crawls.EditRound(edited, _crawl_run(["/2020/01/01/a/", "/2020/01/02/ب/", "/2020/01/03/c/"], 2), 2, known)
+    assert not extra.exact and extra.refetched - extra.edited_paths == {"/2020/01/03/c/"}
+    missed = crawls.EditRound(edited, _crawl_run(["/2020/01/01/a/"], 1), 1, known)
+    assert not missed.exact
 
 
 # -- a tiny crawl-vs-bare run ----------------------------------------------------------------------------------
