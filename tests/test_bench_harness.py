@@ -14,14 +14,11 @@ from pathlib import Path
 import pytest
 
 from arabpress_crawler.demo.render import url_to_file
+from bench import crawls, extraction, machine, mirror, report, stages, stats, storage
+from bench.process import CommandFailed, run_measured, shell_line
+from bench.run import failed_section, ordered
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # bench/ is not an installed package: make it importable under plain `pytest`
-    sys.path.insert(0, str(ROOT))
-
-from bench import crawls, extraction, machine, mirror, report, stages, stats, storage  # noqa: E402
-from bench.process import CommandFailed, run_measured, shell_line  # noqa: E402
-from bench.run import failed_section, ordered  # noqa: E402
 
 MIB = 1024 * 1024
 ALLOCATED_MIB = 64
