@@ -55,6 +55,23 @@ LISTING_SEGMENTS = frozenset(
 )
 #: A single path segment without one of these characters is a section (``/news``, ``/الأخبار``), not an article.
 _SLUG_MARK = re.compile(r"[-_.\d]")
+#: Characters of a link's path, query and fragment that neither ``urljoin`` nor w3lib's ``safe_url_string``
+#: changes (no ``;``: ``urljoin`` drops an empty path parameter; no ``'`` in the query: w3lib escapes it).
+_PLAIN_PATH_CHARS = r"A-Za-z0-9\-._~!$&'()*+,=:@/%"
+_PLAIN_QUERY_CHARS = r"A-Za-z0-9\-._~!$&()*+,;=:@/?%"
+#: An absolute ``http(s)`` link that resolves to itself (fragment dropped) whatever the page's URL: lower-case
+#: ASCII host, no user info, a port without leading zeros, a path, a non-empty query if any, and nothing
+#: w3lib would escape or a browser would strip. Anything else takes the full resolution.
+_PLAIN_ABSOLUTE_URL = re.compile(
+    r"(?P<url>https?://"
+    r"(?!xn--)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.(?!xn--)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+    r"(?::(?P<port>[1-9][0-9]{0,4}))?"
+    f"/[{_PLAIN_PATH_CHARS}]*"
+    f"(?:\\?[{_PLAIN_QUERY_CHARS}]+)?)"
+    r"(?:#[\x21-\x7e]*)?"
+)
+#: The largest TCP port: a link with a larger one is not usable.
+MAX_PORT = 65535
 #: Links to files, not pages.
 FILE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".xml", ".rss", ".mp3", ".mp4")
 #: Host prefixes that name the same site (``www.``, mobile and AMP hosts).
@@ -107,7 +124,23 @@ def absolute_url(base: str, href: str | None) -> str | None:
     """``href`` resolved against ``base``, fragment dropped; ``None`` for empty, ``javascript:``, ``mailto:``…
 
     Non-ASCII characters are percent-encoded as a browser does (UTF-8); existing escapes are kept as written.
+    A link that is already a plain absolute ``http(s)`` URL (:func:`plain_absolute_url`) resolves to itself
+    without its fragment; any other link takes :func:`absolute_url_reference`, which gives the same result
+    for plain links too.
     """
+    return plain_absolute_url(href) or absolute_url_reference(base, href)
+
+
+def plain_absolute_url(href: str | None) -> str | None:
+    """``href`` without its fragment when it is a plain absolute ``http(s)`` URL, else ``None`` (fast path)."""
+    plain = _PLAIN_ABSOLUTE_URL.fullmatch(href) if href else None
+    if plain is None or int(plain["port"] or 0) > MAX_PORT:
+        return None
+    return plain["url"]
+
+
+def absolute_url_reference(base: str, href: str | None) -> str | None:
+    """:func:`absolute_url` in full for any link: ``urljoin``, w3lib's ``safe_url_string``, the scheme check."""
     href = collapse_whitespace(_URL_TAB_OR_NEWLINE.sub("", href or ""))
     if not href or href.startswith("#"):
         return None

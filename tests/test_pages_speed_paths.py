@@ -1,0 +1,165 @@
+"""Fast paths of the page objects give exactly what their reference (slow) paths give.
+
+* :func:`~arabpress_crawler.pages.common.plain_absolute_url`, the shortcut of ``absolute_url`` for links that
+  are already plain absolute ``http(s)`` URLs, against ``absolute_url_reference`` (``urljoin`` + w3lib):
+  property tests over generated links, and every link of the golden fixtures and of the demo mirror.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import html
+
+from arabpress_crawler.demo.server import DEMO_SITE_DIR
+from arabpress_crawler.pages.common import absolute_url, absolute_url_reference, plain_absolute_url
+
+FIXTURES = Path(__file__).parent / "fixtures"
+#: Page URLs links are resolved against: both schemes, a port, a query, a non-ASCII path.
+BASES = (
+    "https://arab.press/2022/12/28/slug/",
+    "http://arab.press/2022/12/28/slug/",
+    "http://127.0.0.1:8765/2022/12/28/slug/?amp=1",
+    "https://www.example.com/%D8%A7/page.php?id=3",
+    "http://www.alwatan-news.example/news.php?id=48213",
+)
+#: Many examples: each is cheap, and a rare character class is what such a test must reach.
+EXAMPLES = 2000
+
+# -- generated links ------------------------------------------------------------------------------------
+
+#: Characters a link may hold, plain or not: every ASCII class w3lib or urljoin treats specially, spaces,
+#: tabs, a backslash, brackets, non-ASCII letters and a lone surrogate.
+TRICKY_CHARS = "aZ09-._~!$&'()*+,;=:@/?#%[]|\\\"<>^`{} \t\n\u00a0é\u0627\ud800"
+PLAIN_PATH_CHARS = "abcXYZ019-._~!$&'()*+,=:@/%"
+PLAIN_QUERY_CHARS = "abcXYZ019-._~!$&()*+,;=:@/?%"
+PLAIN_FRAGMENT_CHARS = "".join(chr(code) for code in range(0x21, 0x7F))
+
+SCHEMES = st.sampled_from(["http", "https", "HTTP", "Https", "ftp", "file", "javascript", "mailto", ""])
+LABEL = st.text(alphabet="abz09-_AZ", min_size=0, max_size=8) | st.sampled_from(
+    ["xn--mgbh0fb", "xn--a", "ab--cd", "www", "arab", "press", "127", "0x7f", "-a", "a-"]
+)
+HOSTS = st.lists(LABEL, min_size=1, max_size=4).map(".".join) | st.sampled_from(
+    ["arab.press", "127.0.0.1", "[::1]", "user@arab.press", "arab.press.", "", "ARAB.PRESS", "عرب.com"]
+)
+PORTS = (
+    st.none()
+    | st.integers(min_value=0, max_value=70_000).map(str)
+    | st.sampled_from(["", "0080", "443", "80", "65535", "65536", "x"])
+)
+TRICKY_TEXT = st.text(alphabet=TRICKY_CHARS, max_size=12)
+PATH_SEGMENTS = st.lists(
+    TRICKY_TEXT | st.sampled_from([".", "..", "%2e", "%2E%2e", "a;", ";b", "%zz", "%", "%d8%a7"]), max_size=5
+).map("/".join)
+
+
+@st.composite
+def links(draw: st.DrawFn) -> str:
+    """A link that may or may not be a plain absolute URL: every part drawn from tricky alternatives."""
+    scheme = draw(SCHEMES)
+    host = draw(HOSTS)
+    port = draw(PORTS)
+    authority = f"{host}:{port}" if port is not None else host
+    path = draw(st.sampled_from(["", "/", "//"])) + draw(PATH_SEGMENTS)
+    query = draw(st.none() | TRICKY_TEXT)
+    fragment = draw(st.none() | TRICKY_TEXT)
+    link = f"{scheme}://{authority}{path}" if scheme else draw(st.sampled_from(["//", "/", ""])) + path
+    if query is not None:
+        link += f"?{query}"
+    if fragment is not None:
+        link += f"#{fragment}"
+    return draw(st.sampled_from(["", " ", "\t"])) + link + draw(st.sampled_from(["", " ", "\n"]))
+
+
+ALPHANUMERIC = "abcxyz0189"
+#: A host label w3lib leaves as it is: lower-case letters, digits and inner hyphens (no IDNA ``xn--``).
+PLAIN_LABEL = st.builds(
+    "{}{}{}".format,
+    st.sampled_from(ALPHANUMERIC),
+    st.text(alphabet=ALPHANUMERIC + "-", max_size=6),
+    st.sampled_from(ALPHANUMERIC),
+).filter(lambda label: not label.startswith("xn--")) | st.sampled_from(ALPHANUMERIC)
+
+
+@st.composite
+def plain_links(draw: st.DrawFn) -> str:
+    """A link of the form the fast path takes: lower-case host, optional port, path, query and fragment."""
+    host = ".".join(draw(st.lists(PLAIN_LABEL, min_size=1, max_size=4)))
+    port = draw(st.none() | st.integers(min_value=1, max_value=65_535))
+    link = f"{draw(st.sampled_from(['http', 'https']))}://{host}" + (f":{port}" if port else "")
+    link += "/" + draw(st.text(alphabet=PLAIN_PATH_CHARS, max_size=40))
+    query = draw(st.none() | st.text(alphabet=PLAIN_QUERY_CHARS, min_size=1, max_size=20))
+    fragment = draw(st.none() | st.text(alphabet=PLAIN_FRAGMENT_CHARS, max_size=10))
+    return link + (f"?{query}" if query else "") + (f"#{fragment}" if fragment is not None else "")
+
+
+@st.composite
+def near_plain_links(draw: st.DrawFn) -> str:
+    """A plain link with one character inserted, replaced or upper-cased: the links just outside the fast path."""
+    link = draw(plain_links())
+    index = draw(st.integers(min_value=0, max_value=len(link) - 1))
+    change = draw(st.sampled_from(["insert", "replace", "upper"]))
+    if change == "upper":
+        return link[:index] + link[index].upper() + link[index + 1 :]
+    extra = draw(st.sampled_from(TRICKY_CHARS + "ABZ0-."))
+    return link[:index] + extra + link[index + (change == "replace") :]
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(link=links() | plain_links() | near_plain_links(), base=st.sampled_from(BASES))
+def test_absolute_url_equals_the_reference_on_any_link(link: str, base: str) -> None:
+    assert absolute_url(base, link) == absolute_url_reference(base, link)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(link=plain_links(), base=st.sampled_from(BASES))
+def test_plain_links_take_the_fast_path_and_equal_the_reference(link: str, base: str) -> None:
+    fast = plain_absolute_url(link)
+    assert fast is not None, f"{link!r} should take the fast path"
+    assert fast == absolute_url_reference(base, link)
+    assert "#" not in fast
+
+
+def test_fast_path_leaves_out_links_it_cannot_copy() -> None:
+    """Links the reference changes (or refuses) are not taken by the fast path."""
+    for link in (
+        "https://ARAB.press/a/",  # the host is lower-cased
+        "https://Arab.press/a/",
+        "https://arab.press:0443/a",  # the port loses its leading zero
+        "https://arab.press:99999/a",  # no such port: no URL at all
+        "https://arab.press/a;",  # urljoin drops an empty path parameter
+        "https://arab.press/a?",  # an empty query is dropped
+        "https://arab.press?x=1",  # w3lib adds the path "/"
+        "https://arab.press/a?b='1",  # w3lib escapes a quote in the query
+        "https://arab.press/é/",  # non-ASCII is percent-encoded
+        " https://arab.press/a/",  # whitespace is stripped
+        "https://xn--mgbh0fb.com/a",  # IDNA labels go through w3lib's host encoding
+        "/2022/12/28/slug/",  # relative
+    ):
+        assert plain_absolute_url(link) is None, link
+
+
+# -- every link of the saved pages --------------------------------------------------------------------
+
+
+def saved_pages() -> list[Path]:
+    """Every golden fixture page and every page of the demo mirror."""
+    return sorted(FIXTURES.glob("*/page.html")) + sorted(DEMO_SITE_DIR.rglob("*.html"))
+
+
+def test_every_link_of_the_saved_pages_resolves_as_the_reference() -> None:
+    links = set()
+    for path in saved_pages():
+        root = html.fromstring(path.read_bytes())
+        links.update(str(value) for value in root.xpath("//@href | //@src | //@content"))
+    taken = [link for link in links if plain_absolute_url(link) is not None]
+    assert len(taken) > len(links) // 4, "most absolute links of the pages should take the fast path"
+    mismatches = [
+        (base, link)
+        for link in sorted(links)
+        for base in BASES
+        if absolute_url(base, link) != absolute_url_reference(base, link)
+    ]
+    assert not mismatches
