@@ -983,18 +983,25 @@ def content_holder(db: sqlite_utils.Database, content_hash: str, *, exclude: str
     return row[0] if row else None
 
 
-def lsh_candidates(db: sqlite_utils.Database, buckets: Sequence[int]) -> list[str]:
-    """Stored articles sharing at least one LSH band bucket with ``buckets`` (index lookups only)."""
+def lsh_bucket_members(
+    db: sqlite_utils.Database, buckets: Sequence[int], *, limit: int
+) -> dict[int, list[str]]:
+    """Band → up to ``limit`` stored articles in that band's bucket of ``buckets``, in one query.
+
+    Each band reads at most ``limit`` index entries, however full its bucket is, so the cost of a lookup does
+    not grow with the table (the caller asks for one more than it accepts, to tell a full bucket).
+    """
     if not buckets:
-        return []
-    where = " OR ".join("(b.band = ? AND b.bucket = ?)" for _ in buckets)
-    params = [value for band, bucket in enumerate(buckets) for value in (band, bucket)]
-    rows = db.execute(
-        "SELECT DISTINCT f.url FROM article_lsh_bands b JOIN article_fingerprints f ON f.id = b.fingerprint_id"
-        f" WHERE {where}",
-        params,
+        return {}
+    arm = (
+        "SELECT * FROM (SELECT b.band, f.url FROM article_lsh_bands b"
+        " JOIN article_fingerprints f ON f.id = b.fingerprint_id WHERE b.band = ? AND b.bucket = ? LIMIT ?)"
     )
-    return [row[0] for row in rows]
+    params = [value for band, bucket in enumerate(buckets) for value in (band, bucket, limit)]
+    members: dict[int, list[str]] = {}
+    for band, url in db.execute(" UNION ALL ".join(arm for _ in buckets), params):
+        members.setdefault(band, []).append(url)
+    return members
 
 
 # --------------------------------------------------------------------------------------------- checks

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable
 
 from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities
@@ -194,15 +195,66 @@ def _normalise_once(text: str) -> str:
     return collapse_whitespace(text)
 
 
+class NormalisedCache:
+    """The most recent normalised forms, bounded by entries and by the characters they hold.
+
+    One article's title and body are normalised by validation, the content hash, the shingles and the
+    store's search copy (a batch later); remembering them saves the repeats. Least recently used first out.
+    """
+
+    def __init__(self, *, max_entries: int, max_chars: int) -> None:
+        self.max_entries = max_entries
+        self.max_chars = max_chars
+        self.entries: OrderedDict[str, str] = OrderedDict()
+        self.chars = 0
+
+    def get(self, text: str) -> str | None:
+        result = self.entries.get(text)
+        if result is not None:
+            self.entries.move_to_end(text)
+        return result
+
+    def put(self, text: str, result: str) -> None:
+        size = len(text) + len(result)
+        if size > self.max_chars or text in self.entries:
+            return
+        self.entries[text] = result
+        self.chars += size
+        while len(self.entries) > self.max_entries or self.chars > self.max_chars:
+            old_text, old_result = self.entries.popitem(last=False)
+            self.chars -= len(old_text) + len(old_result)
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.chars = 0
+
+
+#: A store batch (100 articles) of titles, bodies and related headlines fits; a few MB at most.
+NORMALISED_CACHE_ENTRIES = 4096
+NORMALISED_CACHE_CHARS = 2_000_000
+_normalised = NormalisedCache(max_entries=NORMALISED_CACHE_ENTRIES, max_chars=NORMALISED_CACHE_CHARS)
+
+
 def normalize_for_search(text: str | None) -> str:
     """The comparison form of ``text`` for hashing, shingling and full-text search.
 
     NFKC, case-folded, Arabic tatweel and diacritics removed, alef variants folded, Arabic-Indic digits as
-    ASCII, whitespace collapsed. Idempotent: normalising a normalised string changes nothing.
+    ASCII, whitespace collapsed. Idempotent: normalising a normalised string changes nothing. Recent results
+    are remembered (:class:`NormalisedCache`): the same text is normalised by several stages.
     """
     if not text:
         return ""
-    result = _normalise_once(str(text))
+    text = str(text)
+    result = _normalised.get(text)
+    if result is None:
+        result = _normalise_uncached(text)
+        _normalised.put(text, result)
+    return result
+
+
+def _normalise_uncached(text: str) -> str:
+    """:func:`normalize_for_search` computed afresh."""
+    result = _normalise_once(text)
     if result.isascii():
         return result  # NFKC and case folding of ASCII are stable after one round
     for _ in range(_MAX_NORMALISE_ROUNDS):

@@ -23,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from hashlib import sha1
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,10 +48,18 @@ NUM_PERM = 64
 MINHASH_SEED = 1
 MINHASH_SCHEME = "affine32"
 SHINGLE_WORDS = 3
+#: Bytes of a shingle's SHA-1 digest kept as its 32-bit hash (datasketch's ``sha1_hash32``).
+SHINGLE_HASH_BYTES = 4
 #: Estimated Jaccard similarity of shingle sets above which two articles are near-duplicates.
 NEAR_DUPLICATE_THRESHOLD = 0.7
 #: LSH banding is tuned for this lower similarity, so pairs above the real threshold are rarely missed.
 LSH_CANDIDATE_THRESHOLD = 0.5
+#: An LSH bucket holding more articles than this is "hot" (a phrase common to many stories, not a
+#: republication) and gives no near-duplicate candidates, so lookups stay cheap as the table grows. A real
+#: near-duplicate shares most bands with its original (over the generated 50,000-article mirror every one of
+#: its 500 near-duplicates shared 6 to 14 bands, one of them a bucket of at most 2 articles); the decision is
+#: still made by the full MinHash similarity, only pairs that share nothing but hot buckets are not compared.
+MAX_BUCKET_MEMBERS = 32
 #: Articles of this run remembered in memory; older ones are committed by the store (it flushes every few seconds).
 RECENT_WINDOW = 5000
 STATS_PREFIX = "arabpress/duplicates/"
@@ -61,23 +71,48 @@ _LSH_PARAMS = MinHashLSH(threshold=LSH_CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
 LSH_BANDS, LSH_ROWS = _LSH_PARAMS.b, _LSH_PARAMS.r
 
 
-def shingles(title: str | None, body: str | None) -> set[bytes]:
-    """Word ``SHINGLE_WORDS``-grams of the normalised title and body (works for Arabic and English alike)."""
+def _shingle_texts(title: str | None, body: str | None) -> set[str]:
+    """The distinct word ``SHINGLE_WORDS``-grams of the normalised title and body, as text."""
     tokens = words(title) + words(body)
     if len(tokens) < SHINGLE_WORDS:
-        return {" ".join(tokens).encode()} if tokens else set()
-    return {" ".join(tokens[i : i + SHINGLE_WORDS]).encode() for i in range(len(tokens) - SHINGLE_WORDS + 1)}
+        return {" ".join(tokens)} if tokens else set()
+    return {" ".join(gram) for gram in zip(*(tokens[i:] for i in range(SHINGLE_WORDS)), strict=False)}
+
+
+def shingles(title: str | None, body: str | None) -> set[bytes]:
+    """Word ``SHINGLE_WORDS``-grams of the normalised title and body (works for Arabic and English alike)."""
+    return {gram.encode() for gram in _shingle_texts(title, body)}
+
+
+def shingle_hashes(grams: Iterable[str]) -> list[int]:
+    """datasketch's ``sha1_hash32`` of each UTF-8 shingle (the first 4 bytes of SHA-1, little-endian)."""
+    digests = b"".join([sha1(gram.encode()).digest()[:SHINGLE_HASH_BYTES] for gram in grams])
+    return np.frombuffer(digests, dtype="<u4").tolist()
+
+
+def _prehashed(value: int) -> int:
+    """The MinHash's hash function over values :func:`shingle_hashes` already hashed."""
+    return value
 
 
 def signature(title: str | None, body: str | None) -> np.ndarray | None:
-    """The MinHash hash values of the text, or ``None`` when it has no words."""
-    grams = shingles(title, body)
+    """The MinHash hash values of the text, or ``None`` when it has no words.
+
+    The shingles are hashed in one pass (:func:`shingle_hashes`, the same values datasketch's default hash
+    gives), then datasketch applies its permutations: the signature is the one ``MinHash.update_batch``
+    of the encoded shingles gives.
+    """
+    grams = _shingle_texts(title, body)
     if not grams:
         return None
     minhash = MinHash(
-        num_perm=NUM_PERM, seed=MINHASH_SEED, permutations=_TEMPLATE.permutations, scheme=MINHASH_SCHEME
+        num_perm=NUM_PERM,
+        seed=MINHASH_SEED,
+        permutations=_TEMPLATE.permutations,
+        scheme=MINHASH_SCHEME,
+        hashfunc=_prehashed,
     )
-    minhash.update_batch(list(grams))
+    minhash.update_batch(shingle_hashes(grams))
     return minhash.hashvalues.astype(np.uint32)
 
 
@@ -150,11 +185,9 @@ class RecentDecisions:
                 if not urls:
                     del self.by_bucket[(band, bucket)]
 
-    def candidates(self, buckets: tuple[int, ...]) -> set[str]:
-        found: set[str] = set()
-        for band, bucket in enumerate(buckets):
-            found |= self.by_bucket.get((band, bucket), set())
-        return found
+    def members(self, band: int, bucket: int) -> set[str]:
+        """This run's recent articles in the bucket ``bucket`` of ``band``."""
+        return self.by_bucket.get((band, bucket), set())
 
 
 class DedupePipeline:
@@ -228,12 +261,28 @@ class DedupePipeline:
         known = self.live(holder) if holder else None
         return known if known is not None and known.content_hash == digest else None
 
+    def lsh_candidates(self, buckets: tuple[int, ...]) -> set[str]:
+        """Articles (of this run and stored) sharing a bucket with ``buckets``; hot buckets are passed over.
+
+        A bucket holding more than :data:`MAX_BUCKET_MEMBERS` articles is made by a phrase common to many
+        stories: it gives no candidates, and reading it costs at most that many index entries.
+        """
+        assert self.db is not None
+        stored = store.lsh_bucket_members(self.db, buckets, limit=MAX_BUCKET_MEMBERS + 1)
+        found: set[str] = set()
+        for band, bucket in enumerate(buckets):
+            recent = self.recent.members(band, bucket)
+            if len(recent) > MAX_BUCKET_MEMBERS:
+                continue
+            members = recent.union(stored.get(band, ()))
+            if len(members) <= MAX_BUCKET_MEMBERS:
+                found |= members
+        return found
+
     def near_duplicates(
         self, url: str, values: np.ndarray, buckets: tuple[int, ...], exclude: set[str]
     ) -> list[Known]:
-        assert self.db is not None
-        urls = self.recent.candidates(buckets) | set(store.lsh_candidates(self.db, buckets))
-        candidates = sorted(urls - exclude - {url})
+        candidates = sorted(self.lsh_candidates(buckets) - exclude - {url})
         # One query for all the stored candidates: a common phrase can put hundreds in one LSH bucket.
         stored = store.dedupe_states(self.db, [c for c in candidates if c not in self.recent.articles])
         found = []

@@ -39,6 +39,9 @@ MIN_TITLE_LETTERS = 3
 MIN_BODY_WORDS = 20
 #: Share of a body's characters that must be letters (not digits, punctuation, symbols).
 MIN_BODY_LETTER_SHARE = 0.5
+#: The ASCII characters ``str.isalpha`` and ``str.isspace`` accept (the ASCII fast path of :func:`letter_counts`).
+_ASCII_LETTERS = bytes(code for code in range(128) if chr(code).isalpha())
+_ASCII_SPACES = bytes(code for code in range(128) if chr(code).isspace())
 #: Titles that name the site or an error, never a story (compared in normalised form).
 FURNITURE_TITLES = frozenset(
     {
@@ -61,10 +64,33 @@ def letters(text: str) -> int:
     return sum(1 for char in text if char.isalpha())
 
 
+def _is_visible(char: str) -> bool:
+    """Neither whitespace nor a combining mark (such as tashkeel)."""
+    return not char.isspace() and not unicodedata.category(char).startswith("M")
+
+
+def _ascii_counts(text: str) -> tuple[int, int]:
+    """``(letters, visible characters)`` of an ASCII ``text``, counted in C (no mark is ASCII)."""
+    data = text.encode("ascii")
+    return len(data) - len(data.translate(None, _ASCII_LETTERS)), len(data.translate(None, _ASCII_SPACES))
+
+
+def letter_counts(text: str) -> tuple[int, int]:
+    """``(letters, visible characters)`` of ``text``: each distinct character is classified once."""
+    if text.isascii():
+        return _ascii_counts(text)
+    alpha = visible = 0
+    for char, count in Counter(text).items():
+        if _is_visible(char):
+            visible += count
+            alpha += count if char.isalpha() else 0
+    return alpha, visible
+
+
 def letter_share(text: str) -> float:
     """Share of letters among the visible characters of ``text`` (combining marks such as tashkeel not counted)."""
-    visible = [char for char in text if not char.isspace() and not unicodedata.category(char).startswith("M")]
-    return sum(1 for char in visible if char.isalpha()) / len(visible) if visible else 0.0
+    alpha, visible = letter_counts(text)
+    return alpha / visible if visible else 0.0
 
 
 def drop_reason(item: ArticleItem) -> str | None:
