@@ -2,11 +2,17 @@
 
 * :func:`~arabpress_crawler.pages.common.plain_absolute_url`, the shortcut of ``absolute_url`` for links that
   are already plain absolute ``http(s)`` URLs, against ``absolute_url_reference`` (``urljoin`` + w3lib):
-  property tests over generated links, and every link of the golden fixtures and of the demo mirror.
+  property tests over generated links, and every link of the golden fixtures and of the demo mirror;
+* ``collapse_whitespace`` (``str.split``) against the regular expression it replaced;
+* ``element_text`` of an element without children against the full walk of its text;
+* the meta tags read without XPath, and ``og:type`` read without building every meta value, against the
+  XPath selection they replaced, on every saved page.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -14,7 +20,15 @@ from hypothesis import strategies as st
 from lxml import html
 
 from arabpress_crawler.demo.server import DEMO_SITE_DIR
-from arabpress_crawler.pages.common import absolute_url, absolute_url_reference, plain_absolute_url
+from arabpress_crawler.pages.common import (
+    _iter_text,
+    absolute_url,
+    absolute_url_reference,
+    collapse_whitespace,
+    element_text,
+    plain_absolute_url,
+)
+from arabpress_crawler.pages.metadata import MetadataLayer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: Page URLs links are resolved against: both schemes, a port, a query, a non-ASCII path.
@@ -163,3 +177,67 @@ def test_every_link_of_the_saved_pages_resolves_as_the_reference() -> None:
         if absolute_url(base, link) != absolute_url_reference(base, link)
     ]
     assert not mismatches
+
+
+# -- text ------------------------------------------------------------------------------------------------
+
+#: Every character Python counts as whitespace, and a few that it does not (zero-width space, BOM).
+WHITESPACE = "".join(chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()) + "\u200b\ufeff"
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(value=st.text(alphabet=st.sampled_from(WHITESPACE) | st.characters(), max_size=40) | st.none())
+def test_collapse_whitespace_equals_the_regular_expression(value: str | None) -> None:
+    expected = re.sub(r"\s+", " ", value).strip() if value else ""
+    assert collapse_whitespace(value) == expected
+
+
+LEAF_TAGS = st.sampled_from(["a", "p", "h1", "span", "li", "time", "script", "button"])
+LEAF_TEXT = st.text(alphabet=st.sampled_from(" \t\n\u00a0aZé\u0627&<"), max_size=20)
+
+
+@settings(max_examples=EXAMPLES // 4, deadline=None)
+@given(tag=LEAF_TAGS, text=LEAF_TEXT, tail=LEAF_TEXT)
+def test_text_of_an_element_without_children_equals_the_full_walk(tag: str, text: str, tail: str) -> None:
+    element = html.fromstring(f"<div><{tag}></{tag}></div>").find(tag)
+    element.text, element.tail = text or None, tail or None
+    assert element_text(element) == collapse_whitespace("".join(_iter_text(element, frozenset())))
+
+
+# -- meta tags -------------------------------------------------------------------------------------------
+
+#: The XPath the meta tags were selected with before they were read with ``iter("meta")``.
+META_TAGS = "//meta[@content][@property or @name or @itemprop]"
+
+
+def meta_by_xpath(root: html.HtmlElement) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for element in root.xpath(META_TAGS):
+        key = (
+            (element.get("property") or element.get("name") or element.get("itemprop") or "").strip().lower()
+        )
+        content = collapse_whitespace(element.get("content"))
+        if key and content:
+            values.setdefault(key, []).append(content)
+    return values
+
+
+def test_meta_tags_and_og_type_equal_the_xpath_selection_on_every_saved_page() -> None:
+    for path in saved_pages():
+        root = html.fromstring(path.read_bytes())
+        expected = meta_by_xpath(root)
+        layer = MetadataLayer(root, "https://arab.press/")
+        assert layer.meta == expected, path
+        og_type = expected.get("og:type", [None])[0]
+        assert layer.og_type() == (og_type.lower() if og_type else None), path
+
+
+def test_meta_tags_without_content_or_key_are_left_out() -> None:
+    root = html.fromstring(
+        "<html><head><meta name='a' content=''><meta content='x'><meta property='' name=' OG:Type ' "
+        "content=' Article '><meta itemprop='b' content=' \n '><meta property='og:type' content='website'>"
+        "</head><body></body></html>"
+    )
+    layer = MetadataLayer(root, "https://arab.press/")
+    assert layer.meta == meta_by_xpath(root) == {"og:type": ["Article", "website"]}
+    assert layer.og_type() == "article"

@@ -15,7 +15,6 @@ from w3lib.url import safe_url_string
 
 from arabpress_crawler.pages.selectors import NON_TEXT_TAGS
 
-_WHITESPACE = re.compile(r"\s+")
 #: A browser removes ASCII tabs and newlines from anywhere in a URL (WHATWG URL standard), so
 #: ``java&#9;script:`` is a ``javascript:`` link, not a relative one.
 _URL_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
@@ -82,7 +81,9 @@ def collapse_whitespace(value: str | None) -> str:
     """``value`` with runs of whitespace as one space, stripped; ``""`` for ``None``."""
     if not value:
         return ""
-    return _WHITESPACE.sub(" ", value).strip()
+    # str.split() splits at exactly the characters the regex ``\s`` matches (str.isspace): the same as
+    # ``re.sub(r"\s+", " ", value).strip()``, several times faster on paragraphs.
+    return " ".join(value.split())
 
 
 def _iter_text(element: etree._Element, skip: frozenset[etree._Element]) -> Iterator[str]:
@@ -99,6 +100,8 @@ def _iter_text(element: etree._Element, skip: frozenset[etree._Element]) -> Iter
 
 def element_text(element: etree._Element, skip: frozenset[etree._Element] = frozenset()) -> str:
     """The visible text of ``element`` (scripts, buttons and the ``skip`` elements left out), one line."""
+    if not len(element):  # no children (a link, a heading): its own text is all of it
+        return collapse_whitespace(element.text)
     return collapse_whitespace("".join(_iter_text(element, skip)))
 
 

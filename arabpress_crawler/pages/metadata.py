@@ -71,7 +71,6 @@ EXCERPT_ENDINGS = ("…", "...", "[…]", "[...]", "&hellip;")
 TITLE_SITE_SEPARATORS = (" - ", " – ", " — ", " | ", " :: ")
 
 JSON_LD_SCRIPTS = xpath("//script[@type='application/ld+json' or @type='application/json+ld']/text()")
-META_TAGS = xpath("//meta[@content][@property or @name or @itemprop]")
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 CANONICAL = xpath(
     f"//link[@href][contains(concat(' ', normalize-space(translate(@rel, '{_UPPER}', '{_LOWER}')), ' '), ' canonical ')]"
@@ -290,16 +289,21 @@ class MetadataLayer:
     def meta(self) -> dict[str, list[str]]:
         """Meta ``content`` values by lower-cased ``property``/``name``/``itemprop``, in document order."""
         values: dict[str, list[str]] = {}
-        for element in META_TAGS(self.root):
-            key = (
-                (element.get("property") or element.get("name") or element.get("itemprop") or "")
-                .strip()
-                .lower()
-            )
-            content = collapse_whitespace(element.get("content"))
-            if key and content:
-                values.setdefault(key, []).append(content)
+        for key, content in self._meta_items():
+            values.setdefault(key, []).append(content)
         return values
+
+    def _meta_items(self) -> Iterator[tuple[str, str]]:
+        """(lower-cased ``property``/``name``/``itemprop``, ``content``) of each ``<meta>`` that has both."""
+        for element in self.root.getroottree().getroot().iter("meta"):
+            get = element.get
+            content = get("content")
+            if not content:
+                continue
+            key = (get("property") or get("name") or get("itemprop") or "").strip().lower()
+            content = collapse_whitespace(content)
+            if key and content:
+                yield key, content
 
     def _meta_first(self, names: tuple[str, ...]) -> str | None:
         for name in names:
@@ -322,7 +326,8 @@ class MetadataLayer:
 
     def has_article_type(self) -> bool:
         """JSON-LD declares an article, or ``og:type`` is ``article``."""
-        return bool(self.article_node) or self.og_type() in OG_ARTICLE_TYPES
+        # og:type first: it is read from the meta tags, while the JSON-LD needs parsing.
+        return self.og_type() in OG_ARTICLE_TYPES or bool(self.article_node)
 
     def has_listing_type(self) -> bool:
         """JSON-LD declares a collection, search results or profile page (and no article)."""
@@ -335,7 +340,8 @@ class MetadataLayer:
         return not self.article_node and self.og_type() in OG_NOT_ARTICLE_TYPES
 
     def og_type(self) -> str | None:
-        value = self._meta_first(("og:type",))
+        # The first og:type, as ``meta`` holds it, without reading every other meta tag.
+        value = next((content for key, content in self._meta_items() if key == "og:type"), None)
         return value.lower() if value else None
 
     # -- fields ---------------------------------------------------------------------------------------
