@@ -6,7 +6,9 @@
 * ``collapse_whitespace`` (``str.split``) against the regular expression it replaced;
 * ``element_text`` of an element without children against the full walk of its text;
 * the meta tags read without XPath, and ``og:type`` read without building every meta value, against the
-  XPath selection they replaced, on every saved page.
+  XPath selection they replaced, on every saved page;
+* the site profile's marker (a boolean XPath) and its selector groups without the selectors another one of the
+  group contains, against the full unions, on every saved page.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from arabpress_crawler.pages.common import (
     plain_absolute_url,
 )
 from arabpress_crawler.pages.metadata import MetadataLayer
+from arabpress_crawler.pages.selectors import ARAB_PRESS_2025, css_matches, css_union
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: Page URLs links are resolved against: both schemes, a port, a query, a non-ASCII path.
@@ -241,3 +244,37 @@ def test_meta_tags_without_content_or_key_are_left_out() -> None:
     layer = MetadataLayer(root, "https://arab.press/")
     assert layer.meta == meta_by_xpath(root) == {"og:type": ["Article", "website"]}
     assert layer.og_type() == "article"
+
+
+# -- site profile ----------------------------------------------------------------------------------------
+
+#: The profile's groups as first written; each left-out selector is contained in another of its group.
+FULL_GROUPS = {
+    "marker": css_union("header.site-header div.header-date", "body div.page-title-bar span.current-title"),
+    "title": css_union("header.entry-header h1.entry-title", "h1.entry-title", "span.current-title"),
+    "tags": css_union("footer.entry-footer span.tags-links a[rel=tag]", "span.tags-links a"),
+    "boilerplate": css_union(
+        *("div.read-also", ".read-also", "div.ad-slot", ".ad-slot", "div.share-buttons", ".share-buttons"),
+        *(".newsletter-box", ".audio-player", ".related-articles", ".related-posts", "figure", "figcaption"),
+        *("script", "style", "noscript", "template", "iframe", "aside", "form"),
+    ),
+}
+
+
+def test_profile_selectors_equal_the_full_unions_on_every_element_of_the_saved_pages() -> None:
+    checked = 0
+    for path in saved_pages():
+        root = html.fromstring(path.read_bytes())
+        assert ARAB_PRESS_2025.marker(root) is bool(FULL_GROUPS["marker"](root)), path
+        for element in root.iter("article", "div", "body"):
+            for name in ("title", "tags", "boilerplate"):
+                assert getattr(ARAB_PRESS_2025, name)(element) == FULL_GROUPS[name](element), (path, name)
+                checked += 1
+    assert checked > 1000
+
+
+def test_css_matches_says_whether_any_selector_matches() -> None:
+    root = html.fromstring("<html><body><div class='a'><p class='b'>x</p></div></body></html>")
+    assert css_matches("div.a p.b", "span.c")(root) is True
+    assert css_matches("span.c", "div.a p.b")(root) is True
+    assert css_matches("span.c", "div.b")(root) is False
