@@ -445,6 +445,19 @@ class WriteResult:
 
 # --------------------------------------------------------------------------------------------- writer
 
+#: URLs per query of :func:`_stored_headlines` (well under SQLite's limit on bound parameters).
+HEADLINES_CHUNK = 500
+
+
+def _stored_headlines(conn: sqlite3.Connection, urls: Sequence[str]) -> dict[str, str | None]:
+    """URL → stored title of the headlines among ``urls`` that are stored, a query per chunk."""
+    titles: dict[str, str | None] = {}
+    for start in range(0, len(urls), HEADLINES_CHUNK):
+        chunk = urls[start : start + HEADLINES_CHUNK]
+        marks = ", ".join("?" for _ in chunk)
+        titles.update(conn.execute(f"SELECT url, title FROM headlines WHERE url IN ({marks})", list(chunk)))
+    return titles
+
 
 class ArticleWriter:
     """Writes records into the database, one transaction per :meth:`write_batch` call."""
@@ -659,38 +672,42 @@ class ArticleWriter:
                 )
             return
         conn.execute("DELETE FROM related_headlines WHERE article_url = ?", (article_url,))
-        seen: set[str] = set()
+        entries: dict[str, tuple[int, str | None]] = {}
         for url, position, title in wanted:
-            if url in seen:
-                continue
-            seen.add(url)
-            self._upsert_headline(conn, url, title, now)
-            conn.execute(
-                "INSERT INTO related_headlines(article_url, headline_url, position, title) VALUES (?, ?, ?, ?)",
-                (article_url, url, position, title),
-            )
+            entries.setdefault(url, (position, title))  # the first occurrence of a URL wins
+        self._upsert_headlines(conn, [(url, title) for url, (_, title) in entries.items()], now)
+        conn.executemany(
+            "INSERT INTO related_headlines(article_url, headline_url, position, title) VALUES (?, ?, ?, ?)",
+            [(article_url, url, position, title) for url, (position, title) in entries.items()],
+        )
 
     @staticmethod
-    def _upsert_headline(conn: sqlite3.Connection, url: str, title: str | None, now: str) -> None:
-        old = conn.execute("SELECT rowid, title FROM headlines WHERE url = ?", (url,)).fetchone()
-        if old is None:
-            rowid = conn.execute(
-                "INSERT INTO headlines(url, title, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?) RETURNING rowid",
-                (url, title, now, now),
-            ).fetchone()[0]
-        else:
-            rowid = old[0]
-            new_title = title or old[1]
-            conn.execute(
-                "UPDATE headlines SET title = ?, last_seen_at = ? WHERE url = ?", (new_title, now, url)
-            )
-            if new_title == old[1]:
-                return
-            title = new_title
-        conn.execute(
-            "INSERT INTO headlines_search(headline_rowid, url, title) VALUES (?, ?, ?)"
+    def _upsert_headlines(
+        conn: sqlite3.Connection, entries: Sequence[tuple[str, str | None]], now: str
+    ) -> None:
+        """Insert or refresh the headlines ``(url, title)`` (distinct URLs), in order, with a few statements.
+
+        A new headline is inserted; a known one keeps its title unless a new one is given, and is seen ``now``.
+        The normalised search copy is written for new headlines and for changed titles.
+        """
+        old = _stored_headlines(conn, [url for url, _ in entries])
+        conn.executemany(
+            "INSERT INTO headlines(url, title, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)",
+            [(url, title, now, now) for url, title in entries if url not in old],
+        )
+        conn.executemany(
+            "UPDATE headlines SET title = ?, last_seen_at = ? WHERE url = ?",
+            [(title or old[url], now, url) for url, title in entries if url in old],
+        )
+        searched = [
+            (normalize_for_search(title or old.get(url)), url)
+            for url, title in entries
+            if url not in old or (title or old[url]) != old[url]
+        ]
+        conn.executemany(
+            "INSERT INTO headlines_search(headline_rowid, url, title) SELECT rowid, url, ? FROM headlines WHERE url = ?"
             " ON CONFLICT(headline_rowid) DO UPDATE SET url = excluded.url, title = excluded.title",
-            (rowid, url, normalize_for_search(title)),
+            searched,
         )
 
     # -- aliases and 304s
@@ -952,25 +969,25 @@ def dedupe_state(db: sqlite_utils.Database, url: str) -> DedupeState | None:
     return DedupeState(*row) if row else None
 
 
-#: URLs per query of :func:`dedupe_states` (well under SQLite's limit on bound parameters).
+#: Fingerprint ids per query of :func:`fingerprint_states` (well under SQLite's limit on bound parameters).
 DEDUPE_STATES_CHUNK = 500
 
 
-def dedupe_states(db: sqlite_utils.Database, urls: Sequence[str]) -> dict[str, DedupeState]:
-    """The stored states of the articles ``urls`` (aliases and unknown URLs left out), a query per chunk.
+def fingerprint_states(db: sqlite_utils.Database, fingerprint_ids: Sequence[int]) -> dict[int, DedupeState]:
+    """Fingerprint id → stored state of its article, for ``fingerprint_ids``, a query per chunk.
 
-    The same rows as :func:`dedupe_state` for each URL: near-duplicate candidates are read in one go.
+    The same rows as :func:`dedupe_state` for those articles: near-duplicate candidates are read in one go.
     """
-    states: dict[str, DedupeState] = {}
-    for start in range(0, len(urls), DEDUPE_STATES_CHUNK):
-        chunk = list(urls[start : start + DEDUPE_STATES_CHUNK])
+    states: dict[int, DedupeState] = {}
+    for start in range(0, len(fingerprint_ids), DEDUPE_STATES_CHUNK):
+        chunk = list(fingerprint_ids[start : start + DEDUPE_STATES_CHUNK])
         marks = ", ".join("?" for _ in chunk)
         rows = db.execute(
-            "SELECT a.url, a.content_hash, a.published_at, a.duplicate_of, f.scheme, f.num_perm, f.minhash"
-            f" FROM articles a LEFT JOIN article_fingerprints f ON f.url = a.url WHERE a.url IN ({marks})",
+            "SELECT f.id, a.url, a.content_hash, a.published_at, a.duplicate_of, f.scheme, f.num_perm, f.minhash"
+            f" FROM article_fingerprints f JOIN articles a ON a.url = f.url WHERE f.id IN ({marks})",
             chunk,
         )
-        states.update((row[0], DedupeState(*row)) for row in rows)
+        states.update((row[0], DedupeState(*row[1:])) for row in rows)
     return states
 
 
@@ -985,22 +1002,23 @@ def content_holder(db: sqlite_utils.Database, content_hash: str, *, exclude: str
 
 def lsh_bucket_members(
     db: sqlite_utils.Database, buckets: Sequence[int], *, limit: int
-) -> dict[int, list[str]]:
-    """Band → up to ``limit`` stored articles in that band's bucket of ``buckets``, in one query.
+) -> dict[int, list[int]]:
+    """Band → up to ``limit`` fingerprint ids in that band's bucket of ``buckets``, in one query.
 
-    Each band reads at most ``limit`` index entries, however full its bucket is, so the cost of a lookup does
-    not grow with the table (the caller asks for one more than it accepts, to tell a full bucket).
+    Each band reads at most ``limit`` entries of the bands' primary key (a covering index: no table row is
+    read), however full its bucket is, so a lookup costs the same as the table grows; the caller asks for one
+    more than it accepts, to tell a full bucket. :func:`fingerprint_states` reads the articles themselves.
     """
     if not buckets:
         return {}
     arm = (
-        "SELECT * FROM (SELECT b.band, f.url FROM article_lsh_bands b"
-        " JOIN article_fingerprints f ON f.id = b.fingerprint_id WHERE b.band = ? AND b.bucket = ? LIMIT ?)"
+        "SELECT * FROM (SELECT band, fingerprint_id FROM article_lsh_bands"
+        " WHERE band = ? AND bucket = ? ORDER BY fingerprint_id LIMIT ?)"
     )
     params = [value for band, bucket in enumerate(buckets) for value in (band, bucket, limit)]
-    members: dict[int, list[str]] = {}
-    for band, url in db.execute(" UNION ALL ".join(arm for _ in buckets), params):
-        members.setdefault(band, []).append(url)
+    members: dict[int, list[int]] = {}
+    for band, fingerprint_id in db.execute(" UNION ALL ".join(arm for _ in buckets), params):
+        members.setdefault(band, []).append(fingerprint_id)
     return members
 
 

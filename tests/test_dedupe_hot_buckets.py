@@ -62,6 +62,14 @@ def store_fillers(
     return [record.article.url for record in records]
 
 
+def candidates(pipeline: DedupePipeline, buckets: tuple[int, ...]) -> set[str]:
+    """The candidate URLs of a lookup; each stored one comes with its stored state."""
+    urls, states = pipeline.lsh_candidates(buckets)
+    assert set(states) <= urls
+    assert all(state.url == url for url, state in states.items())
+    return urls
+
+
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Iterator[DedupePipeline]:
     dedupe = DedupePipeline(tmp_path / "hot.db")
@@ -73,7 +81,7 @@ def pipeline(tmp_path: Path) -> Iterator[DedupePipeline]:
 def test_a_bucket_at_the_cap_still_gives_its_members(pipeline: DedupePipeline) -> None:
     assert pipeline.db is not None
     urls = store_fillers(pipeline.db, [unique_buckets(i, band0=HOT) for i in range(MAX_BUCKET_MEMBERS)])
-    assert pipeline.lsh_candidates(unique_buckets(999, band0=HOT)) == set(urls)
+    assert candidates(pipeline, unique_buckets(999, band0=HOT)) == set(urls)
 
 
 def test_a_hot_bucket_no_longer_grows_the_candidate_set(pipeline: DedupePipeline) -> None:
@@ -84,7 +92,7 @@ def test_a_hot_bucket_no_longer_grows_the_candidate_set(pipeline: DedupePipeline
     for total in (MAX_BUCKET_MEMBERS + 1, MAX_BUCKET_MEMBERS + 10, 3 * MAX_BUCKET_MEMBERS):
         store_fillers(pipeline.db, [unique_buckets(i, band0=HOT) for i in range(stored, total)], start=stored)
         stored = total
-        assert pipeline.lsh_candidates(lookup) == set(companion)  # the cool bucket still counts
+        assert candidates(pipeline, lookup) == set(companion)  # the cool bucket still counts
         members = store.lsh_bucket_members(pipeline.db, lookup, limit=MAX_BUCKET_MEMBERS + 1)
         assert len(members[0]) == MAX_BUCKET_MEMBERS + 1  # the index read stops there, however full
 
@@ -92,7 +100,7 @@ def test_a_hot_bucket_no_longer_grows_the_candidate_set(pipeline: DedupePipeline
 def test_a_bucket_hot_in_this_runs_memory_gives_no_candidates(pipeline: DedupePipeline) -> None:
     for i in range(MAX_BUCKET_MEMBERS + 1):
         pipeline.recent.remember(Known(filler_url(i), None, None, None, None, unique_buckets(i, band0=HOT)))
-    assert pipeline.lsh_candidates(unique_buckets(999, band0=HOT)) == set()
+    assert candidates(pipeline, unique_buckets(999, band0=HOT)) == set()
 
 
 def test_stored_and_remembered_members_count_together(pipeline: DedupePipeline) -> None:
@@ -102,12 +110,12 @@ def test_stored_and_remembered_members_count_together(pipeline: DedupePipeline) 
     for i in range(half, MAX_BUCKET_MEMBERS):
         pipeline.recent.remember(Known(filler_url(i), None, None, None, None, unique_buckets(i, band0=HOT)))
     lookup = unique_buckets(999, band0=HOT)
-    assert len(pipeline.lsh_candidates(lookup)) == MAX_BUCKET_MEMBERS
+    assert len(candidates(pipeline, lookup)) == MAX_BUCKET_MEMBERS
     # An article both stored and remembered (committed by the store, still in the overlay) counts once.
     pipeline.recent.remember(Known(filler_url(0), None, None, None, None, unique_buckets(0, band0=HOT)))
-    assert len(pipeline.lsh_candidates(lookup)) == MAX_BUCKET_MEMBERS
+    assert len(candidates(pipeline, lookup)) == MAX_BUCKET_MEMBERS
     pipeline.recent.remember(Known(filler_url(998), None, None, None, None, unique_buckets(998, band0=HOT)))
-    assert pipeline.lsh_candidates(lookup) == set()
+    assert candidates(pipeline, lookup) == set()
 
 
 def test_a_real_near_duplicate_is_still_found_when_all_but_one_shared_bucket_are_hot(tmp_path: Path) -> None:
@@ -181,6 +189,6 @@ def test_candidates_are_every_member_of_each_bucket_not_over_the_cap(
             pipeline.db, [unique_buckets(i, band0=a, band3=b, band9=c) for i, (a, b, c) in enumerate(fillers)]
         )
         buckets = unique_buckets(999, band0=lookup[0], band3=lookup[1], band9=lookup[2])
-        assert pipeline.lsh_candidates(buckets) == reference_candidates(pipeline.db, buckets)
+        assert candidates(pipeline, buckets) == reference_candidates(pipeline.db, buckets)
     finally:
         pipeline.close_spider()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from hashlib import sha1
 from pathlib import Path
@@ -125,6 +125,11 @@ def lsh_buckets(values: np.ndarray) -> tuple[int, ...]:
         digest = hashlib.blake2b(chunk, digest_size=8, person=b"arabpress-lsh").digest()
         buckets.append(int.from_bytes(digest, "little", signed=True))
     return tuple(buckets)
+
+
+def _hot(recent: set[str], stored: Sequence[int]) -> bool:
+    """Whether a bucket is hot from what is known before merging: its recent or its stored members alone."""
+    return len(recent) > MAX_BUCKET_MEMBERS or len(stored) > MAX_BUCKET_MEMBERS
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
@@ -261,30 +266,32 @@ class DedupePipeline:
         known = self.live(holder) if holder else None
         return known if known is not None and known.content_hash == digest else None
 
-    def lsh_candidates(self, buckets: tuple[int, ...]) -> set[str]:
+    def lsh_candidates(self, buckets: tuple[int, ...]) -> tuple[set[str], dict[str, store.DedupeState]]:
         """Articles (of this run and stored) sharing a bucket with ``buckets``; hot buckets are passed over.
 
         A bucket holding more than :data:`MAX_BUCKET_MEMBERS` articles is made by a phrase common to many
-        stories: it gives no candidates, and reading it costs at most that many index entries.
+        stories: it gives no candidates, and reading it costs at most that many index entries. Returns the
+        candidates' URLs, and the stored states of the stored ones (read in one query).
         """
         assert self.db is not None
-        stored = store.lsh_bucket_members(self.db, buckets, limit=MAX_BUCKET_MEMBERS + 1)
+        stored_ids = store.lsh_bucket_members(self.db, buckets, limit=MAX_BUCKET_MEMBERS + 1)
+        recent = [self.recent.members(band, bucket) for band, bucket in enumerate(buckets)]
+        cool = [band for band, members in enumerate(recent) if not _hot(members, stored_ids.get(band, ()))]
+        by_id = store.fingerprint_states(
+            self.db, sorted({fid for band in cool for fid in stored_ids.get(band, ())})
+        )
         found: set[str] = set()
-        for band, bucket in enumerate(buckets):
-            recent = self.recent.members(band, bucket)
-            if len(recent) > MAX_BUCKET_MEMBERS:
-                continue
-            members = recent.union(stored.get(band, ()))
+        for band in cool:
+            members = recent[band].union(by_id[fid].url for fid in stored_ids.get(band, ()) if fid in by_id)
             if len(members) <= MAX_BUCKET_MEMBERS:
                 found |= members
-        return found
+        return found, {state.url: state for state in by_id.values() if state.url in found}
 
     def near_duplicates(
         self, url: str, values: np.ndarray, buckets: tuple[int, ...], exclude: set[str]
     ) -> list[Known]:
-        candidates = sorted(self.lsh_candidates(buckets) - exclude - {url})
-        # One query for all the stored candidates: a common phrase can put hundreds in one LSH bucket.
-        stored = store.dedupe_states(self.db, [c for c in candidates if c not in self.recent.articles])
+        urls, stored = self.lsh_candidates(buckets)
+        candidates = sorted(urls - exclude - {url})
         found = []
         for candidate in candidates:
             known = self.live(candidate, stored)
