@@ -69,7 +69,6 @@ _SEARCH_TABLE = {
 
 _TAG_LIKE_RE = re.compile(r"</?[A-Za-z][^<>]*>")
 _HORIZONTAL_SPACE_RE = re.compile(r"[^\S\n]+")
-_ANY_SPACE_RE = re.compile(r"\s+")
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n")
 _WORD_RE = re.compile(r"\w+")
 #: Tags whose content is never article text.
@@ -102,6 +101,8 @@ _MAX_MARKUP_ROUNDS = 6
 
 def remove_invisible(text: str) -> str:
     """Remove zero-width, bidi control, format and control characters (tabs and newlines stay)."""
+    if text.isascii() and text.isprintable():
+        return text  # printable ASCII holds no control or invisible character (nor a carriage return)
     return _INVISIBLE_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
@@ -133,8 +134,11 @@ def strip_markup(text: str) -> str:
 
 
 def collapse_whitespace(text: str) -> str:
-    """Turn every run of whitespace (newlines and no-break spaces included) into one space; strip ends."""
-    return _ANY_SPACE_RE.sub(" ", text).strip()
+    """Turn every run of whitespace (newlines and no-break spaces included) into one space; strip ends.
+
+    ``str.split()`` splits on exactly the characters ``\\s`` matches in a ``str`` pattern (``str.isspace``).
+    """
+    return " ".join(text.split())
 
 
 def clean_text(value: str | None) -> str | None:

@@ -6,7 +6,9 @@ Each reference below is the code the fast path replaced, kept here as the specif
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
+import sys
 import unicodedata
 
 import numpy as np
@@ -147,3 +149,32 @@ def test_normalize_for_search_of_a_huge_text_is_not_cached() -> None:
     assert normalize_for_search(huge) == ("word " * (len(huge) // 5)).strip()
     assert text._normalised.get(huge) is None
     assert text._normalised.chars <= text.NORMALISED_CACHE_CHARS
+
+
+WHITESPACE_HEAVY = st.text(
+    alphabet=st.sampled_from(
+        list(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200b\u2028\u3000ab")
+    ),
+    max_size=40,
+)
+CONTROL_HEAVY = st.text(
+    alphabet=st.characters(max_codepoint=0xFF) | st.sampled_from(list(text.INVISIBLE_CHARACTERS))
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(WHITESPACE_HEAVY | TEXTS | st.text())
+def test_collapse_whitespace_equals_the_regular_expression(value: str) -> None:
+    assert text.collapse_whitespace(value) == re.sub(r"\s+", " ", value).strip()
+
+
+def test_collapse_whitespace_agrees_with_the_regular_expression_on_every_character() -> None:
+    value = "a".join(map(chr, range(sys.maxunicode + 1)))  # each character alone between two letters
+    assert text.collapse_whitespace(value) == re.sub(r"\s+", " ", value).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(CONTROL_HEAVY | TEXTS)
+def test_remove_invisible_equals_the_regular_expression(value: str) -> None:
+    expected = text._INVISIBLE_RE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+    assert text.remove_invisible(value) == expected
