@@ -102,6 +102,10 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
+# Start-up objects (modules, classes, settings) are frozen out of the garbage collector's full collections.
+EXTENSIONS = {"arabpress_crawler.extensions.FreezeStartupObjects": 0}
+ARABPRESS_GC_FREEZE = True
+
 ITEM_PIPELINES = {
     "arabpress_crawler.pipelines.clean.CleanPipeline": 100,
     "arabpress_crawler.pipelines.validate.ValidatePipeline": 200,

@@ -35,6 +35,7 @@ from arabpress_crawler.pages.common import (
     collapse_whitespace,
     element_text,
     looks_like_listing_url,
+    parsed_root,
 )
 from arabpress_crawler.pages.generic import GenericLayer
 from arabpress_crawler.pages.metadata import MetadataLayer
@@ -112,7 +113,7 @@ class ArticlePage:
     def __init__(self, response: HtmlResponse) -> None:
         self.response = response
         self.url = response.url
-        self.root = response.selector.root
+        self.root = parsed_root(response)
 
     @cached_property
     def profile(self) -> SiteProfile | None:

