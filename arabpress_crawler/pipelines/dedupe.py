@@ -8,6 +8,8 @@ Three levels, all computed on the normalised text (:func:`arabpress_crawler.text
     becomes an alias of the original (:class:`~arabpress_crawler.store.ArticleAlias`), not a second row.
 (c) **Near duplicates** (lightly edited republications): MinHash signatures (datasketch) of word shingles,
     looked up through LSH bands. A near-duplicate is stored as its own row with ``duplicate_of`` set.
+    A bucket holding more than :data:`MAX_BUCKET_MEMBERS` articles (a phrase common to many stories) gives
+    no candidates, so a lookup reads and compares a bounded number of articles however large the table.
 
 Which one is the *original* does not depend on crawl order: the earlier publication wins (then the smaller
 URL), so a re-run after a crash, or a crawl that meets the copy first, ends with the same rows.
