@@ -95,6 +95,10 @@ DOWNLOADER_MIDDLEWARES = {
     "arabpress_crawler.middlewares.CharsetMiddleware": 580,
 }
 
+# Items and requests a page yields go through the item pipelines and the scheduler one by one anyway (the
+# pipelines are synchronous); Scrapy's default of 100 starts 100 asyncio tasks for every page's output.
+CONCURRENT_ITEMS = 1
+
 # A broken crawl (site down, template gone) stops early instead of hammering the site.
 CLOSESPIDER_ERRORCOUNT = 100
 

@@ -506,3 +506,14 @@ def test_a_damaged_database_file_is_named_in_the_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not an SQLite database, but a text file " * 200)
     with pytest.raises(store.UnusableDatabase, match="arabpress.db is damaged or not an SQLite database"):
         StorePipeline(path).open_spider()
+
+
+def test_a_copy_met_before_its_original_in_one_run_is_not_counted_new(db_path: Path) -> None:
+    """The copy is stored first, then demoted when the earlier-published original arrives (in a later batch):
+    the crawl's stats and its run record both count one new article, as the table holds one."""
+    chain = crawl(
+        db_path, [article(COPY, published_at="2025-11-20T08:00:00Z", related=[]), article()], batch_size=1
+    )
+    assert [row[0] for row in articles_table(db_path)] == [ORIGINAL]
+    assert last_run(db_path)["articles_new"] == 1
+    assert chain.stats.values["arabpress/store/new"] == 1

@@ -341,6 +341,8 @@ class StorePipeline:
             self.counters.add(result, article if isinstance(article, ArticleItem) else None)
             if self.stats is not None:
                 self.stats.inc_value(f"{STATS_PREFIX}{result.outcome}")
+                if result.retracted_new:  # stored as new earlier in this run, now an alias: not new after all
+                    self.stats.inc_value(f"{STATS_PREFIX}{store.OUTCOME_NEW}", -result.retracted_new)
         logger.debug("Stored a batch of %d records", len(batch))
 
     def _fail(self, error: sqlite3.Error, *, lost: int) -> None:
