@@ -137,6 +137,7 @@ class ArticlesSpider(scrapy.Spider):
         self.allowed_domains: list[str] = []
         self.policy = RefetchPolicy({})
         self.requested: set[str] = set()  # canonical URLs of article pages requested in this run
+        self.requested_links: set[str] = set()  # the links as written that led to those requests
         self.skipped_known: set[str] = set()  # canonical URLs of stored articles not fetched again
         self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
         self.previous_sitemaps: dict[str, str] = {}  # sub-sitemap URL -> lastmod, as the last finished run saw
@@ -342,6 +343,9 @@ class ArticlesSpider(scrapy.Spider):
 
     def _follow_article(self, link: ArticleLink) -> Iterator[scrapy.Request]:
         """A request for ``link`` unless a rule says to skip it (each skip is counted in the stats)."""
+        if link.url in self.requested_links:  # the same link again (related lists repeat): decided already
+            self._inc("skipped/seen")
+            return
         canonical = self._article_canonical(link.url)
         if canonical is None:
             return
@@ -361,6 +365,7 @@ class ArticlesSpider(scrapy.Spider):
         if not self._within_bounds(link):
             return
         self.requested.add(canonical)
+        self.requested_links.add(link.url)
         self.article_requests += 1
         self._inc("articles/requested")
         meta: dict[str, Any] = {"article_link": link, "canonical_url": canonical}
