@@ -27,7 +27,6 @@ import logging
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from hashlib import sha1
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,7 +87,7 @@ def shingles(title: str | None, body: str | None) -> set[bytes]:
 
 def shingle_hashes(grams: Iterable[str]) -> list[int]:
     """datasketch's ``sha1_hash32`` of each UTF-8 shingle (the first 4 bytes of SHA-1, little-endian)."""
-    digests = b"".join([sha1(gram.encode()).digest()[:SHINGLE_HASH_BYTES] for gram in grams])
+    digests = b"".join([hashlib.sha1(gram.encode()).digest()[:SHINGLE_HASH_BYTES] for gram in grams])
     return np.frombuffer(digests, dtype="<u4").tolist()
 
 
