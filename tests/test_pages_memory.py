@@ -84,7 +84,8 @@ def test_freeze_extension_freezes_at_open_and_unfreezes_at_close() -> None:
     extension = FreezeStartupObjects()
     try:
         extension.spider_opened()
-        assert extension.frozen > 0 and gc.get_freeze_count() == extension.frozen
+        # Frozen objects can still be freed (their count then drops), so compare loosely.
+        assert extension.frozen > 0 and 0 < gc.get_freeze_count() <= extension.frozen
     finally:
         extension.spider_closed()
     assert gc.get_freeze_count() == 0
