@@ -37,17 +37,7 @@ class ReferenceWriter(store.ArticleWriter):
         self, conn: sqlite3.Connection, article_url: str, related: Sequence[RelatedHeadline], now: str
     ) -> None:
         wanted = [(r.url, r.position, r.title) for r in related if r.url]
-        stored = conn.execute(
-            "SELECT headline_url, position, title FROM related_headlines WHERE article_url = ? ORDER BY position",
-            (article_url,),
-        ).fetchall()
-        if sorted(stored, key=lambda r: r[1]) == sorted(wanted, key=lambda r: r[1]):
-            if wanted:
-                conn.execute(
-                    "UPDATE headlines SET last_seen_at = ? WHERE url IN"
-                    " (SELECT headline_url FROM related_headlines WHERE article_url = ?)",
-                    (now, article_url),
-                )
+        if self._related_unchanged(conn, article_url, wanted, now):
             return
         conn.execute("DELETE FROM related_headlines WHERE article_url = ?", (article_url,))
         seen: set[str] = set()
