@@ -133,12 +133,13 @@ def strip_markup(text: str) -> str:
     return text
 
 
-def collapse_whitespace(text: str) -> str:
+def collapse_whitespace(text: str | None) -> str:
     """Turn every run of whitespace (newlines and no-break spaces included) into one space; strip ends.
 
-    ``str.split()`` splits on exactly the characters ``\\s`` matches in a ``str`` pattern (``str.isspace``).
+    ``""`` for ``None``. ``str.split()`` splits on exactly the characters ``\\s`` matches in a ``str`` pattern
+    (``str.isspace``), several times faster than the regular expression on paragraphs.
     """
-    return " ".join(text.split())
+    return " ".join(text.split()) if text else ""
 
 
 def clean_text(value: str | None) -> str | None:

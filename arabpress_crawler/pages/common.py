@@ -17,6 +17,7 @@ from scrapy.utils.response import get_base_url
 from w3lib.url import safe_url_string
 
 from arabpress_crawler.pages.selectors import NON_TEXT_TAGS
+from arabpress_crawler.text import collapse_whitespace
 
 
 def parsed_root(response: TextResponse) -> etree._Element:
@@ -98,15 +99,6 @@ MAX_PORT = 65535
 FILE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".xml", ".rss", ".mp3", ".mp4")
 #: Host prefixes that name the same site (``www.``, mobile and AMP hosts).
 _SAME_SITE_PREFIX = re.compile(r"^(?:www\d*|m|amp|mobile)\.")
-
-
-def collapse_whitespace(value: str | None) -> str:
-    """``value`` with runs of whitespace as one space, stripped; ``""`` for ``None``."""
-    if not value:
-        return ""
-    # str.split() splits at exactly the characters the regex ``\s`` matches (str.isspace): the same as
-    # ``re.sub(r"\s+", " ", value).strip()``, several times faster on paragraphs.
-    return " ".join(value.split())
 
 
 def _iter_text(element: etree._Element, skip: frozenset[etree._Element]) -> Iterator[str]:

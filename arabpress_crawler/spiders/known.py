@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from arabpress_crawler import store
 from arabpress_crawler.store import ArticleState
 
+if TYPE_CHECKING:
+    import sqlite_utils
+
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def load_known_articles(db_path: Path) -> dict[str, ArticleState]:
@@ -18,28 +24,28 @@ def load_known_articles(db_path: Path) -> dict[str, ArticleState]:
     One query (:func:`arabpress_crawler.store.known_articles`). The database is only read here: the store
     pipeline owns every write and creates the schema.
     """
-    if not db_path.is_file():
-        logger.info("no database at %s yet: every article is new", db_path)
-        return {}
-    db = store.open_db(db_path, create=False)
-    try:
-        return store.known_articles(db)
-    except sqlite3.OperationalError as error:  # a database without the articles table yet
-        logger.info("no stored articles in %s (%s): every article is new", db_path, error)
-        return {}
-    finally:
-        db.close()
+    return _read_if_stored(db_path, store.known_articles, "no stored articles", "every article is new")
 
 
 def load_sitemap_lastmods(db_path: Path) -> dict[str, str]:
     """Sub-sitemap URL → ``<lastmod>`` as the last finished run recorded them; empty without a database."""
+    return _read_if_stored(
+        db_path, store.sitemap_lastmods, "no crawl runs", "only the newest post sitemap is read"
+    )
+
+
+def _read_if_stored(
+    db_path: Path, read: Callable[[sqlite_utils.Database], dict[str, T]], missing: str, consequence: str
+) -> dict[str, T]:
+    """``read`` of the database at ``db_path``, or ``{}`` when there is no database or no such table yet."""
     if not db_path.is_file():
+        logger.info("no database at %s yet: %s", db_path, consequence)
         return {}
     db = store.open_db(db_path, create=False)
     try:
-        return store.sitemap_lastmods(db)
-    except sqlite3.OperationalError as error:  # a database without the crawl_runs table yet
-        logger.info("no crawl runs in %s (%s): only the newest post sitemap is read", db_path, error)
+        return read(db)
+    except sqlite3.OperationalError as error:  # a database without the table yet
+        logger.info("%s in %s (%s): %s", missing, db_path, error, consequence)
         return {}
     finally:
         db.close()
