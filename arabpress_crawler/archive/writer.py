@@ -148,7 +148,11 @@ class ArchiveWriter:
         """Write the request and the response records of ``exchange``; where the response record is."""
         if self._handle is None or self._warc is None:
             raise RuntimeError("the archive writer is not open")
+        if self._handle.tell() >= self.max_bytes:  # rotate before writing: no empty file at the end
+            self.close()
+            self._start_file()
         warc, handle = self._warc, self._handle
+        assert warc is not None and handle is not None
         response = _response_record(warc, exchange)
         response_id = response.rec_headers.get_header("WARC-Record-ID")
         date = response.rec_headers.get_header("WARC-Date")
@@ -165,9 +169,6 @@ class ArchiveWriter:
         )
         self.stats.records += 1
         self.stats.bytes += end - offset
-        if end >= self.max_bytes:
-            self.close()
-            self._start_file()
         return record
 
 
