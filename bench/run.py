@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import DOC_PATH, OUT_DIR, crawls, extraction, machine, storage
+from bench import DOC_PATH, OUT_DIR, archive, crawls, extraction, machine, storage
 from bench.mirror import generated_mirror
 from bench.report import (
     Figure,
@@ -34,7 +34,7 @@ from bench.report import (
 
 logger = logging.getLogger(__name__)
 
-PARTS = ("crawl", "extraction", "store")
+PARTS = ("crawl", "extraction", "store", "archive")
 QUICK_DOC_PATH = OUT_DIR / "benchmarks-quick.md"
 QUICK_EXTRACTION_SAMPLE = 20
 #: Sections in the order of issue 7's list.
@@ -47,6 +47,7 @@ SECTION_ORDER = (
     "Export memory",
     "Store scale",
     "Scale curve",
+    archive.TITLE,
 )
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
 #: Project loggers that log one line per page or per edit: quiet in the benchmark's own log.
@@ -137,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sections += measure_part("extraction", measure_extraction)
     if "store" in parts:
         sections += measure_part("store", lambda: storage.run(work / "store", store_plan))
+    if "archive" in parts:
+        archive_plan = archive.QUICK_PLAN if args.quick else archive.ArchivePlan()
+        sections += measure_part("archive", lambda: archive.run(archive_plan, work / "archive"))
     command = "make bench" if not args.quick and not args.only else "python -m bench.run " + " ".join(
         argv if argv is not None else sys.argv[1:])
     report = Report(
