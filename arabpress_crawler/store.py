@@ -29,6 +29,8 @@ from typing import Any
 
 import sqlite_utils
 
+from arabpress_crawler.db import archive as archive_db
+from arabpress_crawler.extraction_version import extraction_version
 from arabpress_crawler.items import ArticleItem, RelatedHeadline, UnchangedArticle
 from arabpress_crawler.text import content_hash as compute_content_hash
 from arabpress_crawler.text import normalize_for_search, word_count, words
@@ -68,7 +70,15 @@ DESCRIPTIVE_COLUMNS = (
     "extraction",
     "duplicate_of",
 )
-CRAWL_COLUMNS = ("fetched_at", "fetched_url", "etag", "last_modified", "sitemap_lastmod")
+CRAWL_COLUMNS = (
+    "fetched_at",
+    "fetched_url",
+    "etag",
+    "last_modified",
+    "sitemap_lastmod",
+    *archive_db.ARCHIVE_COLUMNS,
+    archive_db.VERSION_COLUMN,
+)
 
 
 def utc_now() -> str:
@@ -286,6 +296,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "core tables", _V1_CORE),
     Migration(2, "normalised full-text search", _V2_SEARCH, after=_backfill_search),
     Migration(3, "near-duplicate fingerprints, sitemap lastmod", _V3_FINGERPRINTS),
+    Migration(4, archive_db.MIGRATION_NAME, archive_db.MIGRATION_SCRIPT),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
@@ -509,7 +520,8 @@ class ArticleWriter:
         if item.word_count is None:
             item.word_count = word_count(item.body)
         old = conn.execute(
-            "SELECT rowid, content_hash, title, subtitle, body, published_at, modified_at, fetched_at, duplicate_of"
+            "SELECT rowid, content_hash, title, subtitle, body, published_at, modified_at, fetched_at, duplicate_of,"
+            " parser_version, archive_file, archive_offset, archive_length, archive_record_id"
             " FROM articles WHERE url = ?",
             (item.url,),
         ).fetchone()
@@ -520,7 +532,7 @@ class ArticleWriter:
             conn.execute("DELETE FROM url_aliases WHERE alias_url = ?", (item.url,))
         elif old[1] != item.content_hash:
             outcome = OUTCOME_UPDATED
-            self._save_revision(conn, item.url, old[:8], now)
+            self._save_revision(conn, item.url, old[:8], now, provenance=old[9:])
             self._update_article(
                 conn, values, ("title", "body", "word_count", "content_hash", *DESCRIPTIVE_COLUMNS)
             )
@@ -563,6 +575,7 @@ class ArticleWriter:
             "sitemap_lastmod": getattr(item, "sitemap_lastmod", None),
             "run_id": self.run_id,
             "first_run_id": self.run_id,
+            **archive_db.archive_values(item, extraction_version()),
         }
 
     @staticmethod
@@ -580,13 +593,18 @@ class ArticleWriter:
         assignments = ", ".join(f"{name} = :{name}" for name in (*columns, *always))
         conn.execute(f"UPDATE articles SET {assignments} WHERE url = :url", values)
 
-    def _save_revision(self, conn: sqlite3.Connection, url: str, old: tuple[Any, ...], now: str) -> None:
+    def _save_revision(
+        self, conn: sqlite3.Connection, url: str, old: tuple[Any, ...], now: str, *, provenance: tuple[Any, ...]
+    ) -> None:
+        """Keep the previous version; ``provenance``: its ``parser_version`` and ``archive_*`` columns."""
         _, old_hash, title, subtitle, body, published_at, modified_at, fetched_at = old
         conn.execute(
             "INSERT INTO article_revisions(url, content_hash, title, subtitle, body, published_at, modified_at,"
-            " fetched_at, replaced_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(url, content_hash, fetched_at) DO NOTHING",
-            (url, old_hash, title, subtitle, body, published_at, modified_at, fetched_at, now, self.run_id),
+            " fetched_at, replaced_at, run_id, parser_version, archive_file, archive_offset, archive_length,"
+            " archive_record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(url, content_hash, fetched_at) WHERE reason = 'crawl' DO NOTHING",
+            (url, old_hash, title, subtitle, body, published_at, modified_at, fetched_at, now, self.run_id,
+             *provenance),
         )
         logger.info("Text of %s changed: previous version kept in article_revisions", url)
 

@@ -1,0 +1,167 @@
+"""Running ``arabpress reextract`` over a database: the lock, reading records in file order, batched writes.
+
+The database is read through a second, read-only connection (a snapshot, in WAL mode) while the changes are
+written in transactions of :data:`BATCH` articles on the main one, so a re-extraction of any size runs in
+bounded memory and a killed one leaves every batch either written or not. It takes the crawl's lock: a crawl
+and a re-extraction never write the same database at once. See :mod:`arabpress_crawler.reextract` for what is
+compared and what is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from arabpress_crawler import crawling, store
+from arabpress_crawler.archive import files
+from arabpress_crawler.archive.reader import RecordMissing, read_at
+from arabpress_crawler.db import archive as archive_db
+from arabpress_crawler.extraction_version import extraction_version
+from arabpress_crawler.reextract import CHANGED, MISSING, NO_RECORD, UNCHANGED, Report, Result, reextract_one
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import sqlite_utils
+
+    from arabpress_crawler.reextract import StoredArticle
+
+logger = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+class ReextractError(RuntimeError):
+    """Re-extraction cannot start; the message says why and what to do."""
+
+
+class ArchiveFiles:
+    """One open archive file at a time (records are read in file order)."""
+
+    def __init__(self, base: Path, stack: ExitStack) -> None:
+        self.base = base
+        self.stack = stack
+        self.name: str | None = None
+        self.handle: BinaryIO | None = None
+
+    def open(self, name: str) -> BinaryIO | None:
+        if name != self.name:
+            if self.handle is not None:
+                self.handle.close()
+            self.name, self.handle = name, None
+            path = files.resolve(name, self.base)
+            if path is not None:
+                self.handle = path.open("rb")
+                self.stack.callback(self.handle.close)
+        return self.handle
+
+
+def reextract_stored(stored: StoredArticle, archive: ArchiveFiles) -> Result:
+    record = stored.archive
+    if record is None:
+        return Result(stored, NO_RECORD)
+    handle = archive.open(record.file)
+    if handle is None:
+        logger.warning("archive file %s of %s not found", record.file, stored.url)
+        return Result(stored, MISSING, detail=f"file {record.file} not found")
+    try:
+        archived = read_at(handle, record.offset, record.length, record_id=record.record_id)
+    except RecordMissing as error:
+        logger.warning("archived response of %s unreadable: %s", stored.url, error)
+        return Result(stored, MISSING, detail=str(error))
+    return reextract_one(stored, archived)
+
+
+class Writer:
+    """Applies results in batches: revisions and updates for changed rows, the version for unchanged ones."""
+
+    def __init__(self, db: sqlite_utils.Database, version: str) -> None:
+        self.db = db
+        self.version = version
+        self.related = store.ArticleWriter(db)
+        self.pending: list[Result] = []
+
+    def add(self, result: Result) -> None:
+        if result.outcome in (CHANGED, UNCHANGED):
+            self.pending.append(result)
+        if len(self.pending) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        now = store.utc_now()
+        with store.transaction(self.db) as conn:
+            for result in self.pending:
+                if result.outcome == CHANGED:
+                    self._write_changed(conn, result, now)
+            archive_db.mark_version(
+                conn, [result.stored.url for result in self.pending if result.outcome == UNCHANGED], self.version
+            )
+        self.pending = []
+
+    def _write_changed(self, conn: sqlite3.Connection, result: Result, now: str) -> None:
+        item = result.item
+        assert item is not None
+        archive_db.save_reextract_revision(conn, result, self.version, now)
+        archive_db.update_reextracted(conn, result, self.version)
+        if archive_db.searched_fields_changed(result):
+            rowid = conn.execute("SELECT rowid FROM articles WHERE url = ?", (item.url,)).fetchone()[0]
+            store.ArticleWriter._index_article(conn, rowid, item)
+        if "related" in result.changed:
+            self.related._write_related(conn, item.url, item.related, now)
+        logger.info("re-extracted %s: %s changed (earlier values kept as a revision)", item.url,
+                    ", ".join(result.changed))  # fmt: skip
+
+
+def _read_connection(db_path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    conn.execute("BEGIN")  # one snapshot for the whole run
+    return conn
+
+
+def run(
+    db_path: Path,
+    *,
+    since: str | None = None,
+    url: str | None = None,
+    dry_run: bool = False,
+    on_result: Callable[[Result], None] | None = None,
+) -> Report:
+    """Re-extract the stored articles of ``db_path`` (see the module docstring); never fetches anything."""
+    if not db_path.is_file():
+        raise ReextractError(f"no database at {db_path}: crawl first (arabpress crawl --db {db_path})")
+    version = extraction_version()
+    report = Report(version=version, dry_run=dry_run)
+    with crawling.crawl_lock(db_path, wait=False) as locked:
+        if not locked:
+            raise ReextractError(f"a crawl is running on {db_path}: re-extract when it has finished")
+        # Migrates an older database (adding the archive columns) unless this is a dry run, which writes nothing.
+        db = store.open_db(db_path, create=not dry_run)
+        writer = None if dry_run else Writer(db, version)
+        started = time.perf_counter()
+        try:
+            with ExitStack() as stack:
+                reader = _read_connection(db_path)
+                stack.callback(reader.close)
+                if not archive_db.has_archive_columns(reader):
+                    logger.info("%s predates the web archive: nothing to re-extract", db_path)
+                    return report
+                archive = ArchiveFiles(db_path.parent, stack)
+                for stored in archive_db.stored_articles(reader, since=since, url=url):
+                    result = reextract_stored(stored, archive)
+                    report.add(result)
+                    if writer is not None:
+                        writer.add(result)
+                    if on_result is not None:
+                        on_result(result)
+            if writer is not None:
+                writer.flush()
+        finally:
+            report.seconds = time.perf_counter() - started
+            db.conn.close()
+    return report
