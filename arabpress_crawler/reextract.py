@@ -21,15 +21,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from arabpress_crawler.archive.reader import ArchivedResponse, scrapy_response
 from arabpress_crawler.items import ArchiveRecord, ArticleItem, RelatedHeadline
-from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pipelines.clean import clean_article
 from arabpress_crawler.pipelines.validate import drop_reason
 from arabpress_crawler.text import content_hash
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from arabpress_crawler.archive.reader import ArchivedResponse
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +114,11 @@ def field_values(item: ArticleItem) -> dict[str, Any]:
 
 def extract(stored: StoredArticle, archived: ArchivedResponse) -> tuple[ArticleItem | None, str]:
     """The cleaned item today's code extracts from ``archived``, or ``None`` and why not."""
+    # Imported here: the database layer imports this module's types, and `arabpress check` should not pay
+    # for loading the extractors (trafilatura) and Scrapy.
+    from arabpress_crawler.archive.reader import scrapy_response
+    from arabpress_crawler.pages.article import ArticlePage
+
     page = ArticlePage(scrapy_response(archived))
     item = page.to_item()
     if item is None:

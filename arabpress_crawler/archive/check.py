@@ -1,0 +1,50 @@
+"""``arabpress check``'s look at the web archive: stored articles whose archived response is missing.
+
+Cheap enough for every check and every crawl's health report: one grouped query (how many rows point into
+each file, and where the last of them ends) and one ``stat`` per archive file. A file that is gone, or shorter
+than the records rows point at (cut short), is a problem; rows with no record at all (crawled with
+``--no-archive``) are not.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from arabpress_crawler.archive import files
+from arabpress_crawler.db import archive as archive_db
+
+logger = logging.getLogger(__name__)
+
+
+def database_dir(conn: sqlite3.Connection) -> Path | None:
+    """The directory of the database file behind ``conn`` (``None`` for an in-memory database)."""
+    for _, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main" and file:
+            return Path(file).parent
+    return None
+
+
+def problems(conn: sqlite3.Connection) -> list[str]:
+    """One line per archive file that stored articles point at but that is missing or cut short."""
+    base = database_dir(conn)
+    if base is None or not archive_db.has_archive_columns(conn):
+        return []
+    found: list[str] = []
+    for extent in archive_db.record_extents(conn):
+        path = files.resolve(extent.file, base)
+        if path is None:
+            example = archive_db.records_in(conn, extent.file)[0][0]
+            found.append(f"{extent.rows} articles point at the archive file {extent.file}, which is missing "
+                         f"(e.g. {example}): their archived responses are lost")  # fmt: skip
+            continue
+        size = path.stat().st_size
+        if size >= extent.end:
+            continue
+        short = [url for url, record in archive_db.records_in(conn, extent.file) if record.offset + record.length > size]
+        found.append(f"{len(short)} articles point past the end of the archive file {extent.file} ({size} bytes; "
+                     f"e.g. {short[0]}): their archived responses were cut short")  # fmt: skip
+    for line in found:
+        logger.info("archive check: %s", line)
+    return found
