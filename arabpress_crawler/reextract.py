@@ -168,7 +168,7 @@ class Report:
     def add(self, result: Result) -> None:
         self.articles += 1
         self.outcomes[result.outcome] += 1
-        self.fields.update(result.changed)
+        self.fields.update(result.changed.keys())
 
     @property
     def changed(self) -> int:
