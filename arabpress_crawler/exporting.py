@@ -71,6 +71,8 @@ class ExportRequest:
     language: str | None = None
     search: str | None = None
     include_duplicates: bool = False
+    #: Add each article's archived page (``html``): only when asked, raw pages are large.
+    with_html: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,21 @@ def build_query(db: sqlite_utils.Database, request: ExportRequest) -> ExportQuer
         builder = _QUERY_BUILDERS[request.table]
     except KeyError:
         raise ExportError(f"unknown table {request.table!r}: use one of {', '.join(TABLES)}") from None
+    if request.with_html and request.table != "articles":
+        raise ExportError("--with-html adds the archived page of each article: use it with --table articles")
     return builder(db, request)
+
+
+def _rows(db: sqlite_utils.Database, request: ExportRequest, query: ExportQuery
+          ) -> tuple[Iterator[dict[str, Any]], tuple[str, ...]]:
+    """The rows to write and their columns (the archived page added with ``with_html``)."""
+    rows = iter_rows(db, query)
+    if not request.with_html:
+        return rows, query.columns
+    from arabpress_crawler.archive.check import database_dir
+    from arabpress_crawler.archive.export import HTML_COLUMN, with_html
+
+    return with_html(rows, database_dir(db.conn) or Path(".")), (*query.columns, HTML_COLUMN)
 
 
 def iter_rows(db: sqlite_utils.Database, query: ExportQuery) -> Iterator[dict[str, Any]]:
@@ -394,7 +410,7 @@ def export_to_file(
     temp_path = Path(handle.name)
     try:
         with handle:
-            count = write_rows(iter_rows(db, query), query.columns, handle, fmt, excel=excel)
+            count = write_rows(*_rows(db, request, query), handle, fmt, excel=excel)
         os.chmod(temp_path, _file_mode(path))
         os.replace(temp_path, path)
     except BaseException:
@@ -410,4 +426,4 @@ def export_to_stream(
     """Export to an open text stream (stdout)."""
     check_format(fmt, excel=excel)
     query = build_query(db, request)
-    return write_rows(iter_rows(db, query), query.columns, out, fmt, excel=excel)
+    return write_rows(*_rows(db, request, query), out, fmt, excel=excel)

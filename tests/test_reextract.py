@@ -196,3 +196,19 @@ def test_user_errors_are_one_line(tmp_path: Path) -> None:
     assert result.output.startswith("Error: no database at") and "Traceback" not in result.output
     result = CliRunner().invoke(cli, ["reextract", "--db", str(tmp_path / "none.db"), "--since", "soon"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_exports_leave_raw_pages_out_unless_asked(db: Path, tmp_path: Path) -> None:
+    plain, with_html = tmp_path / "plain.jsonl", tmp_path / "html.jsonl"
+    for output, extra in ((plain, []), (with_html, ["--with-html"])):
+        result = CliRunner().invoke(cli, ["export", "--db", str(db), "--format", "jsonl", "-o", str(output), *extra])
+        assert result.exit_code == 0, result.output
+    plain_rows = [json.loads(line) for line in plain.read_text(encoding="utf-8").splitlines()]
+    html_rows = [json.loads(line) for line in with_html.read_text(encoding="utf-8").splitlines()]
+    assert plain_rows and all("html" not in row and "<html" not in json.dumps(row) for row in plain_rows)
+    assert len(html_rows) == len(plain_rows)
+    for row in html_rows:
+        assert row["html"].lstrip().lower().startswith("<!doctype html"), row["url"]
+        assert (row["title"] or "")[:20] in row["html"] or row["language"] == "ar"
+    refused = CliRunner().invoke(cli, ["export", "--db", str(db), "--table", "related", "--with-html"])
+    assert refused.exit_code == 1 and "--table articles" in refused.output
