@@ -262,8 +262,8 @@ def _rows(db: sqlite_utils.Database, request: ExportRequest, query: ExportQuery
     rows = iter_rows(db, query)
     if not request.with_html:
         return rows, query.columns
-    from arabpress_crawler.archive.check import database_dir
     from arabpress_crawler.archive.export import HTML_COLUMN, with_html
+    from arabpress_crawler.db.archive import database_dir
 
     return with_html(rows, database_dir(db.conn) or Path(".")), (*query.columns, HTML_COLUMN)
 

@@ -21,7 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from arabpress_crawler.items import ArchiveRecord, ArticleItem, RelatedHeadline
+from arabpress_crawler.db.archive import ROW_FIELDS, StoredArticle
+from arabpress_crawler.items import ArticleItem, RelatedHeadline
 from arabpress_crawler.pipelines.clean import clean_article
 from arabpress_crawler.pipelines.validate import drop_reason
 from arabpress_crawler.text import content_hash
@@ -34,23 +35,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: Stored fields re-extraction recomputes, in report order.
-FIELDS = (
-    "title",
-    "subtitle",
-    "body",
-    "authors",
-    "published_at",
-    "modified_at",
-    "section",
-    "tags",
-    "image_url",
-    "language",
-    "word_count",
-    "content_hash",
-    "related",
-    "extraction",
-)
-REASON = "reextract"
+FIELDS = (*ROW_FIELDS, "related")
 
 # Outcomes of one article.
 CHANGED = "changed"
@@ -59,21 +44,6 @@ MISSING = "record_missing"
 NO_RECORD = "no_record"
 NOT_ARTICLE = "not_article"
 DROPPED = "would_be_dropped"
-
-
-@dataclass(frozen=True)
-class StoredArticle:
-    """A stored article as re-extraction needs it: its key, crawl metadata, record and current fields."""
-
-    url: str
-    values: dict[str, Any]  # FIELDS as the row holds them (lists and dicts decoded)
-    fetched_url: str | None = None
-    fetched_at: str | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    sitemap_lastmod: str | None = None
-    archive: ArchiveRecord | None = None
-    parser_version: str | None = None
 
 
 @dataclass

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     import sqlite_utils
 
-    from arabpress_crawler.reextract import StoredArticle
+    from arabpress_crawler.db.archive import StoredArticle
 
 logger = logging.getLogger(__name__)
 
@@ -107,21 +107,14 @@ class Writer:
     def _write_changed(self, conn: sqlite3.Connection, result: Result, now: str) -> None:
         item = result.item
         assert item is not None
-        archive_db.save_reextract_revision(conn, result, self.version, now)
-        archive_db.update_reextracted(conn, result, self.version)
-        if archive_db.searched_fields_changed(result):
-            rowid = conn.execute("SELECT rowid FROM articles WHERE url = ?", (item.url,)).fetchone()[0]
+        archive_db.save_reextract_revision(conn, result.stored, result.changed, self.version, now)
+        rowid = archive_db.update_reextracted(conn, item.url, result.changed, self.version)
+        if archive_db.SEARCHED_FIELDS & set(result.changed):
             store.ArticleWriter._index_article(conn, rowid, item)
         if "related" in result.changed:
             self.related._write_related(conn, item.url, item.related, now)
         logger.info("re-extracted %s: %s changed (earlier values kept as a revision)", item.url,
                     ", ".join(result.changed))  # fmt: skip
-
-
-def _read_connection(db_path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
-    conn.execute("BEGIN")  # one snapshot for the whole run
-    return conn
 
 
 def run(
@@ -146,7 +139,7 @@ def run(
         started = time.perf_counter()
         try:
             with ExitStack() as stack:
-                reader = _read_connection(db_path)
+                reader = archive_db.open_snapshot(db_path)
                 stack.callback(reader.close)
                 if not archive_db.has_archive_columns(reader):
                     logger.info("%s predates the web archive: nothing to re-extract", db_path)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from pathlib import Path
 
 from arabpress_crawler.archive import files
 from arabpress_crawler.db import archive as archive_db
@@ -18,17 +17,9 @@ from arabpress_crawler.db import archive as archive_db
 logger = logging.getLogger(__name__)
 
 
-def database_dir(conn: sqlite3.Connection) -> Path | None:
-    """The directory of the database file behind ``conn`` (``None`` for an in-memory database)."""
-    for _, name, file in conn.execute("PRAGMA database_list"):
-        if name == "main" and file:
-            return Path(file).parent
-    return None
-
-
 def problems(conn: sqlite3.Connection) -> list[str]:
     """One line per archive file that stored articles point at but that is missing or cut short."""
-    base = database_dir(conn)
+    base = archive_db.database_dir(conn)
     if base is None or not archive_db.has_archive_columns(conn):
         return []
     found: list[str] = []

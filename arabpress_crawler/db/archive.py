@@ -24,20 +24,35 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from arabpress_crawler.items import ArchiveRecord, ArticleItem
-from arabpress_crawler.reextract import FIELDS, REASON, Result, StoredArticle
 
 logger = logging.getLogger(__name__)
 
 ARCHIVE_COLUMNS = ("archive_file", "archive_offset", "archive_length", "archive_record_id")
 VERSION_COLUMN = "parser_version"
 REASON_CRAWL = "crawl"
+REASON_REEXTRACT = "reextract"
+#: ``articles`` columns re-extraction recomputes (the related list, in ``related_headlines``, too).
+ROW_FIELDS = (
+    "title",
+    "subtitle",
+    "body",
+    "authors",
+    "published_at",
+    "modified_at",
+    "section",
+    "tags",
+    "image_url",
+    "language",
+    "word_count",
+    "content_hash",
+    "extraction",
+)
 #: Stored as JSON text in ``articles``.
 JSON_FIELDS = frozenset({"authors", "tags", "extraction"})
-#: Fields kept in the ``articles`` row (``related`` lives in ``related_headlines``).
-ROW_FIELDS = tuple(name for name in FIELDS if name != "related")
 SEARCHED_FIELDS = frozenset({"title", "subtitle", "body"})
 
 MIGRATION_NAME = "web archive records, extraction version, re-extraction revisions"
@@ -80,6 +95,25 @@ CREATE INDEX article_revisions_url ON article_revisions(url);
 CREATE UNIQUE INDEX article_revisions_fetched_version ON article_revisions(url, content_hash, fetched_at)
     WHERE reason = 'crawl';
 """
+
+
+@dataclass(frozen=True)
+class StoredArticle:
+    """A stored article as re-extraction needs it: its key, crawl metadata, record and current fields."""
+
+    url: str
+    values: dict[str, Any]  # ROW_FIELDS as the row holds them (JSON decoded) and "related" triples
+    fetched_url: str | None = None
+    fetched_at: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    sitemap_lastmod: str | None = None
+    archive: ArchiveRecord | None = None
+    parser_version: str | None = None
+
+
+#: ``{field: (stored value, new value)}`` of the fields re-extraction changed.
+Changes = dict[str, tuple[Any, Any]]
 
 
 def archive_values(item: ArticleItem, version: str) -> dict[str, Any]:
@@ -213,12 +247,13 @@ def _encoded(name: str, value: Any) -> Any:
     return json.dumps(value, ensure_ascii=False) if name in JSON_FIELDS else value
 
 
-def save_reextract_revision(conn: sqlite3.Connection, result: Result, version: str, now: str) -> None:
+def save_reextract_revision(
+    conn: sqlite3.Connection, stored: StoredArticle, changed: Changes, version: str, now: str
+) -> None:
     """Keep the row's values before re-extraction as a revision (``reason = 'reextract'``)."""
-    stored = result.stored
     old = stored.values
     record = stored.archive
-    changes = {name: before for name, (before, _) in result.changed.items()}
+    changes = {name: before for name, (before, _) in changed.items()}
     conn.execute(
         "INSERT INTO article_revisions(url, content_hash, title, subtitle, body, published_at, modified_at,"
         " fetched_at, replaced_at, reason, parser_version, replaced_by_version, changes,"
@@ -226,7 +261,7 @@ def save_reextract_revision(conn: sqlite3.Connection, result: Result, version: s
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             stored.url, old.get("content_hash"), old.get("title"), old.get("subtitle"), old.get("body"),
-            old.get("published_at"), old.get("modified_at"), stored.fetched_at, now, REASON,
+            old.get("published_at"), old.get("modified_at"), stored.fetched_at, now, REASON_REEXTRACT,
             stored.parser_version, version, json.dumps(changes, ensure_ascii=False),
             record.file if record else None, record.offset if record else None,
             record.length if record else None, record.record_id if record else None,
@@ -234,15 +269,15 @@ def save_reextract_revision(conn: sqlite3.Connection, result: Result, version: s
     )
 
 
-def update_reextracted(conn: sqlite3.Connection, result: Result, version: str) -> None:
-    """Write the re-extracted values of the changed row fields (and the version) to ``articles``."""
-    assert result.item is not None
-    new = {name: after for name, (_, after) in result.changed.items() if name in ROW_FIELDS}
+def update_reextracted(conn: sqlite3.Connection, url: str, changed: Changes, version: str) -> int:
+    """Write the re-extracted values of the changed row fields (and the version); returns the row's rowid."""
+    new = {name: after for name, (_, after) in changed.items() if name in ROW_FIELDS}
     assignments = ", ".join(f"{name} = ?" for name in (*new, VERSION_COLUMN))
-    conn.execute(
-        f"UPDATE articles SET {assignments} WHERE url = ?",
-        (*(_encoded(name, value) for name, value in new.items()), version, result.stored.url),
-    )
+    row = conn.execute(
+        f"UPDATE articles SET {assignments} WHERE url = ? RETURNING rowid",
+        (*(_encoded(name, value) for name, value in new.items()), version, url),
+    ).fetchone()
+    return int(row[0])
 
 
 def mark_version(conn: sqlite3.Connection, urls: Iterable[str], version: str) -> int:
@@ -254,5 +289,16 @@ def mark_version(conn: sqlite3.Connection, urls: Iterable[str], version: str) ->
     return cursor.rowcount
 
 
-def searched_fields_changed(result: Result) -> bool:
-    return bool(SEARCHED_FIELDS & set(result.changed))
+def open_snapshot(path: Path) -> sqlite3.Connection:
+    """A read-only connection holding one snapshot of the database until closed (WAL: writers go on)."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    conn.execute("BEGIN")
+    return conn
+
+
+def database_dir(conn: sqlite3.Connection) -> Path | None:
+    """The directory of the database file behind ``conn`` (``None`` for an in-memory database)."""
+    for _, name, file in conn.execute("PRAGMA database_list"):
+        if name == "main" and file:
+            return Path(file).parent
+    return None
