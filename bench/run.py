@@ -29,6 +29,7 @@ from bench.report import (
     load_findings,
     load_measurements,
     save_measurements,
+    splice,
     write,
 )
 
@@ -94,6 +95,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--doc", type=Path, help=f"document to write (default {DOC_PATH.name}; quick: bench/out/)")
     parser.add_argument("--render-only", action="store_true",
                         help="measure nothing: render the last run's saved figures with the current findings")
+    parser.add_argument("--splice", action="store_true",
+                        help="with --only: put the measured sections into the existing document instead of "
+                             "rewriting it")
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
 
@@ -151,8 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sections=ordered(sections),
         findings=load_findings(),
     )
-    write(report, doc)
-    save_measurements(report, measurements_path(doc))
+    if args.splice and doc.exists():
+        doc.write_text(splice(doc.read_text(encoding="utf-8"), report), encoding="utf-8")
+        logger.info("put %d sections into %s", len(report.sections), doc)
+    else:
+        write(report, doc)
+        save_measurements(report, measurements_path(doc))
     failed = [figure for section in sections for figure in section.figures if figure.met is None]
     logger.info("wrote %s in %.0f s", doc, report.duration_seconds)
     return 1 if failed else 0
