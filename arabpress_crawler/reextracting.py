@@ -12,7 +12,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -33,6 +37,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 BATCH = 200
+#: Articles a worker process takes at a time, and chunks in flight per worker.
+CHUNK = 50
+IN_FLIGHT_PER_JOB = 2
 
 
 class ReextractError(RuntimeError):
@@ -74,6 +81,44 @@ def reextract_stored(stored: StoredArticle, archive: ArchiveFiles) -> Result:
         logger.warning("archived response of %s unreadable: %s", stored.url, error)
         return Result(stored, MISSING, detail=str(error))
     return reextract_one(stored, archived)
+
+
+def _reextract_chunk(base: Path, chunk: list[StoredArticle]) -> list[Result]:
+    """A worker's share: a run of consecutive rows (mostly one archive file)."""
+    with ExitStack() as stack:
+        archive = ArchiveFiles(base, stack)
+        results = [reextract_stored(stored, archive) for stored in chunk]
+    for result in results:  # what goes back through the pipe: only what the writer needs
+        if result.outcome != CHANGED:
+            result.item = None
+    return results
+
+
+def _chunks(stored: Iterable[StoredArticle], size: int) -> Iterator[list[StoredArticle]]:
+    iterator = iter(stored)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def results(stored: Iterable[StoredArticle], base: Path, *, jobs: int = 1) -> Iterator[Result]:
+    """The result of each stored article, in order; with ``jobs`` > 1 from worker processes, a bounded number
+    of chunks in flight (memory stays flat whatever the number of articles)."""
+    if jobs <= 1:
+        with ExitStack() as stack:
+            archive = ArchiveFiles(base, stack)
+            for article in stored:
+                yield reextract_stored(article, archive)
+        return
+    import arabpress_crawler.pages.article  # noqa: F401  (loaded once, before the workers fork)
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        pending: deque[Future[list[Result]]] = deque()
+        for chunk in _chunks(stored, CHUNK):
+            pending.append(pool.submit(_reextract_chunk, base, chunk))
+            if len(pending) >= jobs * IN_FLIGHT_PER_JOB:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
 
 
 class Writer:
@@ -123,9 +168,13 @@ def run(
     since: str | None = None,
     url: str | None = None,
     dry_run: bool = False,
+    jobs: int = 1,
     on_result: Callable[[Result], None] | None = None,
 ) -> Report:
-    """Re-extract the stored articles of ``db_path`` (see the module docstring); never fetches anything."""
+    """Re-extract the stored articles of ``db_path`` (see the module docstring); never fetches anything.
+
+    ``jobs`` > 1 extracts in that many worker processes (this process reads the rows and writes).
+    """
     if not db_path.is_file():
         raise ReextractError(f"no database at {db_path}: crawl first (arabpress crawl --db {db_path})")
     version = extraction_version()
@@ -144,9 +193,8 @@ def run(
                 if not archive_db.has_archive_columns(reader):
                     logger.info("%s predates the web archive: nothing to re-extract", db_path)
                     return report
-                archive = ArchiveFiles(db_path.parent, stack)
-                for stored in archive_db.stored_articles(reader, since=since, url=url):
-                    result = reextract_stored(stored, archive)
+                stored = archive_db.stored_articles(reader, since=since, url=url)
+                for result in results(stored, db_path.parent, jobs=jobs):
                     report.add(result)
                     if writer is not None:
                         writer.add(result)

@@ -212,3 +212,13 @@ def test_exports_leave_raw_pages_out_unless_asked(db: Path, tmp_path: Path) -> N
         assert (row["title"] or "")[:20] in row["html"] or row["language"] == "ar"
     refused = CliRunner().invoke(cli, ["export", "--db", str(db), "--table", "related", "--with-html"])
     assert refused.exit_code == 1 and "--table articles" in refused.output
+
+
+def test_worker_processes_give_the_same_report(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    simulate_extractor_change(monkeypatch, "none")
+    one = reextract(db, "--dry-run")
+    two = reextract(db, "--dry-run", "--jobs", "2")
+    assert {key: two[key] for key in ("articles", "outcomes", "fields")} == {
+        key: one[key] for key in ("articles", "outcomes", "fields")
+    }
+    assert one["outcomes"]["changed"] > 0
