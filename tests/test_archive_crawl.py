@@ -11,8 +11,12 @@ import pytest
 from conftest import read_rows
 from warcio.archiveiterator import ArchiveIterator
 
-from arabpress_crawler.archive.reader import iter_responses
+from arabpress_crawler.archive.reader import iter_responses, read_response
+from arabpress_crawler.db.archive import record_of
+from arabpress_crawler.demo.content import KIND_ARTICLE, demo_articles
+from arabpress_crawler.demo.edit import edit_article
 from arabpress_crawler.demo.server import MirrorServer
+from arabpress_crawler.urls import canonicalize_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.slow
 
 #: Headers that describe the page (not the moment it was sent), compared with a fresh fetch.
+CORRECTION = "A correction was added to this article after publication."
 STABLE_HEADERS = ("Content-Type", "Content-Encoding", "Content-Length", "ETag", "Last-Modified", "Vary")
 
 
@@ -79,3 +84,25 @@ def test_no_archive_writes_none(mirror: MirrorServer, crawl: Callable[..., Crawl
     assert run.returncode == 0, run.stderr
     assert not (tmp_path / "archive").exists()
     assert "arabpress/archive/records" not in run.stats()
+
+
+def test_an_edited_article_points_at_its_new_record_and_its_revision_at_the_old(
+    site_copy: Path, serve: Callable[[Path], MirrorServer], temp_db: Path, crawl: Callable[..., CrawlRun]
+) -> None:
+    server = serve(site_copy)
+    assert crawl(server.base_url, temp_db).returncode == 0
+    target = next(a for a in demo_articles() if a.kind == KIND_ARTICLE and a.language == "en")
+    url = canonicalize_url(server.url(target.url))
+    before = read_rows(temp_db, "SELECT * FROM articles WHERE url = ?", (url,))[0]
+    edit_article(site_copy, target.path, paragraphs=[*target.paragraphs[:-1], CORRECTION], when="2025-11-10T08:00:00Z")
+
+    assert crawl(server.base_url, temp_db).returncode == 0
+
+    after = read_rows(temp_db, "SELECT * FROM articles WHERE url = ?", (url,))[0]
+    [revision] = read_rows(temp_db, "SELECT * FROM article_revisions WHERE url = ?", (url,))
+    assert revision["reason"] == "crawl"
+    assert revision["archive_record_id"] == before["archive_record_id"] != after["archive_record_id"]
+    assert revision["parser_version"] == before["parser_version"]
+    assert CORRECTION.encode() in read_response(record_of(after), temp_db.parent).body
+    assert CORRECTION.encode() not in read_response(record_of(revision), temp_db.parent).body
+    assert after["archive_file"] != before["archive_file"], "each crawl writes its own file"
