@@ -19,8 +19,6 @@ from typing import Any
 
 import sqlite_utils
 
-from arabpress_crawler.archive import check as archive_check
-
 logger = logging.getLogger(__name__)
 
 #: A database to read: an open sqlite-utils database or connection.
@@ -222,7 +220,6 @@ def problems(db: DatabaseLike | str | os.PathLike[str], *, recent: int = DEFAULT
     latest, earlier = runs[0], runs[1:]
     found = [p for p in (_status_problem(latest), _empty_run_problem(latest, earlier)) if p]
     found.extend(_share_problems(latest, earlier))
-    found.extend(archive_check.problems(db.conn if isinstance(db, sqlite_utils.Database) else db))
     for line in found:
         logger.info("run health: %s", line)
     return found

@@ -1,7 +1,8 @@
 """``arabpress check``'s look at the web archive: stored articles whose archived response is missing.
 
-Cheap enough for every check and every crawl's health report: one grouped query (how many rows point into
-each file, and where the last of them ends) and one ``stat`` per archive file. A file that is gone, or shorter
+Cheap enough for every check (cron): one grouped query (how many rows point into each file, and where the
+last of them ends) and one ``stat`` per archive file. Not part of the crawl's own health report: a crawl
+judges the run it made, and a database copied without its archive is still crawled into correctly. A file that is gone, or shorter
 than the records rows point at (cut short), is a problem; rows with no record at all (crawled with
 ``--no-archive``) are not.
 """

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from arabpress_crawler import exporting, health
+from arabpress_crawler.archive import check as archive_check
 from arabpress_crawler.cli import cli
 from arabpress_crawler.settings import ARABPRESS_DB
 
@@ -64,7 +65,8 @@ def check(db_path: str, recent: int) -> None:
 
     Problems: the last run failed or was interrupted; it found no articles where earlier runs
     did; coverage of title, body or published_at, or the share of fields taken from the site's
-    template, fell well below the median of recent runs (the template probably changed).
+    template, fell well below the median of recent runs (the template probably changed); stored
+    articles whose archived response (WARC) is missing.
     Prints "ok: ..." and exits 0 when all is well: made for cron and monitoring.
 
     Example:
@@ -73,7 +75,7 @@ def check(db_path: str, recent: int) -> None:
     """
     db = _open(db_path)
     try:
-        found = health.problems(db, recent=recent)
+        found = health.problems(db, recent=recent) + archive_check.problems(db.conn)
         summary = health.ok_summary(db)
     finally:
         db.conn.close()
