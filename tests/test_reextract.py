@@ -92,6 +92,7 @@ def simulate_extractor_change(monkeypatch: pytest.MonkeyPatch, title_url: str) -
             item.section = (item.section or "") + MARK
         if item is not None and item.url == title_url:
             item.title = f"{item.title} {NEW_TITLE_WORD}"
+            item.extraction = {"title": "metadata", **{k: v for k, v in item.extraction.items() if k != "title"}}
         return item
 
     monkeypatch.setattr(ArticlePage, "to_item", to_item)
@@ -139,8 +140,13 @@ def test_a_changed_page_object_updates_exactly_the_affected_rows(
         }
     assert after[title_url]["title"].endswith(NEW_TITLE_WORD)
     assert after[title_url]["content_hash"] != before[title_url]["content_hash"]
+    extraction = json.loads(after[title_url]["extraction"])
+    assert extraction["title"] == "metadata"
+    assert after[title_url]["extraction"] == json.dumps(extraction, ensure_ascii=False, sort_keys=True), (
+        "JSON written as the crawl writes it"
+    )
     assert report["outcomes"] == {"changed": len(changed), "unchanged": len(before) - len(changed)}
-    assert report["fields"] == {"section": len(arabic), "title": 1, "content_hash": 1}
+    assert report["fields"] == {"section": len(arabic), "title": 1, "content_hash": 1, "extraction": 1}
 
     revisions = read_rows(db, "SELECT * FROM article_revisions ORDER BY url")
     assert {row["url"] for row in revisions} == changed
@@ -149,7 +155,7 @@ def test_a_changed_page_object_updates_exactly_the_affected_rows(
         assert revision["replaced_by_version"] == extraction_version()
         assert revision["archive_record_id"] == before[revision["url"]]["archive_record_id"]
         changes = json.loads(revision["changes"])
-        assert changes.keys() <= {"section", "title", "content_hash"}
+        assert changes.keys() <= {"section", "title", "content_hash", "extraction"}
         assert revision["title"] == before[revision["url"]]["title"], "the revision keeps the earlier values"
     search = read_rows(db, "SELECT a.url FROM articles_fts JOIN articles_search s ON s.article_rowid = articles_fts.rowid"
                            " JOIN articles a ON a.url = s.url WHERE articles_fts MATCH ?", (NEW_TITLE_WORD.lower(),))

@@ -244,7 +244,7 @@ def records_in(conn: sqlite3.Connection, file: str) -> list[tuple[str, ArchiveRe
 
 
 def _encoded(name: str, value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False) if name in JSON_FIELDS else value
+    return json.dumps(value, ensure_ascii=False, sort_keys=isinstance(value, dict)) if name in JSON_FIELDS else value
 
 
 def save_reextract_revision(
