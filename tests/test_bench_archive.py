@@ -17,7 +17,8 @@ def results(reextract_rate: float) -> archive.Results:
         archive_bytes=900 * 5 * 1024,
         archive_files=1,
         articles=900,
-        reextract={"pages_per_second": reextract_rate, "outcomes": {"unchanged": 900}},
+        reextract={"pages_per_second": reextract_rate, "outcomes": {"unchanged": 900}, "articles": 900,
+                   "cpu_seconds": 1.8},
     )
 
 
@@ -31,6 +32,7 @@ def test_figures_of_the_archive_part() -> None:
     assert figure(section, "archive.crawl_cost").value.startswith("+0.50 ms/page (+10.0%)")
     speedup = figure(section, "archive.reextract_speedup")
     assert speedup.value.startswith("12.0×") and speedup.met is True
+    assert figure(section, "archive.reextract_cpu_ratio").value.startswith("2.8× (5.50 vs 2.00 ms)")
     slow = archive.section(archive.ArchivePlan(articles=1000, runs=1), results(500.0))
     assert figure(slow, "archive.reextract_speedup").met is False
 
