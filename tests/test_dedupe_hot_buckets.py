@@ -14,7 +14,8 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
+from arabpress_crawler.db import DedupedArticle, Fingerprint
 from arabpress_crawler.items import ArticleItem
 from arabpress_crawler.pipelines.dedupe import (
     LSH_BANDS,
@@ -26,7 +27,6 @@ from arabpress_crawler.pipelines.dedupe import (
     lsh_buckets,
     signature,
 )
-from arabpress_crawler.store import DedupedArticle, Fingerprint
 from arabpress_crawler.text import clean_body
 from tests.test_pipelines import EDITED, LIGHTLY_EDITED, ORIGINAL, article, articles_table, crawl
 
@@ -48,7 +48,7 @@ def store_fillers(
     db: sqlite_utils.Database, buckets: Sequence[tuple[int, ...]], *, start: int = 0
 ) -> list[str]:
     """Store one article per bucket tuple, with that fingerprint; their URLs."""
-    writer = store.ArticleWriter(db)
+    writer = db_api.ArticleWriter(db)
     records = [
         DedupedArticle(
             article=ArticleItem(
@@ -93,7 +93,7 @@ def test_a_hot_bucket_no_longer_grows_the_candidate_set(pipeline: DedupePipeline
         store_fillers(pipeline.db, [unique_buckets(i, band0=HOT) for i in range(stored, total)], start=stored)
         stored = total
         assert candidates(pipeline, lookup) == set(companion)  # the cool bucket still counts
-        members = store.lsh_bucket_members(pipeline.db, lookup, limit=MAX_BUCKET_MEMBERS + 1)
+        members = db_api.lsh_bucket_members(pipeline.db, lookup, limit=MAX_BUCKET_MEMBERS + 1)
         assert len(members[0]) == MAX_BUCKET_MEMBERS + 1  # the index read stops there, however full
 
 
@@ -124,7 +124,7 @@ def test_a_real_near_duplicate_is_still_found_when_all_but_one_shared_bucket_are
     edited = article(EDITED, body=LIGHTLY_EDITED, published_at="2025-11-21T08:00:00Z")
     values = signature(edited.title, clean_body(edited.body))
     assert values is not None
-    db = store.open_db(db_path)
+    db = db_api.open_db(db_path)
     try:
         stored = dict(
             db.execute(

@@ -13,7 +13,7 @@ from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.items import ArticleItem, RelatedHeadline, UnchangedArticle
 from arabpress_crawler.pipelines.clean import CleanPipeline, clean_article
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
@@ -119,7 +119,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 def open_rows(db_path: Path, sql: str) -> list[dict[str, Any]]:
-    db = store.open_db(db_path)
+    db = db_api.open_db(db_path)
     try:
         return list(db.query(sql))
     finally:
@@ -262,7 +262,7 @@ def test_the_original_wins_whichever_order_the_crawl_meets_them(tmp_path: Path) 
     assert [(url, dup) for url, dup, _ in articles_table(forwards)] == [(ORIGINAL, None), (EDITED, ORIGINAL)]
     aliases = "SELECT alias_url, url, kind FROM url_aliases ORDER BY alias_url"
     assert open_rows(forwards, aliases) == open_rows(backwards, aliases)
-    assert store.check_consistency(store.open_db(backwards), deep=True) == []
+    assert db_api.check_consistency(db_api.open_db(backwards), deep=True) == []
 
 
 def test_a_near_duplicate_is_found_in_a_later_run(db_path: Path) -> None:
@@ -474,8 +474,8 @@ def test_known_articles_lists_what_the_pipelines_stored(db_path: Path) -> None:
             article(COPY, published_at="2025-11-20"),
         ],
     )
-    db: sqlite_utils.Database = store.open_db(db_path)
-    known = store.known_articles(db)
+    db: sqlite_utils.Database = db_api.open_db(db_path)
+    known = db_api.known_articles(db)
     assert set(known) == {ORIGINAL, COPY}
     assert known[COPY].url == ORIGINAL and known[COPY].is_alias
     assert (known[ORIGINAL].etag, known[ORIGINAL].last_modified) == ('"abc"', "Sat, 08 Nov 2025 09:00:00 GMT")
@@ -496,7 +496,7 @@ def test_a_full_disk_stops_writing_keeps_what_was_stored_and_fails_the_run(db_pa
         assert str(db_path) in chain.store.store_error
     assert [row[0] for row in articles_table(db_path)] == [ORIGINAL]
     assert stats.values["arabpress/store/lost"] == 3
-    assert store.check_consistency(store.open_db(db_path)) == []
+    assert db_api.check_consistency(db_api.open_db(db_path)) == []
     run = last_run(db_path)
     assert run["status"] != "finished"
 
@@ -504,7 +504,7 @@ def test_a_full_disk_stops_writing_keeps_what_was_stored_and_fails_the_run(db_pa
 def test_a_damaged_database_file_is_named_in_the_error(tmp_path: Path) -> None:
     path = tmp_path / "arabpress.db"
     path.write_bytes(b"this is not an SQLite database, but a text file " * 200)
-    with pytest.raises(store.UnusableDatabase, match="arabpress.db is damaged or not an SQLite database"):
+    with pytest.raises(db_api.UnusableDatabase, match="arabpress.db is damaged or not an SQLite database"):
         StorePipeline(path).open_spider()
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.items import ArticleItem, RelatedHeadline
 from arabpress_crawler.pipelines.clean import CleanPipeline
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
@@ -127,8 +127,8 @@ def test_a_killed_writer_leaves_a_consistent_database_that_a_rerun_completes(tmp
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
 
-    db = store.open_db(killed_db)
-    assert store.check_consistency(db, deep=True) == []
+    db = db_api.open_db(killed_db)
+    assert db_api.check_consistency(db, deep=True) == []
     partial = db.execute("SELECT count(*) FROM articles").fetchone()[0]
     assert KILL_AFTER_ROWS <= partial
     assert db.execute("SELECT status FROM crawl_runs").fetchall() == [("running",)]
@@ -137,8 +137,8 @@ def test_a_killed_writer_leaves_a_consistent_database_that_a_rerun_completes(tmp
     run_all(killed_db)
     run_all(clean_db)
     assert snapshot(killed_db) == snapshot(clean_db)
-    db = store.open_db(killed_db)
-    assert store.check_consistency(db, deep=True) == []
+    db = db_api.open_db(killed_db)
+    assert db_api.check_consistency(db, deep=True) == []
     assert db.execute("SELECT status FROM crawl_runs ORDER BY id").fetchall() == [
         ("interrupted",),
         ("finished",),

@@ -5,7 +5,7 @@ Three levels, all computed on the normalised text (:func:`arabpress_crawler.text
 (a) **Canonical URL**: the clean pipeline made ``url`` canonical; the store records a different
     ``fetched_url`` as a URL alias.
 (b) **Exact content**: ``content_hash`` of the normalised title and body. The same hash under another URL
-    becomes an alias of the original (:class:`~arabpress_crawler.store.ArticleAlias`), not a second row.
+    becomes an alias of the original (:class:`~arabpress_crawler.db.ArticleAlias`), not a second row.
 (c) **Near duplicates** (lightly edited republications): MinHash signatures (datasketch) of word shingles,
     looked up through LSH bands. A near-duplicate is stored as its own row with ``duplicate_of`` set.
     A bucket holding more than :data:`MAX_BUCKET_MEMBERS` articles (a phrase common to many stories) gives
@@ -33,9 +33,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from arabpress_crawler import store
+from arabpress_crawler import db as database
+from arabpress_crawler.db import ALIAS_KIND_CONTENT, ArticleAlias, DedupedArticle, Fingerprint
 from arabpress_crawler.items import ArticleItem
-from arabpress_crawler.store import ALIAS_KIND_CONTENT, ArticleAlias, DedupedArticle, Fingerprint
 from arabpress_crawler.text import content_hash, words
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ class DedupePipeline:
         return cls(crawler.settings.get("ARABPRESS_DB"), stats=crawler.stats)
 
     def open_spider(self) -> None:
-        self.db = store.open_db(self.db_path)
+        self.db = database.open_db(self.db_path)
         self.recent = RecentDecisions(window=self.window)
 
     def close_spider(self) -> None:
@@ -230,12 +230,12 @@ class DedupePipeline:
 
     # -- state lookups: this run first, then the store
 
-    def known(self, url: str, stored: dict[str, store.DedupeState] | None = None) -> Known | None:
+    def known(self, url: str, stored: dict[str, database.DedupeState] | None = None) -> Known | None:
         """``url`` as this run knows it, else as stored (``stored``: states already read from the store)."""
         if url in self.recent.articles:
             return self.recent.articles[url]
         assert self.db is not None
-        state = stored.get(url) if stored is not None else store.dedupe_state(self.db, url)
+        state = stored.get(url) if stored is not None else database.dedupe_state(self.db, url)
         if state is None:
             return None
         values = None
@@ -243,7 +243,7 @@ class DedupePipeline:
             values = np.frombuffer(state.minhash, dtype="<u4").astype(np.uint32)
         return Known(state.url, state.content_hash, state.published_at, state.duplicate_of, values)
 
-    def live(self, url: str, stored: dict[str, store.DedupeState] | None = None) -> Known | None:
+    def live(self, url: str, stored: dict[str, database.DedupeState] | None = None) -> Known | None:
         known = self.known(url, stored)
         return None if known is None or known.removed else known
 
@@ -263,11 +263,11 @@ class DedupePipeline:
         holder = self.recent.by_hash.get(digest)
         if holder is None or holder == url:
             assert self.db is not None
-            holder = store.content_holder(self.db, digest, exclude=url)
+            holder = database.content_holder(self.db, digest, exclude=url)
         known = self.live(holder) if holder else None
         return known if known is not None and known.content_hash == digest else None
 
-    def lsh_candidates(self, buckets: tuple[int, ...]) -> tuple[set[str], dict[str, store.DedupeState]]:
+    def lsh_candidates(self, buckets: tuple[int, ...]) -> tuple[set[str], dict[str, database.DedupeState]]:
         """Articles (of this run and stored) sharing a bucket with ``buckets``; hot buckets are passed over.
 
         A bucket holding more than :data:`MAX_BUCKET_MEMBERS` articles is made by a phrase common to many
@@ -275,10 +275,10 @@ class DedupePipeline:
         candidates' URLs, and the stored states of the stored ones (read in one query).
         """
         assert self.db is not None
-        stored_ids = store.lsh_bucket_members(self.db, buckets, limit=MAX_BUCKET_MEMBERS + 1)
+        stored_ids = database.lsh_bucket_members(self.db, buckets, limit=MAX_BUCKET_MEMBERS + 1)
         recent = [self.recent.members(band, bucket) for band, bucket in enumerate(buckets)]
         cool = [band for band, members in enumerate(recent) if not _hot(members, stored_ids.get(band, ()))]
-        by_id = store.fingerprint_states(
+        by_id = database.fingerprint_states(
             self.db, sorted({fid for band in cool for fid in stored_ids.get(band, ())})
         )
         found: set[str] = set()

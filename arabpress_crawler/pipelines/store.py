@@ -1,4 +1,4 @@
-"""Store pipeline: batched, crash-safe writes through :mod:`arabpress_crawler.store`, and the run record.
+"""Store pipeline: batched, crash-safe writes through :mod:`arabpress_crawler.db`, and the run record.
 
 Records are buffered and written one transaction per batch: when ``ARABPRESS_STORE_BATCH_SIZE`` records
 are waiting, when ``ARABPRESS_STORE_FLUSH_SECONDS`` have passed since the last write (checked on every item
@@ -24,10 +24,11 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.reactor import is_reactor_installed
 
-from arabpress_crawler import store
+from arabpress_crawler import db as database
+from arabpress_crawler.db import ArticleAlias, DedupedArticle, RunSummary, WriteResult
 from arabpress_crawler.items import ArticleItem, UnchangedArticle
 from arabpress_crawler.pipelines.validate import DROPPED_STATS_PREFIX
-from arabpress_crawler.store import ArticleAlias, DedupedArticle, RunSummary, WriteResult
+from arabpress_crawler.spiders import SITEMAP_LASTMOD_STAT
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -85,10 +86,10 @@ MIN_ERROR_STATUS = 400
 def run_status(reason: str | None) -> str:
     """``finished``, ``interrupted`` or ``failed`` for a Scrapy finish reason."""
     if reason is None or reason in FINISHED_REASONS:
-        return store.RUN_FINISHED
+        return database.RUN_FINISHED
     if reason in INTERRUPTED_REASONS:
-        return store.RUN_INTERRUPTED
-    return store.RUN_FAILED
+        return database.RUN_INTERRUPTED
+    return database.RUN_FAILED
 
 
 def errors_by_kind(stats: dict[str, Any]) -> dict[str, int]:
@@ -130,6 +131,15 @@ def dropped_by_reason(stats: dict[str, Any]) -> dict[str, int]:
     }
 
 
+def sitemap_lastmods(stats: dict[str, Any]) -> dict[str, str]:
+    """Sub-sitemap URL → ``<lastmod>`` from the spider's ``arabpress/sitemap_lastmod/<URL>`` stats."""
+    return {
+        key[len(SITEMAP_LASTMOD_STAT) :]: value
+        for key, value in stats.items()
+        if key.startswith(SITEMAP_LASTMOD_STAT) and isinstance(value, str)
+    }
+
+
 def plain_article(item: ArticleItem) -> ArticleItem:
     """The :class:`ArticleItem` itself, for feed exports (the dedupe envelope is dropped)."""
     return ArticleItem(**{f.name: getattr(item, f.name) for f in fields(ArticleItem)})
@@ -149,14 +159,14 @@ class RunCounters:
 
     def add(self, result: WriteResult, article: ArticleItem | None) -> None:
         self.outcomes[result.outcome] += 1
-        self.outcomes[store.OUTCOME_NEW] -= result.retracted_new
-        self.duplicates_alias += result.demoted + (result.outcome == store.OUTCOME_ALIAS)
+        self.outcomes[database.OUTCOME_NEW] -= result.retracted_new
+        self.duplicates_alias += result.demoted + (result.outcome == database.OUTCOME_ALIAS)
         self.duplicates_near += result.near_duplicate
         self.url_aliases += result.url_alias
         if article is not None and result.outcome in (
-            store.OUTCOME_NEW,
-            store.OUTCOME_UPDATED,
-            store.OUTCOME_UNCHANGED,
+            database.OUTCOME_NEW,
+            database.OUTCOME_UPDATED,
+            database.OUTCOME_UNCHANGED,
         ):
             self.articles += 1
             for name in COVERAGE_FIELDS:
@@ -194,7 +204,7 @@ class StorePipeline:
         self.flush_seconds = flush_seconds
         self.stats = stats
         self.db: sqlite_utils.Database | None = None
-        self.writer: store.ArticleWriter | None = None
+        self.writer: database.ArticleWriter | None = None
         self.run_id: int | None = None
         self.pending: list[Any] = []
         self.last_flush = time.monotonic()
@@ -223,9 +233,9 @@ class StorePipeline:
     # -- lifecycle
 
     def open_spider(self) -> None:
-        self.db = store.open_db(self.db_path)
-        self.run_id = store.start_run(self.db, base_url=self.base_url)
-        self.writer = store.ArticleWriter(self.db, run_id=self.run_id)
+        self.db = database.open_db(self.db_path)
+        self.run_id = database.start_run(self.db, base_url=self.base_url)
+        self.writer = database.ArticleWriter(self.db, run_id=self.run_id)
         self.counters = RunCounters()
         self.pending = []
         self.last_flush = time.monotonic()
@@ -258,11 +268,11 @@ class StorePipeline:
         counters = self.counters
         summary = RunSummary(
             status=run_status(reason),
-            finish_reason=reason or store.RUN_FINISHED,
+            finish_reason=reason or database.RUN_FINISHED,
             pages=int(stats.get("response_received_count", 0)),
-            articles_new=counters.outcomes[store.OUTCOME_NEW],
-            articles_updated=counters.outcomes[store.OUTCOME_UPDATED],
-            articles_unchanged=counters.outcomes[store.OUTCOME_UNCHANGED],
+            articles_new=counters.outcomes[database.OUTCOME_NEW],
+            articles_updated=counters.outcomes[database.OUTCOME_UPDATED],
+            articles_unchanged=counters.outcomes[database.OUTCOME_UNCHANGED],
             duplicates_alias=counters.duplicates_alias,
             duplicates_near=counters.duplicates_near,
             url_aliases=counters.url_aliases,
@@ -272,14 +282,15 @@ class StorePipeline:
             coverage=counters.coverage(),
             extraction_layers=counters.layer_shares(),
             stats=stats,
+            sitemap_lastmods=sitemap_lastmods(stats),
         )
         try:
-            store.finish_run(self.db, self.run_id, summary)
+            database.finish_run(self.db, self.run_id, summary)
         except sqlite3.Error as error:
             logger.error(
                 "Could not close run %d: %s; the next run marks it interrupted",
                 self.run_id,
-                store.describe_error(self.db_path, error),
+                database.describe_error(self.db_path, error),
             )
             return
         logger.info("Run %d closed: %s (%s)", self.run_id, summary.status, summary.finish_reason)
@@ -342,12 +353,12 @@ class StorePipeline:
             if self.stats is not None:
                 self.stats.inc_value(f"{STATS_PREFIX}{result.outcome}")
                 if result.retracted_new:  # stored as new earlier in this run, now an alias: not new after all
-                    self.stats.inc_value(f"{STATS_PREFIX}{store.OUTCOME_NEW}", -result.retracted_new)
+                    self.stats.inc_value(f"{STATS_PREFIX}{database.OUTCOME_NEW}", -result.retracted_new)
         logger.debug("Stored a batch of %d records", len(batch))
 
     def _fail(self, error: sqlite3.Error, *, lost: int) -> None:
         """The store cannot write: say why once, count what is lost, and stop the crawl."""
-        self.store_error = store.describe_error(self.db_path, error)
+        self.store_error = database.describe_error(self.db_path, error)
         logger.error("Could not store %d records: %s; stopping the crawl", lost, self.store_error)
         self._count_lost(lost)
         engine = getattr(self.crawler, "engine", None)

@@ -54,14 +54,14 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from arabpress_crawler.dates import date_from_url, normalize_date
+from arabpress_crawler.db import utc_now
 from arabpress_crawler.items import UnchangedArticle
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
-from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
+from arabpress_crawler.spiders import ARTICLES_SPIDER, SITEMAP_LASTMOD_STAT, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
 from arabpress_crawler.spiders.known import load_known_articles, load_sitemap_lastmods
-from arabpress_crawler.store import SITEMAP_LASTMOD_STAT, utc_now
 from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
 
 if TYPE_CHECKING:
