@@ -29,7 +29,7 @@ DatabaseLike = sqlite_utils.Database | sqlite3.Connection
 
 DEFAULT_RECENT_RUNS = 10
 #: Fields whose coverage (share of stored articles that have them) is watched: a few of those the run record
-#: keeps (:data:`arabpress_crawler.runrecord.COVERAGE_FIELDS`).
+#: keeps (:data:`arabpress_crawler.run_record.COVERAGE_FIELDS`).
 WATCHED_COVERAGE_FIELDS = ("title", "body", "published_at")
 #: A coverage or site-layer share this far (absolute) below the recent median is a problem.
 MAX_SHARE_DROP = 0.2

@@ -17,8 +17,9 @@ from arabpress_crawler import db as db_api
 from arabpress_crawler.items import ArticleItem, RelatedHeadline, UnchangedArticle
 from arabpress_crawler.pipelines.clean import CleanPipeline, clean_article
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
-from arabpress_crawler.pipelines.store import StorePipeline, error_total, errors_by_kind, run_status
+from arabpress_crawler.pipelines.store import StorePipeline
 from arabpress_crawler.pipelines.validate import ValidatePipeline, drop_reason
+from arabpress_crawler.run_record import RunRecord, error_total, errors_by_kind, run_status
 
 SITE = "https://arab.press"
 ORIGINAL = f"{SITE}/2025/11/08/ministers-meet/"
@@ -73,12 +74,13 @@ def article(
 
 
 class Chain:
-    """One crawl's worth of pipelines, opened and closed like Scrapy does (without a crawler)."""
+    """One crawl's worth of pipelines and the run record, opened and closed like Scrapy does (without a crawler)."""
 
     def __init__(self, db_path: Path, *, batch_size: int = 100, stats: Stats | None = None) -> None:
         self.stats = stats or Stats()
         self.validate = ValidatePipeline(stats=self.stats)  # type: ignore[arg-type]
-        self.store = StorePipeline(db_path, base_url=SITE, batch_size=batch_size, stats=self.stats)  # type: ignore[arg-type]
+        self.store = StorePipeline(db_path, batch_size=batch_size, stats=self.stats)  # type: ignore[arg-type]
+        self.run = RunRecord(db_path, base_url=SITE, stats=self.stats)  # type: ignore[arg-type]
         self.pipelines = [
             CleanPipeline(),
             self.validate,
@@ -90,12 +92,14 @@ class Chain:
         for pipeline in self.pipelines:
             if hasattr(pipeline, "open_spider"):
                 pipeline.open_spider()
+        self.run.spider_opened()  # Scrapy sends spider_opened after the pipelines opened
         return self
 
     def __exit__(self, *exc: object) -> None:
         for pipeline in reversed(self.pipelines):
             if hasattr(pipeline, "close_spider"):
                 pipeline.close_spider()
+        self.run.spider_closed()  # and spider_closed after they closed
 
     def feed(self, item: Any) -> Any:
         try:
@@ -428,10 +432,12 @@ def test_the_finish_reason_from_scrapy_sets_the_status(db_path: Path, reason: st
     assert run_status(reason) == status
     crawler = get_crawler(Spider, {"ARABPRESS_DB": str(db_path), "ARABPRESS_BASE_URL": SITE})
     pipeline = StorePipeline.from_crawler(crawler)
+    run = RunRecord.from_crawler(crawler)
     pipeline.open_spider()
+    run.spider_opened()
     pipeline.process_item(article())
     pipeline.close_spider()
-    assert last_run(db_path)["status"] == "finished"  # provisional, until Scrapy says why it closed
+    assert last_run(db_path)["status"] == "running"  # closed once Scrapy says why the spider closed
     crawler.signals.send_catch_log(signals.spider_closed, spider=Spider("articles"), reason=reason)
     run = last_run(db_path)
     assert (run["status"], run["finish_reason"], run["articles_new"]) == (status, reason, 1)

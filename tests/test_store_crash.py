@@ -24,6 +24,7 @@ from arabpress_crawler.pipelines.clean import CleanPipeline
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
 from arabpress_crawler.pipelines.store import StorePipeline
 from arabpress_crawler.pipelines.validate import ValidatePipeline
+from arabpress_crawler.run_record import RunRecord
 
 ARTICLES = 400
 KILL_AFTER_ROWS = 60
@@ -67,22 +68,25 @@ CHILD = "import sys, pathlib, test_store_crash; test_store_crash.run_all(pathlib
 
 
 def run_all(db_path: Path) -> None:
-    """Run the four pipelines over :func:`stream` in batches of 5, like a crawl would."""
+    """Run the four pipelines over :func:`stream` in batches of 5, with the run record, like a crawl would."""
     pipelines = [
         CleanPipeline(),
         ValidatePipeline(),
         DedupePipeline(db_path),
-        StorePipeline(db_path, base_url="https://arab.press", batch_size=5),
+        StorePipeline(db_path, batch_size=5),
     ]
+    run = RunRecord(db_path, base_url="https://arab.press")
     for pipeline in pipelines:
         if hasattr(pipeline, "open_spider"):
             pipeline.open_spider()
+    run.spider_opened()
     for item in stream():
         for pipeline in pipelines:
             item = pipeline.process_item(item)
     for pipeline in reversed(pipelines):
         if hasattr(pipeline, "close_spider"):
             pipeline.close_spider()
+    run.spider_closed()
 
 
 def snapshot(db_path: Path) -> dict[str, list[tuple]]:

@@ -24,14 +24,17 @@ BUSY_TIMEOUT_MS = 30_000
 #: less often writes a page changed by several batches once (about 40 MB of log at most; every commit is
 #: as durable as before, and closing the last connection still empties the log).
 WAL_AUTOCHECKPOINT_PAGES = 10_000
-#: The pragmas of a writing connection, in the order they are set.
-WRITER_PRAGMAS: tuple[tuple[str, object], ...] = (
-    ("busy_timeout", BUSY_TIMEOUT_MS),
-    ("journal_mode", "WAL"),
-    ("synchronous", "NORMAL"),
-    ("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES),
-    ("foreign_keys", "ON"),
-)
+
+
+def writer_pragmas() -> tuple[tuple[str, object], ...]:
+    """The pragmas of a writing connection, in the order they are set (read when a connection opens)."""
+    return (
+        ("busy_timeout", BUSY_TIMEOUT_MS),
+        ("journal_mode", "WAL"),
+        ("synchronous", "NORMAL"),
+        ("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES),
+        ("foreign_keys", "ON"),
+    )
 
 
 class UnusableDatabase(sqlite3.DatabaseError):
@@ -86,7 +89,7 @@ def pragma(db: sqlite_utils.Database | sqlite3.Connection, name: str) -> Any:
 def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
     """Open (and create or migrate, unless ``create`` is false) the database at ``path`` for writing.
 
-    The connection is in autocommit mode (writes use :func:`transaction`), with :data:`WRITER_PRAGMAS`. A
+    The connection is in autocommit mode (writes use :func:`transaction`), with :func:`writer_pragmas`. A
     file that cannot be used raises :class:`UnusableDatabase` naming it.
     """
     from arabpress_crawler.db.schema import ensure_schema
@@ -96,7 +99,7 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
         path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
-        for name, value in WRITER_PRAGMAS:
+        for name, value in writer_pragmas():
             set_pragma(conn, name, value)
         db = sqlite_utils.Database(conn)
         if create:

@@ -75,9 +75,10 @@ class ArticleWriter:
         if not records:
             return []
         with transaction(self.db) as conn:
-            return [self._write(conn, record) for record in records]
+            return [self.write(conn, record) for record in records]
 
-    def _write(self, conn: sqlite3.Connection, record: StoreRecord) -> WriteResult:
+    def write(self, conn: sqlite3.Connection, record: StoreRecord) -> WriteResult:
+        """Write one record inside the caller's open transaction on ``conn``."""
         self._retracted_new = 0
         result = self._write_record(conn, record)
         result.retracted_new = self._retracted_new
