@@ -91,3 +91,26 @@ def test_the_db_package_never_imports_scrapy() -> None:
                 continue
             for name in names:
                 assert name.split(".")[0] not in ("scrapy", "twisted"), f"{path}: imports {name}"
+
+
+def test_run_statuses_and_coverage_fields_are_declared_once() -> None:
+    from arabpress_crawler import crawling, health, run_record
+    from arabpress_crawler.cli import crawl as cli_crawl
+    from arabpress_crawler.db import runs
+
+    assert health.BAD_STATUSES is runs.BAD_RUN_STATUSES and runs.BAD_RUN_STATUSES < set(runs.RUN_STATUSES)
+    assert crawling.RUN_FINISHED == runs.RUN_FINISHED and cli_crawl.RUN_INTERRUPTED == runs.RUN_INTERRUPTED
+    declared = [
+        f"{path.relative_to(PACKAGE.parent)}:{node.lineno}"
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path != DB_PACKAGE / "runs.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and node.value.value in runs.RUN_STATUSES
+        and any(isinstance(t, ast.Name) and ("RUN" in t.id or "STATUS" in t.id) for t in node.targets)
+    ]
+    assert declared == [], f"run statuses declared outside db/runs.py: {declared}"
+    # The run record keeps the coverage of COVERAGE_FIELDS; run health watches a few of those.
+    assert set(health.WATCHED_COVERAGE_FIELDS) < set(run_record.COVERAGE_FIELDS)
+    assert not hasattr(health, "COVERAGE_FIELDS")

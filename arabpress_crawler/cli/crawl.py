@@ -20,6 +20,7 @@ from arabpress_crawler import crawling, health
 from arabpress_crawler.cli import cli
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
 from arabpress_crawler.db import runs
+from arabpress_crawler.db.runs import RUN_INTERRUPTED
 from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
 
@@ -30,7 +31,6 @@ DEMO_LOG_FILE = Path("data/logs/demo.log")
 #: The demo mirror's port when no earlier demo run chose one.
 DEMO_PORT = 8642
 EXIT_PROBLEMS = 1
-RUN_INTERRUPTED = "interrupted"  # crawl_runs.status of a run stopped before its end
 LIVE_REFRESH_PER_SECOND = 4
 
 
