@@ -16,17 +16,20 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
 
 from arabpress_crawler import db as database
 from arabpress_crawler.db import session
 from arabpress_crawler.db.records import ARTICLE_OUTCOMES, DedupedArticle, WriteResult
 from arabpress_crawler.items import ArticleItem
+from arabpress_crawler.pipelines.store import LOST_STAT, StorePipeline
 from arabpress_crawler.pipelines.validate import DROPPED_STATS_PREFIX
 from arabpress_crawler.spiders import SITEMAP_LASTMOD_STAT
 
@@ -38,8 +41,6 @@ logger = logging.getLogger(__name__)
 
 #: Finish reason (prefix) of a crawl stopped because the database could not be written.
 STORE_ERROR_REASON = "store_error"
-#: Stats key of the records the store could not write (kept by the store pipeline).
-LOST_STAT = "arabpress/store/lost"
 
 #: Fields whose coverage (share of stored articles with a non-empty value) the run record keeps; run health
 #: watches a few of them (:data:`arabpress_crawler.health.WATCHED_COVERAGE_FIELDS`).
@@ -182,6 +183,17 @@ class RunCounters:
             self.add(result, article if isinstance(article, ArticleItem) else None)
 
 
+def stores_items(pipelines: Mapping[Any, Any]) -> bool:
+    """Whether the store pipeline (or a subclass) is among the enabled ``ITEM_PIPELINES``."""
+    for pipeline, order in pipelines.items():
+        if order is None:
+            continue
+        cls = load_object(pipeline) if isinstance(pipeline, str) else pipeline
+        if isinstance(cls, type) and issubclass(cls, StorePipeline):
+            return True
+    return False
+
+
 class RunRecord:
     """Scrapy extension: the ``crawl_runs`` row of this crawl (see the module docstring)."""
 
@@ -200,6 +212,8 @@ class RunRecord:
         settings = crawler.settings
         if not settings.get("ARABPRESS_DB"):
             raise NotConfigured("no ARABPRESS_DB: nothing to record the run in")
+        if not stores_items(settings.getwithbase("ITEM_PIPELINES")):
+            raise NotConfigured("the store pipeline is off: no run to record (e.g. the bare spider of the bench)")
         extension = cls(settings.get("ARABPRESS_DB"), base_url=settings.get("ARABPRESS_BASE_URL"), stats=crawler.stats)
         extension.crawler = crawler
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)

@@ -14,6 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "arabpress_crawler"
 DB_PACKAGE = PACKAGE / "db"
 #: Folders of the crawler package that are not the crawler: the mirror (moving to ``arabpress_mirror/``).
 EXCEPTED = (DB_PACKAGE, PACKAGE / "demo")
+#: The crawler modules the database package may import: plain data and text helpers.
+DB_MAY_IMPORT = frozenset({"db", "items", "text", "urls"})
 #: A statement keyword at the start of a string, or one followed by what SQL puts after it.
 SQL_STATEMENT = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|DROP|ALTER|WITH)\b"
@@ -77,7 +79,7 @@ def test_no_sql_outside_the_db_package() -> None:
     assert not found, "SQL outside arabpress_crawler/db/:\n" + "\n".join(found)
 
 
-def test_the_db_package_never_imports_scrapy() -> None:
+def test_the_db_package_never_imports_scrapy_nor_the_crawler() -> None:
     modules = sorted(DB_PACKAGE.rglob("*.py"))
     assert modules
     for path in modules:
@@ -91,6 +93,8 @@ def test_the_db_package_never_imports_scrapy() -> None:
                 continue
             for name in names:
                 assert name.split(".")[0] not in ("scrapy", "twisted"), f"{path}: imports {name}"
+                if name.startswith("arabpress_crawler."):
+                    assert name.split(".")[1] in DB_MAY_IMPORT, f"{path}: imports {name}"
 
 
 def test_run_statuses_and_coverage_fields_are_declared_once() -> None:

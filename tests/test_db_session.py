@@ -89,3 +89,18 @@ def test_what_is_not_an_article_passes_through() -> None:
     assert as_article("text") is None
     item = article()
     assert as_article(item) is item
+
+
+def test_the_run_record_is_off_without_the_store_pipeline(tmp_path: Path) -> None:
+    from scrapy import Spider
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from arabpress_crawler.run_record import RunRecord
+
+    settings = {"ARABPRESS_DB": str(tmp_path / "bare.db"), "ITEM_PIPELINES": {}}
+    with pytest.raises(NotConfigured):
+        RunRecord.from_crawler(get_crawler(Spider, settings))
+    assert not (tmp_path / "bare.db").exists()
+    with_store = {**settings, "ITEM_PIPELINES": {"arabpress_crawler.pipelines.store.StorePipeline": 400}}
+    assert isinstance(RunRecord.from_crawler(get_crawler(Spider, with_store)), RunRecord)

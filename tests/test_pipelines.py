@@ -430,7 +430,8 @@ def test_a_running_run_left_by_a_killed_crawl_becomes_interrupted(db_path: Path)
 )
 def test_the_finish_reason_from_scrapy_sets_the_status(db_path: Path, reason: str, status: str) -> None:
     assert run_status(reason) == status
-    crawler = get_crawler(Spider, {"ARABPRESS_DB": str(db_path), "ARABPRESS_BASE_URL": SITE})
+    settings = {"ARABPRESS_DB": str(db_path), "ARABPRESS_BASE_URL": SITE, "ITEM_PIPELINES": {StorePipeline: 400}}
+    crawler = get_crawler(Spider, settings)
     pipeline = StorePipeline.from_crawler(crawler)
     run = RunRecord.from_crawler(crawler)
     pipeline.open_spider()

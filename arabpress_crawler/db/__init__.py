@@ -9,6 +9,8 @@ Layout, one topic per module::
     writers.py     ArticleWriter: articles, revisions, aliases, 304s, dedupe decisions; one transaction a batch
     related.py     an article's related headlines and the headlines' search copies
     runs.py        the run record (``crawl_runs``), run statuses, the sitemap lastmods of each run
+    session.py     CrawlStore: one crawl's connection, shared by the pipelines and the run record; records
+                   written in an open transaction and committed in batches
     queries.py     reads: what the spider and dedupe need, search, the figures of stats/summary/charts
     exports.py     the checked, parameterised queries of ``arabpress export``
     checks.py      consistency checks and the rebuild of the search indexes (``arabpress db …``)
@@ -22,6 +24,11 @@ How to extend it (each is one small change):
   :func:`~arabpress_crawler.db.connection.transaction` (see ``related.py``, ``runs.py``);
 - a query: a function of an open :class:`sqlite_utils.Database` in ``queries.py`` (or a module of its own
   for a new topic), returning plain values; import it from its module.
+
+Who uses it: the pipelines (through ``session.acquire``), the run-record extension
+(``arabpress_crawler/run_record.py``), the spider's start-up reads (``spiders/known.py``), the CLI, exports,
+health and the datasette plugin (through ``queries``/``runs``/``exports``). Nothing here imports Scrapy or any
+other module of the crawler but ``items``, ``text`` and ``urls`` (``tests/test_db_layout.py``).
 
 The names below are the package's everyday API, re-exported so callers can write ``db.open_db(...)``.
 """

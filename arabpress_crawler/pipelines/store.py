@@ -24,7 +24,6 @@ from scrapy.utils.reactor import is_reactor_installed
 from arabpress_crawler.db import session
 from arabpress_crawler.db.records import OUTCOME_NEW, ArticleAlias, DedupedArticle
 from arabpress_crawler.items import ArticleItem, UnchangedArticle, as_article
-from arabpress_crawler.run_record import LOST_STAT
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -36,6 +35,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_BATCH_SIZE = 100
 DEFAULT_FLUSH_SECONDS = 2.0
 STATS_PREFIX = "arabpress/store/"
+#: Records the store could not write (the database failed): counted among the run's errors.
+LOST_STAT = f"{STATS_PREFIX}lost"
 
 
 def plain_article(item: ArticleItem) -> ArticleItem:
