@@ -56,7 +56,13 @@ def _unavailable(name: str) -> click.Command:
     def fail() -> None:
         raise click.ClickException(MIRROR_MISSING)
 
-    return click.Command(name, callback=fail, help="The local mirror of Arab Press (not installed).")
+    return click.Command(
+        name,
+        callback=fail,
+        help="The local mirror of Arab Press (not installed).",
+        # ``arabpress mirror serve --port 1`` reaches the one-line message, not a usage error.
+        context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    )
 
 
 @click.group(
