@@ -8,6 +8,7 @@ without it.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -25,11 +26,11 @@ def mirror_missing(error: ModuleNotFoundError) -> bool:
     return (error.name or "").split(".")[0] == "arabpress_mirror"
 
 
-class TopicGroup(click.Group):
+class LazyCommandGroup(click.Group):
     """A click group whose ``lazy`` subcommands are imported from their module when first asked for."""
 
-    def __init__(self, *args: object, lazy: dict[str, str] | None = None, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         #: Command name -> "module:attribute" of the command.
         self.lazy = dict(lazy or {})
 
@@ -66,7 +67,7 @@ def _unavailable(name: str) -> click.Command:
 
 
 @click.group(
-    cls=TopicGroup,
+    cls=LazyCommandGroup,
     lazy={"mirror": "arabpress_crawler.cli.mirror:mirror"},
     context_settings={"help_option_names": ["-h", "--help"]},
 )
