@@ -12,7 +12,7 @@ import ast
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -82,9 +82,10 @@ def _is_type_checking(test: ast.expr) -> bool:
 class ImportCollector(ast.NodeVisitor):
     """Collects the imports of one module, lazy ones included."""
 
-    def __init__(self, path: str, package: str) -> None:
+    def __init__(self, path: str, package: str, is_module: Callable[[str], bool] = is_module) -> None:
         self.path = path
         self.package = package  # the package relative imports start from
+        self.is_module = is_module
         self.imports: list[Import] = []
         self._function_depth = 0
         self._type_checking_depth = 0
@@ -125,11 +126,13 @@ class ImportCollector(ast.NodeVisitor):
         for alias in node.names:
             # ``from package import module`` imports the module itself.
             submodule = f"{base}.{alias.name}"
-            self._add(node, submodule if alias.name != "*" and is_module(submodule) else base)
+            self._add(node, submodule if alias.name != "*" and self.is_module(submodule) else base)
 
 
-def collect_imports(source: str, path: str, package: str) -> list[Import]:
-    collector = ImportCollector(path, package)
+def collect_imports(
+    source: str, path: str, package: str, is_module: Callable[[str], bool] = is_module
+) -> list[Import]:
+    collector = ImportCollector(path, package, is_module)
     collector.visit(ast.parse(source, filename=path))
     return collector.imports
 
@@ -188,8 +191,9 @@ def test_the_collector_sees_lazy_type_checking_and_relative_imports() -> None:
                     from scrapy import Spider
         """
     )
+    modules = {"arabpress_crawler.store", "arabpress_crawler.pages", "arabpress_crawler.pages.common"}
     found = {(item.target, item.in_function, item.type_checking) for item in
-             collect_imports(source, "arabpress_crawler/x.py", "arabpress_crawler")}  # fmt: skip
+             collect_imports(source, "arabpress_crawler/x.py", "arabpress_crawler", modules.__contains__)}  # fmt: skip
     assert found == {
         ("typing", False, False),
         ("json", False, False),
@@ -288,4 +292,5 @@ def test_no_module_is_over_500_lines() -> None:
 @pytest.mark.parametrize("path", sorted(PENDING_SPLIT))
 def test_pending_split_lists_only_files_still_over_the_limit(path: str) -> None:
     """Once a pending file is split (or gone), its entry must leave PENDING_SPLIT."""
-    assert line_counts().get(path, 0) > MAX_LINES, f"{path} is split: remove it from PENDING_SPLIT"
+    lines = line_counts().get(path, 0)
+    assert lines > MAX_LINES, f"{path} has {lines} lines now: remove it from PENDING_SPLIT"
