@@ -20,10 +20,12 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from arabpress_crawler import crawling, store
+from arabpress_crawler import crawling, db
 from arabpress_crawler.archive import files
 from arabpress_crawler.archive.reader import RecordMissing, read_at
 from arabpress_crawler.db import archive as archive_db
+from arabpress_crawler.db.related import replace_related, wanted_related
+from arabpress_crawler.db.writers import ArticleWriter
 from arabpress_crawler.extraction_version import extraction_version
 from arabpress_crawler.reextract import CHANGED, MISSING, NO_RECORD, UNCHANGED, Report, Result, reextract_one
 
@@ -124,10 +126,9 @@ def results(stored: Iterable[StoredArticle], base: Path, *, jobs: int = 1) -> It
 class Writer:
     """Applies results in batches: revisions and updates for changed rows, the version for unchanged ones."""
 
-    def __init__(self, db: sqlite_utils.Database, version: str) -> None:
-        self.db = db
+    def __init__(self, database: sqlite_utils.Database, version: str) -> None:
+        self.db = database
         self.version = version
-        self.related = store.ArticleWriter(db)
         self.pending: list[Result] = []
 
     def add(self, result: Result) -> None:
@@ -139,8 +140,8 @@ class Writer:
     def flush(self) -> None:
         if not self.pending:
             return
-        now = store.utc_now()
-        with store.transaction(self.db) as conn:
+        now = db.utc_now()
+        with db.transaction(self.db) as conn:
             for result in self.pending:
                 if result.outcome == CHANGED:
                     self._write_changed(conn, result, now)
@@ -155,9 +156,9 @@ class Writer:
         archive_db.save_reextract_revision(conn, result.stored, result.changed, self.version, now)
         rowid = archive_db.update_reextracted(conn, item.url, result.changed, self.version)
         if archive_db.SEARCHED_FIELDS & set(result.changed):
-            store.ArticleWriter._index_article(conn, rowid, item)
+            ArticleWriter._index_article(conn, rowid, item)
         if "related" in result.changed:
-            self.related._write_related(conn, item.url, item.related, now)
+            replace_related(conn, item.url, wanted_related(item.related), now)
         logger.info("re-extracted %s: %s changed (earlier values kept as a revision)", item.url,
                     ", ".join(result.changed))  # fmt: skip
 
@@ -183,8 +184,8 @@ def run(
         if not locked:
             raise ReextractError(f"a crawl is running on {db_path}: re-extract when it has finished")
         # Migrates an older database (adding the archive columns) unless this is a dry run, which writes nothing.
-        db = store.open_db(db_path, create=not dry_run)
-        writer = None if dry_run else Writer(db, version)
+        database = db.open_db(db_path, create=not dry_run)
+        writer = None if dry_run else Writer(database, version)
         started = time.perf_counter()
         try:
             with ExitStack() as stack:
@@ -204,5 +205,5 @@ def run(
                 writer.flush()
         finally:
             report.seconds = time.perf_counter() - started
-            db.conn.close()
+            database.conn.close()
     return report

@@ -13,10 +13,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from arabpress_crawler.archive.reader import iter_responses, read_response
 from arabpress_crawler.db.archive import record_of
-from arabpress_crawler.demo.content import KIND_ARTICLE, demo_articles
-from arabpress_crawler.demo.edit import edit_article
-from arabpress_crawler.demo.server import MirrorServer
 from arabpress_crawler.urls import canonicalize_url
+from arabpress_mirror.content import KIND_ARTICLE, demo_articles
+from arabpress_mirror.edit import edit_article
+from arabpress_mirror.server import MirrorServer
 
 if TYPE_CHECKING:
     from collections.abc import Callable

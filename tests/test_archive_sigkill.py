@@ -21,7 +21,7 @@ from arabpress_crawler.archive import files
 from arabpress_crawler.archive.reader import read_response
 from arabpress_crawler.cli import cli
 from arabpress_crawler.db.archive import record_of
-from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
+from arabpress_mirror.server import DEMO_SITE_DIR, MirrorServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")]
 

@@ -21,9 +21,9 @@ from conftest import copy_db, read_rows, run_crawl_cli
 from arabpress_crawler.archive.reader import read_response
 from arabpress_crawler.cli import cli
 from arabpress_crawler.db.archive import record_of
-from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
 from arabpress_crawler.extraction_version import extraction_version
 from arabpress_crawler.pages.article import ArticlePage
+from arabpress_mirror.server import DEMO_SITE_DIR, MirrorServer
 
 pytestmark = pytest.mark.slow
 

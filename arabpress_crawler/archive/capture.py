@@ -26,6 +26,7 @@ from twisted.web.http import RESPONSES
 from arabpress_crawler import __version__
 from arabpress_crawler.archive import files
 from arabpress_crawler.archive.writer import DEFAULT_MAX_BYTES, ArchiveWriter, Exchange
+from arabpress_crawler.extraction_version import extraction_version
 from arabpress_crawler.items import ArchiveRecord, ArticleItem
 
 if TYPE_CHECKING:
@@ -178,14 +179,19 @@ class ArchiveMiddleware:
 
 
 def _attach(response: Response, output: Any) -> Any:
+    if not isinstance(output, ArticleItem):
+        return output
     record: ArchiveRecord | None = response.meta.get(RECORD_META_KEY)
-    if record is not None and isinstance(output, ArticleItem) and output.archive is None:
+    if record is not None and output.archive is None:
         output.archive = record
+    if output.parser_version is None:
+        output.parser_version = extraction_version()
     return output
 
 
 class ArchiveRecordMiddleware:
-    """Spider middleware: an article item extracted from an archived response points at its record."""
+    """Spider middleware: an article item records where its response is archived and which extraction made it
+    (``parser_version``); enabled whether the archive is on or off."""
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
         for output in result:

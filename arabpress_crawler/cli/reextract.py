@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
-from arabpress_crawler import crawling, store
+from arabpress_crawler import crawling
 from arabpress_crawler.cli import cli
+from arabpress_crawler.db import UnusableDatabase
 from arabpress_crawler.reextract import (
     CHANGED,
     DROPPED,
@@ -114,7 +115,7 @@ def reextract(db: Path, since: str | None, url: str | None, dry_run: bool, jobs:
     """
     try:
         report = run(db, since=_since(since), url=_url(url), dry_run=dry_run, jobs=jobs)
-    except (ReextractError, store.UnusableDatabase) as error:
+    except (ReextractError, UnusableDatabase) as error:
         raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(report_json(report))

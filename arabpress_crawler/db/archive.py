@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from arabpress_crawler.db.connection import to_json
 from arabpress_crawler.items import ArchiveRecord, ArticleItem
 
 logger = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class StoredArticle:
 Changes = dict[str, tuple[Any, Any]]
 
 
-def archive_values(item: ArticleItem, version: str) -> dict[str, Any]:
+def archive_values(item: ArticleItem) -> dict[str, Any]:
     """The archive and version columns of a row written from ``item`` (a crawl's write)."""
     record = item.archive
     return {
@@ -124,7 +125,7 @@ def archive_values(item: ArticleItem, version: str) -> dict[str, Any]:
         "archive_offset": record.offset if record else None,
         "archive_length": record.length if record else None,
         "archive_record_id": record.record_id if record else None,
-        VERSION_COLUMN: version,
+        VERSION_COLUMN: item.parser_version,
     }
 
 
@@ -244,7 +245,7 @@ def records_in(conn: sqlite3.Connection, file: str) -> list[tuple[str, ArchiveRe
 
 
 def _encoded(name: str, value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False, sort_keys=isinstance(value, dict)) if name in JSON_FIELDS else value
+    return to_json(value) if name in JSON_FIELDS else value
 
 
 def save_reextract_revision(
