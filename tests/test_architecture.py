@@ -33,7 +33,6 @@ MIRROR_COMMAND_MODULES = {
 #: What page objects never import: the database, the spider, the pipelines, the crawl runner and the CLI.
 PAGES_FORBIDDEN = (
     "arabpress_crawler.db",
-    "arabpress_crawler.store",
     "arabpress_crawler.spiders",
     "arabpress_crawler.pipelines",
     "arabpress_crawler.crawling",
@@ -41,8 +40,8 @@ PAGES_FORBIDDEN = (
 )
 #: What the database package never imports.
 DATABASE_FORBIDDEN = ("scrapy", "twisted")
-#: The database modules: the ``db`` package, and ``store.py`` while it still exists.
-DATABASE_MODULES = ("arabpress_crawler.db", "arabpress_crawler.store")
+#: The database package (which crawler modules it may import is ``tests/test_db_layout.py``'s rule).
+DATABASE_MODULES = ("arabpress_crawler.db",)
 
 
 @dataclass(frozen=True)
