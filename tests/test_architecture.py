@@ -215,6 +215,32 @@ def test_the_database_never_imports_scrapy_or_twisted() -> None:
     assert breaking(imports_from(DATABASE_MODULES), DATABASE_FORBIDDEN) == []
 
 
+def test_the_spider_never_imports_the_pipelines_the_crawl_runner_or_the_cli() -> None:
+    forbidden = ("arabpress_crawler.pipelines", "arabpress_crawler.crawling", "arabpress_crawler.cli")
+    assert breaking(imports_from("arabpress_crawler.spiders"), forbidden) == []
+
+
+def test_the_pipelines_never_import_the_spider_the_page_objects_the_crawl_runner_or_the_cli() -> None:
+    forbidden = (
+        "arabpress_crawler.spiders",
+        "arabpress_crawler.pages",
+        "arabpress_crawler.crawling",
+        "arabpress_crawler.cli",
+    )
+    assert breaking(imports_from("arabpress_crawler.pipelines"), forbidden) == []
+
+
+def test_exports_health_and_datasette_never_import_the_crawl() -> None:
+    readers = ("arabpress_crawler.exporting", "arabpress_crawler.health", "arabpress_crawler.datasette")
+    forbidden = (
+        "arabpress_crawler.spiders",
+        "arabpress_crawler.pipelines",
+        "arabpress_crawler.crawling",
+        "arabpress_crawler.cli",
+    )
+    assert breaking(imports_from(readers), forbidden) == []
+
+
 def test_only_the_mirror_and_demo_commands_import_the_mirror_package() -> None:
     found = [item for item in imports_from("arabpress_crawler") if within(item.target, "arabpress_mirror")]
     assert [str(item) for item in found if item.path not in MIRROR_COMMAND_MODULES] == []
