@@ -21,6 +21,7 @@ from arabpress_crawler.cli import cli
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
 from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
+from arabpress_crawler.spiders.limits import cap_notes
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,9 @@ def _fail(outcome: CrawlOutcome, db: Path, log_file: Path | None) -> None:
     where = f"; see {log_file}" if log_file else ""
     if outcome.error is not None:
         message = f"the crawl could not run on {db}: {outcome.error}"
+    elif outcome.log_error is not None:
+        message = outcome.log_error
+        where = ""  # the log is what could not be written
     elif outcome.failed_in_store:
         verb = "was interrupted" if outcome.run_status == RUN_INTERRUPTED else str(outcome.run_status)
         message = f"the crawl of {db} {verb}: {outcome.run_reason or 'no reason recorded'}"
@@ -208,6 +212,8 @@ def crawl(
         sys.exit(EXIT_PROBLEMS)
     if not quiet:
         Console().print(summary_table(outcome, db_path))
+        for note in cap_notes(outcome.stats, outcome.finish_reason):
+            click.echo(f"note: {note}")
     if not outcome.ok:
         _fail(outcome, db_path, log_file)
     if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok:
