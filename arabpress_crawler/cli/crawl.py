@@ -20,6 +20,7 @@ from arabpress_crawler import crawling, health
 from arabpress_crawler.cli import cli
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
 from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
+from arabpress_crawler.policy import ROBOTS_UNREACHABLE_STAT
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
 from arabpress_crawler.spiders.limits import cap_notes
 
@@ -216,7 +217,10 @@ def crawl(
             click.echo(f"note: {note}")
     if not outcome.ok:
         _fail(outcome, db_path, log_file)
-    if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok:
+    robots = outcome.stats.get(ROBOTS_UNREACHABLE_STAT)
+    if robots:  # RFC 9309: nothing was fetched this run; said once, and the run did not do its job
+        click.echo(f"warning: {robots}: nothing was fetched this run (RFC 9309: disallow all)", err=True)
+    if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok or robots:
         sys.exit(EXIT_PROBLEMS)
 
 

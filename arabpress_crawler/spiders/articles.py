@@ -15,7 +15,9 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
 ``base_url``
     the site; default the ``ARABPRESS_BASE_URL`` setting (environment variable of the same name).
 ``max_pages``
-    fetch at most this many article pages (listing pages, feeds and sitemaps are read as needed).
+    fetch at most this many article pages (listing pages, feeds and sitemaps are read as needed); default
+    the ``ARABPRESS_MAX_PAGES`` cap. Every run is bounded by the caps of
+    :mod:`arabpress_crawler.spiders.limits` (pages, time, URL length, query variants, sitemaps, related links).
 ``max_depth``
     how many "Related Articles" hops to follow: articles listed on the homepage, sections, feed and
     sitemaps are depth 1, their related articles depth 2, and so on.
@@ -30,7 +32,7 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
 Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched``, ``articles/not_modified``,
 ``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``,
 ``skipped/seen``, ``skipped/offsite``, ``skipped/unsafe``, ``skipped/listing``, ``skipped/robots``,
-``skipped/max_pages``, ``skipped/max_depth``, ``known_urls``, and ``errors/<kind>`` for pages that could not
+``skipped/max_pages``, ``skipped/max_depth``, ``skipped/too_long``, ``skipped/query_variant``, ``known_urls``, and ``errors/<kind>`` for pages that could not
 be fetched (``http_404``, ``redirect_loop``, ``timeout_error``…), each also logged with its URL.
 """
 
@@ -57,10 +59,12 @@ from arabpress_crawler.dates import date_from_url, normalize_date
 from arabpress_crawler.items import UnchangedArticle
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
+from arabpress_crawler.policy import DTD_STAT, OFFSITE_REDIRECT, without_dtd
 from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
 from arabpress_crawler.spiders.known import load_known_articles, load_sitemap_lastmods
+from arabpress_crawler.spiders.limits import CrawlLimits, Limiter
 from arabpress_crawler.store import SITEMAP_LASTMOD_STAT, utc_now
 from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
 
@@ -142,6 +146,9 @@ class ArticlesSpider(scrapy.Spider):
         self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
         self.previous_sitemaps: dict[str, str] = {}  # sub-sitemap URL -> lastmod, as the last finished run saw
         self.article_requests = 0
+        self.listing_requests = 0  # pagination pages requested (backfill)
+        self.limiter: Limiter | None = None  # the run's caps, made when the crawler is known
+        self.max_pages = CrawlLimits.max_pages
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -151,12 +158,16 @@ class ArticlesSpider(scrapy.Spider):
         spider.args = parse_arguments(given.pop("base_url"), **given)
         spider.base_url = spider.args.base_url
         spider.allowed_domains = [urlsplit(spider.base_url).hostname or ""]
+        limits = CrawlLimits.from_settings(crawler.settings)
+        spider.limiter = Limiter(limits, crawler)
+        spider.max_pages = spider.args.max_pages or limits.max_pages
         return spider
 
     # -- start ---------------------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
         self.policy = self._load_policy()
+        self._limits.record_time_budget(self.settings.getint("CLOSESPIDER_TIMEOUT"))
         home = self._site_url("/")
         yield scrapy.Request(home, callback=self.parse_home, errback=self.on_error)
         yield scrapy.Request(self._site_url("/feed/"), callback=self.parse_feed, errback=self.on_error)
@@ -191,37 +202,43 @@ class ArticlesSpider(scrapy.Spider):
         assert self.args is not None
         next_url = page.next_page_url()
         if next_url and self.args.backfill and not self._budget_spent() and self._on_site(next_url):
+            if self.listing_requests >= self.max_pages:  # pages of known articles only: still bounded
+                self._limits.page_cap(self.max_pages)
+                return
+            self.listing_requests += 1
             yield response.follow(next_url, callback=self.parse_listing, errback=self.on_error)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        for entry in FeedPage(response).entries():
+        for entry in FeedPage(self._without_dtd(response)).entries():
             yield from self._follow_article(
                 ArticleLink(entry.url, Source.FEED, depth=1, listed_date=entry.published_at)
             )
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-            if self._on_site(url):
+            if self._on_site(url) and self._limits.sitemap_allowed(url, 1):
                 yield scrapy.Request(
-                    url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY
+                    url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY,
+                    meta={"sitemap_depth": 1},
                 )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         try:
-            sitemap = Sitemap(response.body)
+            sitemap = Sitemap(self._without_dtd(response).body)
         except (XMLSyntaxError, StopIteration) as error:  # empty body / no element at all
             logger.warning("not a sitemap, ignored: %s (%r)", response.url, error)
             return
         if sitemap.type not in SITEMAP_TYPES:
             logger.warning("not a sitemap (<%s>), ignored: %s", sitemap.type, response.url)
             return
+        entries = self._limits.sitemap_entries(list(sitemap), response.url)
         if sitemap.type == "sitemapindex":
-            yield from self._follow_sitemaps(response, list(sitemap))
+            yield from self._follow_sitemaps(response, entries)
             return
         index_lastmod = response.meta.get("index_lastmod")
         if index_lastmod:
             self._record_sitemap(response.url, index_lastmod)
-        for entry in sitemap:
+        for entry in entries:
             lastmod = entry.get("lastmod") or None
             canonical = canonicalize_url(entry["loc"])
             if lastmod and canonical:
@@ -229,6 +246,15 @@ class ArticlesSpider(scrapy.Spider):
             yield from self._follow_article(
                 ArticleLink(entry["loc"], Source.SITEMAP, depth=1, listed_date=lastmod, lastmod=lastmod)
             )
+
+    def _without_dtd(self, response: Response) -> Response:
+        """The feed or sitemap without its DTD (entities are never expanded); a DTD is counted as a failure."""
+        body, had_dtd = without_dtd(response.body)
+        if not had_dtd:
+            return response
+        self.crawler.stats.inc_value(DTD_STAT)
+        logger.warning("%s declares a DTD (entities): ignored, read without it", response.url)
+        return response.replace(body=body)
 
     def _follow_sitemaps(self, response: Response, entries: list[dict[str, Any]]) -> Iterator[scrapy.Request]:
         """Sub-sitemaps of an index to read: the news sitemaps, the newest post sitemap, and every older post
@@ -249,13 +275,16 @@ class ArticlesSpider(scrapy.Spider):
                     chosen.append(url)
                 elif url not in self.previous_sitemaps and lastmods[url]:
                     self._record_sitemap(url, lastmods[url])  # not read: its lastmod is the baseline
+        depth = int(response.meta.get("sitemap_depth", 1)) + 1
         for url in chosen:
+            if not self._limits.sitemap_allowed(url, depth):
+                continue
             yield scrapy.Request(
                 url,
                 callback=self.parse_sitemap,
                 errback=self.on_error,
                 priority=SITEMAP_PRIORITY,
-                meta={"index_lastmod": lastmods[url]},
+                meta={"index_lastmod": lastmods[url], "sitemap_depth": depth},
             )
 
     def _sitemap_changed(self, url: str, lastmod: str | None) -> bool:
@@ -309,7 +338,7 @@ class ArticlesSpider(scrapy.Spider):
             link_canonical
         )
         yield item
-        for url in page.related_urls():
+        for url in self._limits.related_links(page.related_urls(), response.url):
             yield from self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))
 
     # -- failures ------------------------------------------------------------------------------------------
@@ -334,6 +363,8 @@ class ArticlesSpider(scrapy.Spider):
         if reason == ROBOTS_FORBIDDEN:
             self._inc("skipped/robots")
             logger.debug("forbidden by robots.txt, not fetched: %s", url)
+        elif reason.startswith(OFFSITE_REDIRECT):
+            logger.debug("not fetched: %s (%s)", url, reason)  # counted by the middleware
         elif reason == MAX_REDIRECTIONS:
             self._inc("errors/redirect_loop")
             logger.error("gave up on %s: too many redirects (%s)", url, reason)
@@ -351,6 +382,9 @@ class ArticlesSpider(scrapy.Spider):
             return
         if canonical in self.requested:
             self._inc("skipped/seen")
+            return
+        if not self._limits.variant_allowed(canonical):
+            self._inc("skipped/query_variant")
             return
         if self._older_than_since(link.listed_date or date_from_url(canonical)):
             self._inc("skipped/old")
@@ -383,6 +417,9 @@ class ArticlesSpider(scrapy.Spider):
 
     def _article_canonical(self, url: str) -> str | None:
         """The canonical URL of an on-site article link, or ``None`` (counted) for links not to follow."""
+        if self._limits.url_too_long(url):
+            self._inc("skipped/too_long")
+            return None
         canonical = canonicalize_url(url)
         if canonical is None:
             self._inc("skipped/unsafe")
@@ -403,12 +440,13 @@ class ArticlesSpider(scrapy.Spider):
             return False
         if self._budget_spent():
             self._inc("skipped/max_pages")
+            self._limits.page_cap(self.max_pages)
             return False
         return True
 
     def _budget_spent(self) -> bool:
         assert self.args is not None
-        return self.args.max_pages is not None and self.article_requests >= self.args.max_pages
+        return self.article_requests >= self.max_pages
 
     def _older_than_since(self, value: str | None) -> bool:
         assert self.args is not None
@@ -416,6 +454,11 @@ class ArticlesSpider(scrapy.Spider):
             return False
         day = normalize_date(value) if value else None
         return day is not None and date.fromisoformat(day[:10]) < self.args.since
+
+    @property
+    def _limits(self) -> Limiter:
+        assert self.limiter is not None, "the spider was not made by from_crawler"
+        return self.limiter
 
     def _on_site(self, url: str) -> bool:
         return is_same_site(url, self.base_url)

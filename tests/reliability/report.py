@@ -16,13 +16,15 @@ logger = logging.getLogger(__name__)
 
 REPORT_PATH = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
-#: Categories in report order, with the heading each gets (issue 6's lists 1–5).
+#: Categories in report order, with the heading each gets (issue 6's lists 1–5, issue 12's 6–7).
 CATEGORIES: dict[str, str] = {
     "pages": "1. Pages: bad and odd HTML",
     "http": "2. HTTP: statuses, redirects, retries, timeouts, robots.txt",
     "faults": "3. Faults: killed runs, locked, full and corrupted databases",
     "hostile": "4. Hostile input: links, markup, URLs, SQL metacharacters, output paths",
     "properties": "5. Property tests (hypothesis, derandomised)",
+    "bounds": "6. Bounds and policy: caps, redirects, robots.txt, XML entities, exports, signals",
+    "runs": "7. Across runs: the frontier, kill and resume, check, serve, database files",
 }
 OUTCOMES = ("passed", "failed", "error", "skipped")
 OUTCOME_MARKS = {"passed": "passed", "failed": "**FAILED**", "error": "**ERROR**", "skipped": "skipped"}
