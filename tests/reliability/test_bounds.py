@@ -9,6 +9,13 @@ it must stop at its caps with exit 0 and say which cap it hit.
 
 from __future__ import annotations
 
+import os
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -171,3 +178,86 @@ def test_billion_laughs_feed_keeps_every_entry(tmp_path: Path) -> None:
     harness.assert_consistent(result)
     harness.assert_stored(result, [article.path for article in FEED_ONLY])
     assert result.count("arabpress/errors/xml_dtd") == 1
+
+
+# -- exports: special files, symlinks, killed exports -----------------------------------------------------------
+
+#: A child process that exports and, after the first rows, waits to be killed (it writes ``marker`` first).
+KILLED_EXPORT = """
+import sys, time
+from pathlib import Path
+from arabpress_crawler import exporting
+from arabpress_crawler.cli import cli
+marker = Path(sys.argv[1])
+original = exporting.iter_rows
+def slow_rows(db, query):
+    for number, row in enumerate(original(db, query)):
+        yield row
+        if number == 2:
+            marker.write_text("writing")
+            time.sleep(600)
+exporting.iter_rows = slow_rows
+cli(args=sys.argv[2:], prog_name="arabpress")
+"""
+
+
+def export_args(db: Path, output: Path | str) -> list[str]:
+    return ["export", "--db", str(db), "--format", "jsonl", "--output", str(output)]
+
+
+def test_export_follows_symlinks_and_writes_through_special_files(
+    baseline: harness.CrawlResult, tmp_path: Path
+) -> None:
+    """``--output`` a symlink to a file: the file gets the export and the link stays a link. A symlink to
+    ``/dev/null`` (a device): written through, the device never replaced. A FIFO: the reader gets every row
+    and the FIFO is still a FIFO."""
+    db = baseline.db_path
+    rows = baseline.rows("SELECT count(*) FROM articles WHERE duplicate_of IS NULL")[0][0]  # what export gives
+    real = tmp_path / "real.jsonl"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "link.jsonl"
+    link.symlink_to(real)
+    assert harness.run_cli(export_args(db, link)).returncode == 0
+    assert link.is_symlink() and link.resolve() == real
+    assert len(real.read_text(encoding="utf-8").splitlines()) == rows
+
+    null_link = tmp_path / "to-null.jsonl"
+    null_link.symlink_to(os.devnull)
+    assert harness.run_cli(export_args(db, null_link)).returncode == 0
+    assert null_link.is_symlink() and null_link.resolve() == Path(os.devnull)
+    assert stat.S_ISCHR(Path(os.devnull).stat().st_mode)
+
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    cli = harness.run_cli(export_args(db, fifo))
+    reader.join(timeout=harness.CLI_TIMEOUT_SECONDS)
+    assert cli.returncode == 0, cli.output
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), "the FIFO was replaced"
+    assert received and len(received[0].decode("utf-8").splitlines()) == rows
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.jsonl", "pipe.jsonl", "real.jsonl", "to-null.jsonl"]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
+def test_killed_export_leaves_no_temporary_file(signum: int, baseline: harness.CrawlResult, tmp_path: Path) -> None:
+    """An export killed mid-write (SIGKILL, SIGTERM) over an earlier export: no hidden temporary file is left
+    in the folder, and the earlier export is intact."""
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "articles.jsonl"
+    target.write_text("earlier export\n", encoding="utf-8")
+    marker = tmp_path / "marker"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_EXPORT, str(marker), *export_args(baseline.db_path, target)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + harness.CLI_TIMEOUT_SECONDS
+        while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert marker.exists(), f"the export never started writing: {child.communicate()}"
+    finally:
+        child.send_signal(signum)
+        child.communicate(timeout=harness.CLI_TIMEOUT_SECONDS)
+    assert sorted(p.name for p in out.iterdir()) == ["articles.jsonl"], "a temporary file was left behind"
+    assert target.read_text(encoding="utf-8") == "earlier export\n"
