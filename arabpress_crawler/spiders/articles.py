@@ -56,6 +56,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from arabpress_crawler.dates import date_from_url, normalize_date
+from arabpress_crawler.extensions import is_stopping
 from arabpress_crawler.items import UnchangedArticle
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
@@ -348,6 +349,10 @@ class ArticlesSpider(scrapy.Spider):
         request = getattr(failure, "request", None)
         url = request.url if request is not None else "(unknown URL)"
         error = failure.value
+        if is_stopping(self.crawler):  # cut by a stop (SIGINT/SIGTERM): not the site's failure
+            self._inc("cancelled")
+            logger.info("cancelled by the stop, not fetched: %s", url)
+            return
         if isinstance(error, HttpError):
             status = error.response.status
             self._inc(f"errors/http_{status}")

@@ -9,6 +9,7 @@ it must stop at its caps with exit 0 and say which cap it hit.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -261,3 +262,53 @@ def test_killed_export_leaves_no_temporary_file(signum: int, baseline: harness.C
         child.communicate(timeout=harness.CLI_TIMEOUT_SECONDS)
     assert sorted(p.name for p in out.iterdir()) == ["articles.jsonl"], "a temporary file was left behind"
     assert target.read_text(encoding="utf-8") == "earlier export\n"
+
+
+# -- signals ---------------------------------------------------------------------------------------------------
+
+#: Stalled pages hold their downloads open far longer than the test waits: only the signal can end the crawl.
+STALLED = tuple(case_path(f"stalled-for-good-{n}") for n in (1, 2, 3))
+SIGNAL_SETTINGS = {"DOWNLOAD_TIMEOUT": 900, "CLOSESPIDER_TIMEOUT": 0}
+#: How long a signalled crawl may take to end in the test (a bound on the test, not a timing measurement).
+SIGNAL_GRACE_SECONDS = 30
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_signal_stops_a_crawl_held_by_stalled_pages(signum: int, tmp_path: Path) -> None:
+    """A crawl whose last pages never answer (download timeout 15 minutes) gets SIGINT or SIGTERM once: it ends
+    by itself well within the test's bound, the run is recorded as interrupted with what it stored, and the
+    database is consistent."""
+    pages = {path: Article(slug=path.strip("/").rsplit("/", 1)[-1], title=f"A story that never loads {path}").html()
+             for path in STALLED}  # fmt: skip
+    root = harness.build_site(tmp_path / "site", pages, links=[harness.site_link(path) for path in STALLED])
+    db = tmp_path / "crawl" / "crawl.db"
+    db.parent.mkdir()
+    with MirrorServer(root) as server:
+        for path in STALLED:
+            server.set_fault(path, "stall")
+        env = dict(os.environ, ARABPRESS_RELIABILITY_OVERRIDES=json.dumps({"settings": SIGNAL_SETTINGS}))
+        args = harness.crawl_args(server.base_url, db, db.with_suffix(".log"))
+        child = subprocess.Popen([sys.executable, str(harness.CLI_RUNNER), *args], env=env, cwd=db.parent,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)  # fmt: skip
+        try:
+            deadline = time.monotonic() + harness.CLI_TIMEOUT_SECONDS
+            while not all(server.request_count(path) for path in STALLED) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert all(server.request_count(path) for path in STALLED), "the stalled pages were never asked for"
+            child.send_signal(signum)
+            try:
+                stdout, stderr = child.communicate(timeout=SIGNAL_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.communicate()
+                pytest.fail(f"the crawl was still running {SIGNAL_GRACE_SECONDS} s after the signal")
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
+    result = harness.CrawlResult(harness.CliResult(args, child.returncode, stdout.decode(), stderr.decode()),
+                                 db, db.with_suffix(".log"), server.base_url)  # fmt: skip
+    harness.assert_no_traceback(result.cli.stdout, result.cli.stderr)
+    harness.assert_consistent(result)
+    assert result.run["status"] == store.RUN_INTERRUPTED
+    assert result.run["articles_new"] == len(result.articles())
