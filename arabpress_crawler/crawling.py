@@ -252,14 +252,17 @@ def check_writable_file(path: Path, what: str, option: str) -> Path:
 
 
 def lock_path(db: Path) -> Path:
-    return db.with_name(db.name + ".lock")
+    """``<db>.lock`` beside the real file: a symlinked ``--db`` path shares the lock of the file it names."""
+    real = Path(os.path.realpath(db))
+    return real.with_name(real.name + ".lock")
 
 
 @contextmanager
 def crawl_lock(db: Path, *, wait: bool) -> Iterator[bool]:
     """Hold ``<db>.lock`` for the block; yields ``False`` (without waiting) if another crawl holds it."""
-    db.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_path(db)), timeout=-1 if wait else 0)
+    path = lock_path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path), timeout=-1 if wait else 0)
     try:
         lock.acquire()
     except Timeout:

@@ -9,11 +9,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from arabpress_crawler import crawling
 from arabpress_crawler.cli.serve import build_datasette
 from arabpress_crawler.demo.server import MirrorServer
 
 from . import harness
 from .harness import Article
+from .test_faults import copy_database
 
 CATEGORY = "runs"
 
@@ -62,3 +64,19 @@ def test_serve_answers_while_cron_crawls_write(tmp_path: Path) -> None:
     assert before == (200, stored - 1, 0)
     assert set(during) <= {200}, f"datasette failed while the crawl wrote: {during}"
     assert after == (200, stored, 1), f"after the crawl datasette answers {after}, the database holds {stored}"
+
+
+def test_symlinked_db_path_shares_the_lock(baseline: harness.CrawlResult, tmp_path: Path) -> None:
+    """A crawl holds the lock of `data/arabpress.db`; cron starts another through a symlink to it
+    (`current.db -> data/arabpress.db`): the second one sees the first and leaves the database alone."""
+    data = tmp_path / "data"
+    db = copy_database(baseline.db_path, data / "arabpress.db")
+    link = tmp_path / "current.db"
+    link.symlink_to(db)
+    before = db.read_bytes()
+    with crawling.crawl_lock(db, wait=False) as locked:
+        assert locked
+        cli = harness.run_cli(harness.crawl_args(baseline.base_url, link, tmp_path / "second.log"), cwd=tmp_path)
+    assert cli.returncode == 0, cli.output
+    assert "already running" in cli.output
+    assert db.read_bytes() == before, "the second crawl wrote the database the first one holds"
