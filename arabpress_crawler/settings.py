@@ -144,7 +144,12 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 # Start-up objects (modules, classes, settings) are frozen out of the garbage collector's full collections.
-EXTENSIONS = {"arabpress_crawler.extensions.FreezeStartupObjects": 0, "arabpress_crawler.extensions.StopPromptly": 0}
+# The run record (crawl_runs) is kept by an extension, whatever starts the crawl.
+EXTENSIONS = {
+    "arabpress_crawler.extensions.FreezeStartupObjects": 0,
+    "arabpress_crawler.extensions.StopPromptly": 0,
+    "arabpress_crawler.run_record.RunRecord": 10,
+}
 # A stop (SIGINT/SIGTERM) cancels the downloads still in flight after this many seconds.
 ARABPRESS_STOP_GRACE_SECONDS = 2.0
 ARABPRESS_GC_FREEZE = True

@@ -20,7 +20,7 @@ def cli() -> None:
 
 def _register() -> None:
     # Each topic module defines its commands and attaches them to ``cli``.
-    from arabpress_crawler.cli import crawl, export, extract, health, mirror, serve  # noqa: F401
+    from arabpress_crawler.cli import crawl, db, export, extract, health, mirror, serve  # noqa: F401
 
 
 _register()

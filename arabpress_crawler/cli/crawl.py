@@ -19,6 +19,8 @@ from rich.text import Text
 from arabpress_crawler import crawling, health
 from arabpress_crawler.cli import cli
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
+from arabpress_crawler.db import runs
+from arabpress_crawler.db.runs import RUN_INTERRUPTED
 from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
 from arabpress_crawler.policy import ROBOTS_UNREACHABLE_STAT
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
@@ -31,7 +33,6 @@ DEMO_LOG_FILE = Path("data/logs/demo.log")
 #: The demo mirror's port when no earlier demo run chose one.
 DEMO_PORT = 8642
 EXIT_PROBLEMS = 1
-RUN_INTERRUPTED = "interrupted"  # crawl_runs.status of a run stopped before its end
 LIVE_REFRESH_PER_SECOND = 4
 
 
@@ -232,13 +233,13 @@ def _remembered_port(db: Path) -> int | None:
     if not db.is_file():
         return None
     try:
-        rows = crawling.read_only_query(db, "SELECT base_url FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        base_url = runs.last_base_url(db)
     except sqlite3.Error:
         return None
-    if not rows or not rows[0][0]:
+    if not base_url:
         return None
     try:
-        return urlsplit(rows[0][0]).port
+        return urlsplit(base_url).port
     except ValueError:
         return None
 

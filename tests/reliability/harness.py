@@ -24,7 +24,7 @@ from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.demo.server import DEMO_SITE_DIR
 
 logger = logging.getLogger(__name__)
@@ -250,9 +250,9 @@ class CrawlResult:
             return [tuple(row) for row in conn.execute(sql, params)]
 
     def consistency_problems(self) -> list[str]:
-        db = store.open_db(self.db_path, create=False)
+        db = db_api.open_db(self.db_path, create=False)
         try:
-            return store.check_consistency(db, deep=True)
+            return db_api.check_consistency(db, deep=True)
         finally:
             db.close()
 
@@ -312,7 +312,7 @@ def assert_finished(result: CrawlResult) -> None:
     assert_no_traceback(result.cli.stdout, result.cli.stderr)
     assert result.returncode == 0, f"crawl exited {result.returncode}:\n{result.cli.output[-3000:]}"
     run = result.run
-    assert run["status"] == store.RUN_FINISHED, f"run ended {run['status']} ({run['finish_reason']})"
+    assert run["status"] == db_api.RUN_FINISHED, f"run ended {run['status']} ({run['finish_reason']})"
     assert run["finished_at"], "the run record was not closed"
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.demo.server import MirrorServer
 from arabpress_crawler.spiders.limits import CrawlLimits
 
@@ -93,7 +93,7 @@ def test_endless_site_stops_at_the_time_budget(tmp_path: Path) -> None:
         result = crawl_with_summary(site.base_url, tmp_path, settings)
     harness.assert_finished(result)
     assert result.run["finish_reason"] == "closespider_timeout"
-    assert result.run["status"] == store.RUN_FINISHED
+    assert result.run["status"] == db_api.RUN_FINISHED
     assert "stopped at the time budget: 0:00:02; the rest is kept for the next run" in result.cli.stdout
 
 
@@ -310,5 +310,5 @@ def test_signal_stops_a_crawl_held_by_stalled_pages(signum: int, tmp_path: Path)
                                  db, db.with_suffix(".log"), server.base_url)  # fmt: skip
     harness.assert_no_traceback(result.cli.stdout, result.cli.stderr)
     harness.assert_consistent(result)
-    assert result.run["status"] == store.RUN_INTERRUPTED
+    assert result.run["status"] == db_api.RUN_INTERRUPTED
     assert result.run["articles_new"] == len(result.articles())
