@@ -39,7 +39,7 @@ from scrapy.utils.reactor import is_reactor_installed
 from twisted.python.failure import Failure
 
 from arabpress_crawler import DEFAULT_BASE_URL
-from arabpress_crawler.db import queries, runs
+from arabpress_crawler.db import connection, queries, runs
 from arabpress_crawler.db.runs import RUN_FINISHED
 from arabpress_crawler.profiles import PROFILE_SETTING
 from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
@@ -208,6 +208,10 @@ def check_db_path(path: Path) -> Path:
             header = handle.read(len(SQLITE_HEADER))
         if header != SQLITE_HEADER:
             raise CrawlInputError(f"{path} is not an SQLite database; give another path with --db")
+    try:
+        connection.check_file(path)  # damaged (quick_check) or another program's database: refused, never written
+    except connection.NotADatabase as error:
+        raise CrawlInputError(str(error)) from error
     return path
 
 

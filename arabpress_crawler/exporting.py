@@ -59,7 +59,7 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     try:
         return connection.open_readonly(path)
     except connection.NotADatabase as error:
-        raise ExportError(str(error)) from None
+        raise ExportError(str(error)) from error
 
 
 # --- writing --------------------------------------------------------------------------------------

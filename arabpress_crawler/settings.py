@@ -149,7 +149,13 @@ EXTENSIONS = {
     "arabpress_crawler.extensions.FreezeStartupObjects": 0,
     "arabpress_crawler.extensions.StopPromptly": 0,
     "arabpress_crawler.run_record.RunRecord": 10,
+    # The persistent frontier (arabpress_crawler.frontier): after the run record, so its run is open.
+    "arabpress_crawler.frontier_writer.FrontierWriter": 20,
 }
+# A link whose fetch failed (5xx, timeouts) is tried by the next runs, waiting this long after its first
+# failed run (doubling each time), and given up (reported by `arabpress check`) after this many failed runs.
+ARABPRESS_FRONTIER_BACKOFF_SECONDS = _env_number("ARABPRESS_FRONTIER_BACKOFF_SECONDS", 600.0)
+ARABPRESS_FRONTIER_MAX_ATTEMPTS = _env_cap("ARABPRESS_FRONTIER_MAX_ATTEMPTS", 3)
 # A stop (SIGINT/SIGTERM) cancels the downloads still in flight after this many seconds.
 ARABPRESS_STOP_GRACE_SECONDS = 2.0
 ARABPRESS_GC_FREEZE = True

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from arabpress_crawler import crawling, health
-from arabpress_crawler.cli import cli
+from arabpress_crawler.cli import cli, user_error
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
 from arabpress_crawler.db import runs
 from arabpress_crawler.db.runs import RUN_INTERRUPTED
@@ -133,7 +133,7 @@ def _run(options: CrawlOptions, *, wait: bool, quiet: bool) -> tuple[CrawlOutcom
     try:
         checked = crawling.check_options(options)
     except CrawlInputError as error:
-        raise click.ClickException(str(error)) from None
+        raise user_error(error) from error
     with crawling.crawl_lock(checked.db, wait=wait) as locked:
         if not locked:
             click.echo(f"a crawl is already running on {checked.db}")
@@ -307,7 +307,7 @@ def demo(db: Path, port: int | None, quiet: bool) -> None:
     try:
         crawling.check_db_path(db)
     except CrawlInputError as error:
-        raise click.ClickException(str(error)) from None
+        raise user_error(error) from error
     server = _start_mirror(db, port)
     try:
         options = CrawlOptions(base_url=server.base_url, db=db, mirror_profile=True, log_file=DEMO_LOG_FILE)

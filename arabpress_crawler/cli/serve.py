@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import click
 
 from arabpress_crawler import exporting
-from arabpress_crawler.cli import cli
+from arabpress_crawler.cli import cli, user_error
 from arabpress_crawler.settings import ARABPRESS_DB
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ def build_datasette(db_path: Path, *, immutable: bool = False, live: bool = Fals
         logger.warning("%s has a write-ahead log with data (a crawl is running or was killed): served read-only,"
                        " not immutable", db_path)
     immutable = immutable and not live and not wal_has_data(db_path)
+    if not immutable and not os.access(db_path.resolve().parent, os.W_OK):
+        immutable = True  # a read-only folder or mount: nothing can change the file, and mode=ro cannot open it
+        logger.info("%s is in a folder nothing can write to: served immutable", db_path)
     path = str(db_path)
     database_name = db_path.stem
     return Datasette(
@@ -115,7 +119,7 @@ def serve(db_path: str, port: int, host: str, immutable: bool, live: bool) -> No
     try:
         exporting.open_readonly(path).conn.close()
     except exporting.ExportError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise user_error(exc) from exc
     check_port_free(host, port)
     ds = build_datasette(path, immutable=immutable, live=live)
     click.echo(f"Serving {path} on http://{host}:{port}/ (charts: /-/charts) — Ctrl-C to stop", err=True)

@@ -23,6 +23,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import sqlite_utils
 
@@ -34,6 +35,7 @@ from arabpress_crawler.db.writers import ArticleWriter
 logger = logging.getLogger(__name__)
 
 Written = list[tuple[StoreRecord, WriteResult]]
+T = TypeVar("T")
 
 
 class StoreFailed(RuntimeError):
@@ -97,6 +99,20 @@ class CrawlStore:
             raise StoreFailed(self.error) from error
         self._written.append((record, result))
         return result
+
+    def write_with(self, write: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``write(connection)`` in the open transaction (opened if needed), as :meth:`write` does for a
+        record (the frontier's rows: committed with the batch they belong to)."""
+        if self.error is not None:
+            raise StoreFailed(self.error)
+        conn = self.db.conn
+        try:
+            if not conn.in_transaction:
+                conn.execute("BEGIN IMMEDIATE")
+            return write(conn)
+        except sqlite3.Error as error:
+            self._fail(error, lost=len(self._written))
+            raise StoreFailed(self.error) from error
 
     def commit(self) -> Written:
         """Commit the open transaction; returns (and reports) what it held. :class:`StoreFailed` on failure."""

@@ -365,6 +365,25 @@ def test_disk_full_with_the_log_on_the_same_disk(site: FaultSite, tmp_path: Path
     assert len(runs) == 1 or runs[-1]["status"] != db_api.RUN_FINISHED, "a run that could not log claims success"
 
 
+def test_disk_io_error_on_a_full_disk_says_the_disk_is_full(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SQLite reports a full disk met while writing the WAL as "disk I/O error": with (almost) no space left
+    on the database's file system, the message says the disk is full and what to do; with space, it does not."""
+    error = sqlite3.OperationalError("disk I/O error")
+    free = {"blocks": 10}
+
+    class StatVfs:
+        f_frsize = 4096
+
+        @property
+        def f_bavail(self) -> int:
+            return free["blocks"]
+
+    monkeypatch.setattr(os, "statvfs", lambda path: StatVfs())
+    assert "free some disk space" in db_api.describe_error(tmp_path / "a.db", error)
+    free["blocks"] = 10_000_000
+    assert "free some disk space" not in db_api.describe_error(tmp_path / "a.db", error)
+
+
 # -- a corrupted database file ----------------------------------------------------------------------------------
 
 PAGE_SIZE = 4096
