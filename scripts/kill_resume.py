@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from arabpress_crawler.demo.server import MirrorServer  # noqa: E402
+from arabpress_mirror.server import MirrorServer  # noqa: E402
 from tests.reliability import harness  # noqa: E402
 from tests.reliability.resume import (  # noqa: E402
     Schedule,

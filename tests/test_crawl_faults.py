@@ -13,8 +13,8 @@ import pytest
 from conftest import CRAWL_TIMEOUT_SECONDS, arabpress_command, clean_env, read_rows
 
 from arabpress_crawler import db as db_api
-from arabpress_crawler.demo.content import EDITED_ORIGINAL, REPUBLISHED_ORIGINAL, demo_articles, seed_article
 from arabpress_crawler.profiles import MIRROR
+from arabpress_mirror.content import EDITED_ORIGINAL, REPUBLISHED_ORIGINAL, demo_articles, seed_article
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,8 @@
-"""``arabpress crawl`` and ``arabpress demo``: run the crawler, show progress, report the run's health."""
+"""``arabpress crawl`` and ``arabpress demo``: run the crawler, show progress, report the run's health.
+
+``demo`` serves the packaged mirror; it imports the mirror package ``arabpress_mirror`` inside the command only,
+so ``arabpress crawl`` runs where the mirror is not installed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -17,14 +22,16 @@ from rich.table import Table
 from rich.text import Text
 
 from arabpress_crawler import crawling, health
-from arabpress_crawler.cli import cli, user_error
+from arabpress_crawler.cli import MIRROR_MISSING, cli, mirror_missing, user_error
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
 from arabpress_crawler.db import runs
 from arabpress_crawler.db.runs import RUN_INTERRUPTED
-from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
 from arabpress_crawler.policy import ROBOTS_UNREACHABLE_STAT
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
 from arabpress_crawler.spiders.limits import cap_notes
+
+if TYPE_CHECKING:
+    from arabpress_mirror.server import MirrorServer
 
 logger = logging.getLogger(__name__)
 
@@ -246,6 +253,13 @@ def _remembered_port(db: Path) -> int | None:
 
 def _start_mirror(db: Path, port: int | None) -> MirrorServer:
     """The packaged mirror on ``port``, else the port the last demo used, else :data:`DEMO_PORT`, else any."""
+    try:
+        from arabpress_mirror.layout import DEMO_SITE_DIR
+        from arabpress_mirror.server import MirrorServer
+    except ModuleNotFoundError as error:
+        if not mirror_missing(error):
+            raise
+        raise click.ClickException(MIRROR_MISSING) from None
     remembered = _remembered_port(db)
     wanted = port if port is not None else remembered if remembered is not None else DEMO_PORT
     try:

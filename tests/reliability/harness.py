@@ -2,7 +2,7 @@
 
 A case's mirror is a copy of the packaged demo mirror plus the case's pages, linked from the homepage so
 the spider finds them. Crawls run ``arabpress crawl`` in a child process (a Twisted reactor runs once per
-process), against a :class:`~arabpress_crawler.demo.server.MirrorServer` in the test process, so the
+process), against a :class:`~arabpress_mirror.server.MirrorServer` in the test process, so the
 server's fault switches and request counters are at hand. :class:`CrawlResult` reads back what a crawl
 left: the exit code and output, the run record, the articles, the log, and the store's consistency check.
 """
@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from arabpress_crawler import db as db_api
-from arabpress_crawler.demo.server import DEMO_SITE_DIR
+from arabpress_mirror.layout import DEMO_SITE_DIR
 
 logger = logging.getLogger(__name__)
 

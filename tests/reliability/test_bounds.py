@@ -23,8 +23,8 @@ import pytest
 from scrapy.settings import Settings
 
 from arabpress_crawler import db as db_api
-from arabpress_crawler.demo.server import MirrorServer
 from arabpress_crawler.spiders.limits import CrawlLimits
+from arabpress_mirror.server import MirrorServer
 
 from . import harness
 from .harness import Article, case_path

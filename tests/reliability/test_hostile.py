@@ -100,7 +100,7 @@ class HostileCrawl:
 
 @pytest.fixture(scope="module")
 def hostile_crawl(tmp_path_factory: pytest.TempPathFactory) -> HostileCrawl:
-    from arabpress_crawler.demo.server import MirrorServer
+    from arabpress_mirror.server import MirrorServer
 
     workdir = tmp_path_factory.mktemp("hostile")
     sentinel_root = harness.build_site(workdir / "sentinel")

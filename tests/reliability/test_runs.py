@@ -22,7 +22,7 @@ import pytest
 from arabpress_crawler import crawling
 from arabpress_crawler import db as db_api
 from arabpress_crawler.cli.serve import build_datasette
-from arabpress_crawler.demo.server import MirrorServer
+from arabpress_mirror.server import MirrorServer
 
 from . import harness
 from .harness import Article
