@@ -21,6 +21,8 @@ logger = logging.getLogger(__name__)
 SQLITE_HEADER = b"SQLite format 3\x00"
 #: Tables every arabpress database has (any schema version).
 OUR_TABLES = frozenset({"articles", "crawl_runs"})
+#: This project's schema table: a file with it is ours, and the schema check says if it is too new.
+SCHEMA_TABLE = "schema_version"
 #: Problems ``quick_check`` lists at most (the first is what the message shows).
 QUICK_CHECK_ROWS = 5
 
@@ -85,6 +87,6 @@ def foreign_tables(path: str | Path) -> list[str]:
         logger.warning("could not list the tables of %s: %s", path, error)
         return []
     tables = {name for name in tables if not name.startswith("sqlite_")}
-    if not tables or OUR_TABLES <= tables:
+    if not tables or OUR_TABLES <= tables or SCHEMA_TABLE in tables:  # ours (perhaps from a newer arabpress)
         return []
     return sorted(tables)
