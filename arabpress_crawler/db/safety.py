@@ -54,13 +54,24 @@ def _on_readonly_mount(path: Path) -> bool:
         return False
 
 
+def connect_for_check(path: str | Path) -> sqlite3.Connection:
+    """A connection that looks at the file without creating anything beside it: ``immutable`` when there is
+    no write-ahead log (nothing to miss), ``mode=ro`` when there is one (its frames are part of the data)."""
+    path = Path(path)
+    if path.with_name(path.name + "-wal").exists():
+        return connect_readonly(path)
+    return sqlite3.connect(_uri(path, "immutable=1"), uri=True)
+
+
 def damage(path: str | Path) -> str | None:
     """What ``PRAGMA quick_check`` finds wrong with the file (its first problem), or ``None`` if it is sound."""
     try:
-        conn = connect_readonly(path)
+        conn = connect_for_check(path)
     except sqlite3.OperationalError as error:  # cannot be opened now (locked, unreadable): not judged here
         logger.warning("could not check %s: %s", path, error)
         return None
+    except sqlite3.DatabaseError as error:  # the first page is already damaged
+        return str(error)
     try:
         rows = [row[0] for row in conn.execute(f"PRAGMA quick_check({QUICK_CHECK_ROWS})")]
     except sqlite3.OperationalError as error:
@@ -78,12 +89,12 @@ def damage(path: str | Path) -> str | None:
 def foreign_tables(path: str | Path) -> list[str]:
     """The tables of a file that is not an arabpress database (empty for ours, or for an empty file)."""
     try:
-        conn = connect_readonly(path)
+        conn = connect_for_check(path)
         try:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         finally:
             conn.close()
-    except sqlite3.OperationalError as error:  # locked or unreadable now: not judged here
+    except sqlite3.DatabaseError as error:  # locked, unreadable or damaged: not judged here
         logger.warning("could not list the tables of %s: %s", path, error)
         return []
     tables = {name for name in tables if not name.startswith("sqlite_")}

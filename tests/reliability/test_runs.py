@@ -284,17 +284,23 @@ def damage_one_page(db: Path) -> None:
     db.write_bytes(bytes(data))
 
 
+def is_damaged(db: Path) -> bool:
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?immutable=1", uri=True)
+    try:
+        return conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+    except sqlite3.DatabaseError:
+        return True
+    finally:
+        conn.close()
+
+
 def test_damaged_database_is_named_and_never_written(baseline: harness.CrawlResult, tmp_path: Path) -> None:
     """Random bytes over one page inside a table of a good database: `crawl`, `stats`, `export` and `check` each
     say in one line that the file is damaged (PRAGMA quick_check), exit 3, print no traceback, and leave the
     file byte for byte as it was."""
     db = copy_database(baseline.db_path, tmp_path / "damaged.db")
     damage_one_page(db)
-    conn = sqlite3.connect(db)
-    try:
-        assert conn.execute("PRAGMA quick_check").fetchone()[0] != "ok", "the damage is not there: the test tests nothing"
-    finally:
-        conn.close()
+    assert is_damaged(db), "the damage is not there: the test tests nothing"
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     for args in (harness.crawl_args(baseline.base_url, db, tmp_path / "crawl.log"), ["stats", "--db", str(db)],
                  ["export", "--db", str(db), "--output", str(tmp_path / "out.csv")], ["check", "--db", str(db)]):  # fmt: skip
