@@ -87,22 +87,14 @@ class CrawlStore:
 
         On a database error the open transaction is rolled back and :class:`StoreFailed` raised.
         """
-        if self.error is not None:
-            raise StoreFailed(self.error)
-        conn = self.db.conn
-        try:
-            if not conn.in_transaction:
-                conn.execute("BEGIN IMMEDIATE")
-            result = self.writer.write(conn, record)
-        except sqlite3.Error as error:  # disk full, I/O error, damaged file
-            self._fail(error, lost=len(self._written) + 1)
-            raise StoreFailed(self.error) from error
+        result = self.write_with(lambda conn: self.writer.write(conn, record), records=1)
         self._written.append((record, result))
         return result
 
-    def write_with(self, write: Callable[[sqlite3.Connection], T]) -> T:
+    def write_with(self, write: Callable[[sqlite3.Connection], T], *, records: int = 0) -> T:
         """Run ``write(connection)`` in the open transaction (opened if needed), as :meth:`write` does for a
-        record (the frontier's rows: committed with the batch they belong to)."""
+        record (``records``: how many records it writes, counted as lost if it fails). The frontier's rows go
+        this way: committed with the batch they belong to."""
         if self.error is not None:
             raise StoreFailed(self.error)
         conn = self.db.conn
@@ -110,8 +102,8 @@ class CrawlStore:
             if not conn.in_transaction:
                 conn.execute("BEGIN IMMEDIATE")
             return write(conn)
-        except sqlite3.Error as error:
-            self._fail(error, lost=len(self._written))
+        except sqlite3.Error as error:  # disk full, I/O error, damaged file
+            self._fail(error, lost=len(self._written) + records)
             raise StoreFailed(self.error) from error
 
     def commit(self) -> Written:

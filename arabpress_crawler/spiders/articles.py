@@ -6,6 +6,9 @@ Where it starts (every run reads these, so new articles are always found):
 * the RSS feed (``/feed/``);
 * ``robots.txt`` → the sitemap index → the post and news sitemaps.
 
+First of all, the links earlier runs found but did not finish (the persistent frontier, see
+:mod:`arabpress_crawler.frontier`), and with ``refresh`` every stored article.
+
 What it follows: article links found there, and each article page's "Related Articles" links. It stays on
 the site of the base URL (host and port), never follows ``javascript:``/``data:`` links, and never requests
 a listing, tag or author page as an article.

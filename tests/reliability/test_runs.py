@@ -25,7 +25,7 @@ from arabpress_crawler.cli.serve import build_datasette
 from arabpress_mirror.server import MirrorServer
 
 from . import harness
-from .harness import Article
+from .harness import Article, case_path
 from .resume import (
     Schedule,
     count_articles,
@@ -164,15 +164,21 @@ def test_kill_and_resume_equals_an_uninterrupted_crawl(
     assert not problems, "\n".join(problems)
 
 
+def related_only_story(tmp_path: Path, slug: str) -> tuple[Article, Path]:
+    """A mirror where the story ``slug`` is linked only from another story's "Related Articles" list (which
+    the homepage links to): a later run finds it again only through the frontier. (The story, the site.)"""
+    story = Article(slug=slug, title=f"A story behind a failing server: {slug}")
+    lead = Article(slug=f"leads-to-{slug}", title=f"A story whose related link fails: {slug}",
+                   related=(harness.site_link(story.path),))  # fmt: skip
+    pages = {article.path: article.html() for article in (story, lead)}
+    return story, harness.build_site(tmp_path / "site", pages, links=[harness.site_link(lead.path)])
+
+
 def test_always_failing_article_is_reported_by_check(tmp_path: Path) -> None:
     """An article linked only from another article's related list answers 503 on every attempt: each run
     keeps it in the frontier and tries it again; after three failed runs it is given up and `arabpress check`
     names it (exit 1) instead of it being silently absent."""
-    broken = Article(slug="always-503", title="A story behind a broken server")
-    lead = Article(slug="leads-to-a-broken-story", title="A story whose related link is broken",
-                   related=(harness.site_link(broken.path),))  # fmt: skip
-    pages = {article.path: article.html() for article in (broken, lead)}
-    root = harness.build_site(tmp_path / "site", pages, links=[harness.site_link(lead.path)])
+    broken, root = related_only_story(tmp_path, "always-503")
     with MirrorServer(root) as server:
         server.set_fault(broken.path, "503", retry_after=0)
         checks = []
@@ -191,18 +197,15 @@ def test_always_failing_article_is_reported_by_check(tmp_path: Path) -> None:
 def test_page_failing_a_few_times_is_stored_by_the_next_run(tmp_path: Path) -> None:
     """An article linked only from another article's related list answers 503 to every attempt of the
     first run (four requests), then recovers: the next run tries it first and stores it."""
-    flaky = Article(slug="flaky-503", title="A story behind a flaky server")
-    lead = Article(slug="leads-to-a-flaky-story", title="A story whose related link is flaky",
-                   related=(harness.site_link(flaky.path),))  # fmt: skip
-    pages = {article.path: article.html() for article in (flaky, lead)}
-    root = harness.build_site(tmp_path / "site", pages, links=[harness.site_link(lead.path)])
+    flaky, root = related_only_story(tmp_path, "flaky-503")
+    lead_path = case_path("leads-to-flaky-503")
     with MirrorServer(root) as server:
         server.set_fault(flaky.path, "503", times=4, retry_after=0)
         first = harness.crawl(server.base_url, tmp_path, name="cron", overrides={"settings": NO_BACKOFF})
         harness.assert_not_stored(first, flaky.path)
         second = harness.crawl(server.base_url, tmp_path, name="cron", overrides={"settings": NO_BACKOFF})
     harness.assert_finished(second)
-    harness.assert_stored(second, [flaky.path, lead.path])
+    harness.assert_stored(second, [flaky.path, lead_path])
 
 
 def test_refresh_rechecks_every_stored_article(generated: GeneratedSite, tmp_path: Path) -> None:
