@@ -306,7 +306,14 @@ def _sitemap_lastmods(db: sqlite_utils.Database) -> None:
             )
 
 
-@migration(5, archive_db.MIGRATION_NAME)
+@migration(5, "the frontier: links a run found but did not finish")
+def _frontier(db: sqlite_utils.Database) -> None:
+    from arabpress_crawler.db.frontier import create_table
+
+    create_table(db)
+
+
+@migration(6, archive_db.MIGRATION_NAME)
 def _web_archive(db: sqlite_utils.Database) -> None:
     # A rebuild of article_revisions (see db/archive.py) is SQL sqlite-utils' transform cannot express: its
     # table-level UNIQUE becomes a partial unique index.
