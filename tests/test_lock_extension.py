@@ -1,0 +1,129 @@
+"""The crawl lock as a Scrapy extension: ``scrapy crawl`` (and so Scrapyd jobs) take ``<db>.lock`` too.
+
+Two ``scrapy crawl`` processes on one database against a local mirror whose answer to ``/feed/`` is held
+(a gate the test opens): the first crawl cannot finish while the gate is closed, so the second starts for
+certain while the first runs. The second ends at once with one line saying why and touches nothing; the first
+goes on and finishes normally once the gate opens. With ``ARABPRESS_LOCK_WAIT`` the second waits instead.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from arabpress_crawler.lock import LOCKED_REASON, lock_path
+from arabpress_mirror.server import MirrorServer
+from tests.conftest import CRAWL_TIMEOUT_SECONDS, ROOT, clean_env, read_rows
+
+GATED_PATH = "/feed/"
+#: Only stops a hung test: the gate is always opened by the test.
+GATE_TIMEOUT_SECONDS = 120
+POLL_SECONDS = 0.05
+
+
+class GatedMirror(MirrorServer):
+    """The demo mirror, holding the first answer for :data:`GATED_PATH` until :attr:`gate` is set."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.gate = threading.Event()
+        self.held = threading.Event()  # set when a request is waiting at the gate
+        self._gated_once = threading.Lock()
+
+    def resolve(self, raw_path: str, query: str = ""):  # type: ignore[override]
+        if raw_path == GATED_PATH and self._gated_once.acquire(blocking=False):
+            self.held.set()
+            self.gate.wait(GATE_TIMEOUT_SECONDS)
+        return super().resolve(raw_path, query)
+
+
+@pytest.fixture
+def gated_mirror(demo_site: Path) -> Iterator[GatedMirror]:
+    server = GatedMirror(demo_site).start()
+    try:
+        yield server
+    finally:
+        server.gate.set()
+        server.stop()
+
+
+def scrapy_crawl(base_url: str, db: Path, *settings: str) -> list[str]:
+    args = [sys.executable, "-m", "scrapy", "crawl", "articles", "-a", f"base_url={base_url}"]
+    for setting in (f"ARABPRESS_DB={db}", "ARABPRESS_PROFILE=mirror", "LOG_LEVEL=WARNING", *settings):
+        args += ["-s", setting]
+    return args
+
+
+def start(args: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(args, cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_until(condition: Callable[[], bool], what: str, process: subprocess.Popen[str]) -> None:
+    event = threading.Event()
+    while not condition():
+        if process.poll() is not None:
+            raise AssertionError(f"{what}: the process ended ({process.returncode}): {process.stderr.read()}")
+        event.wait(POLL_SECONDS)
+
+
+def test_second_scrapy_crawl_on_one_database_ends_at_once_saying_why(gated_mirror, temp_db):
+    first = start(scrapy_crawl(gated_mirror.base_url, temp_db))
+    try:
+        wait_until(gated_mirror.held.is_set, "the first crawl reaches the gate", first)
+        second = subprocess.run(
+            scrapy_crawl(gated_mirror.base_url, temp_db, "STATS_DUMP=False"),
+            cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=CRAWL_TIMEOUT_SECONDS,
+        )  # fmt: skip
+        first_still_running = first.poll() is None
+        gated_mirror.gate.set()
+        _, first_err = first.communicate(timeout=CRAWL_TIMEOUT_SECONDS)
+    finally:
+        gated_mirror.gate.set()
+        first.kill()
+        first.wait()
+    # The second: one line naming the database and its lock; Scrapy's exit status for a spider it closed is 0.
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1, second.stderr
+    assert f"another crawl holds {lock_path(temp_db)}" in lines[0]
+    assert str(temp_db) in lines[0]
+    assert second.returncode == 0
+    assert first_still_running, "the first crawl ended before the second was refused"
+    # The first went on and finished normally; the second left no run record and fetched nothing.
+    assert first.returncode == 0, first_err
+    runs = read_rows(temp_db, "SELECT status, finish_reason, stats FROM crawl_runs")
+    assert [(run["status"], run["finish_reason"]) for run in runs] == [("finished", "finished")]
+    assert read_rows(temp_db, "SELECT count(*) AS n FROM articles")[0]["n"] == 62
+    assert gated_mirror.request_count(GATED_PATH) == 1
+
+
+def test_second_scrapy_crawl_waits_with_the_lock_wait_setting(gated_mirror, temp_db):
+    first = start(scrapy_crawl(gated_mirror.base_url, temp_db))
+    second: subprocess.Popen[str] | None = None
+    try:
+        wait_until(gated_mirror.held.is_set, "the first crawl reaches the gate", first)
+        second = start(scrapy_crawl(gated_mirror.base_url, temp_db, "ARABPRESS_LOCK_WAIT=True"))
+        waiting = second.stderr.readline()  # blocks until the second says it waits
+        assert f"waiting for the crawl that holds {lock_path(temp_db)}" in waiting
+        assert first.poll() is None
+        gated_mirror.gate.set()
+        _, first_err = first.communicate(timeout=CRAWL_TIMEOUT_SECONDS)
+        _, second_err = second.communicate(timeout=CRAWL_TIMEOUT_SECONDS)
+    finally:
+        gated_mirror.gate.set()
+        for process in (first, second):
+            if process is not None:
+                process.kill()
+                process.wait()
+    assert first.returncode == 0, first_err
+    assert second.returncode == 0, second_err
+    runs = read_rows(temp_db, "SELECT status, started_at, finished_at, stats FROM crawl_runs ORDER BY id")
+    assert [run["status"] for run in runs] == ["finished", "finished"]
+    assert runs[1]["started_at"] >= runs[0]["finished_at"]
+    assert json.loads(runs[1]["stats"])["finish_reason"] == "finished"
+    assert LOCKED_REASON not in second_err
