@@ -232,7 +232,9 @@ class RunRecord:
         store = session.acquire(self.db_path)
         try:
             store.commit()
-            self.run_id = database.start_run(store.db, base_url=self.base_url)
+            # The spider's own base URL: ``-a base_url=`` (scrapy crawl, Scrapyd jobs) wins over the setting.
+            spider_base_url = getattr(getattr(self.crawler, "spider", None), "base_url", None)
+            self.run_id = database.start_run(store.db, base_url=spider_base_url or self.base_url)
         except BaseException:
             session.release(store)
             raise

@@ -18,39 +18,16 @@ from pathlib import Path
 import pytest
 
 from arabpress_crawler.lock import LOCKED_REASON, lock_path
-from arabpress_mirror.server import MirrorServer
 from tests.conftest import CRAWL_TIMEOUT_SECONDS, ROOT, clean_env, read_rows
+from tests.gate import GATED_PATH, GatedMirror, gated_mirror
 
-GATED_PATH = "/feed/"
-#: Only stops a hung test: the gate is always opened by the test.
-GATE_TIMEOUT_SECONDS = 120
 POLL_SECONDS = 0.05
 
 
-class GatedMirror(MirrorServer):
-    """The demo mirror, holding the first answer for :data:`GATED_PATH` until :attr:`gate` is set."""
-
-    def __init__(self, root: Path) -> None:
-        super().__init__(root)
-        self.gate = threading.Event()
-        self.held = threading.Event()  # set when a request is waiting at the gate
-        self._gated_once = threading.Lock()
-
-    def resolve(self, raw_path: str, query: str = ""):  # type: ignore[override]
-        if raw_path == GATED_PATH and self._gated_once.acquire(blocking=False):
-            self.held.set()
-            self.gate.wait(GATE_TIMEOUT_SECONDS)
-        return super().resolve(raw_path, query)
-
-
 @pytest.fixture
-def gated_mirror(demo_site: Path) -> Iterator[GatedMirror]:
-    server = GatedMirror(demo_site).start()
-    try:
+def gated(demo_site: Path) -> Iterator[GatedMirror]:
+    with gated_mirror(demo_site) as server:
         yield server
-    finally:
-        server.gate.set()
-        server.stop()
 
 
 def scrapy_crawl(base_url: str, db: Path, *settings: str) -> list[str]:
@@ -72,19 +49,19 @@ def wait_until(condition: Callable[[], bool], what: str, process: subprocess.Pop
         event.wait(POLL_SECONDS)
 
 
-def test_second_scrapy_crawl_on_one_database_ends_at_once_saying_why(gated_mirror, temp_db):
-    first = start(scrapy_crawl(gated_mirror.base_url, temp_db))
+def test_second_scrapy_crawl_on_one_database_ends_at_once_saying_why(gated, temp_db):
+    first = start(scrapy_crawl(gated.base_url, temp_db))
     try:
-        wait_until(gated_mirror.held.is_set, "the first crawl reaches the gate", first)
+        wait_until(gated.held.is_set, "the first crawl reaches the gate", first)
         second = subprocess.run(
-            scrapy_crawl(gated_mirror.base_url, temp_db, "STATS_DUMP=False"),
+            scrapy_crawl(gated.base_url, temp_db, "STATS_DUMP=False"),
             cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=CRAWL_TIMEOUT_SECONDS,
         )  # fmt: skip
         first_still_running = first.poll() is None
-        gated_mirror.gate.set()
+        gated.gate.set()
         _, first_err = first.communicate(timeout=CRAWL_TIMEOUT_SECONDS)
     finally:
-        gated_mirror.gate.set()
+        gated.gate.set()
         first.kill()
         first.wait()
     # The second: one line naming the database and its lock; Scrapy's exit status for a spider it closed is 0.
@@ -99,23 +76,23 @@ def test_second_scrapy_crawl_on_one_database_ends_at_once_saying_why(gated_mirro
     runs = read_rows(temp_db, "SELECT status, finish_reason, stats FROM crawl_runs")
     assert [(run["status"], run["finish_reason"]) for run in runs] == [("finished", "finished")]
     assert read_rows(temp_db, "SELECT count(*) AS n FROM articles")[0]["n"] == 62
-    assert gated_mirror.request_count(GATED_PATH) == 1
+    assert gated.request_count(GATED_PATH) == 1
 
 
-def test_second_scrapy_crawl_waits_with_the_lock_wait_setting(gated_mirror, temp_db):
-    first = start(scrapy_crawl(gated_mirror.base_url, temp_db))
+def test_second_scrapy_crawl_waits_with_the_lock_wait_setting(gated, temp_db):
+    first = start(scrapy_crawl(gated.base_url, temp_db))
     second: subprocess.Popen[str] | None = None
     try:
-        wait_until(gated_mirror.held.is_set, "the first crawl reaches the gate", first)
-        second = start(scrapy_crawl(gated_mirror.base_url, temp_db, "ARABPRESS_LOCK_WAIT=True"))
+        wait_until(gated.held.is_set, "the first crawl reaches the gate", first)
+        second = start(scrapy_crawl(gated.base_url, temp_db, "ARABPRESS_LOCK_WAIT=True"))
         waiting = second.stderr.readline()  # blocks until the second says it waits
         assert f"waiting for the crawl that holds {lock_path(temp_db)}" in waiting
         assert first.poll() is None
-        gated_mirror.gate.set()
+        gated.gate.set()
         _, first_err = first.communicate(timeout=CRAWL_TIMEOUT_SECONDS)
         _, second_err = second.communicate(timeout=CRAWL_TIMEOUT_SECONDS)
     finally:
-        gated_mirror.gate.set()
+        gated.gate.set()
         for process in (first, second):
             if process is not None:
                 process.kill()
