@@ -104,15 +104,21 @@ def crawl_lock(db: Path, *, wait: bool) -> Iterator[bool]:
         lock.release()
 
 
-def wait_for(lock: FileLock) -> bool:
-    """Wait for ``lock``; ``False`` when SIGINT or SIGTERM came first (the signal is then passed on)."""
+def wait_for(lock: FileLock, message: str) -> bool:
+    """Log ``message`` and wait for ``lock``; ``False`` when SIGINT or SIGTERM came first (then passed on).
+
+    The signals are caught before the message is logged: from then on a signal ends the wait (Scrapy's own
+    handlers would only queue a shutdown on the event loop this wait blocks).
+    """
     if threading.current_thread() is not threading.main_thread():
+        logger.warning(message)
         lock.acquire()
         return True
     received: list[int] = []
     previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
     for number in previous:
         signal.signal(number, lambda number, frame: received.append(number))
+    logger.warning(message)
     try:
         while not received:
             try:
@@ -150,8 +156,7 @@ class DatabaseLock:
         lock = database_lock(db)
         held = try_acquire(lock)
         if not held and settings.getbool(WAIT_SETTING):
-            logger.warning("waiting for the crawl that holds %s to end (%s)", lock_path(db), WAIT_SETTING)
-            held = wait_for(lock)
+            held = wait_for(lock, f"waiting for the crawl that holds {lock_path(db)} to end ({WAIT_SETTING})")
             interrupted = not held
         else:
             interrupted = False

@@ -9,6 +9,7 @@ goes on and finishes normally once the gate opens. With ``ARABPRESS_LOCK_WAIT`` 
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -104,3 +105,36 @@ def test_second_scrapy_crawl_waits_with_the_lock_wait_setting(gated, temp_db):
     assert runs[1]["started_at"] >= runs[0]["finished_at"]
     assert json.loads(runs[1]["stats"])["finish_reason"] == "finished"
     assert LOCKED_REASON not in second_err
+
+
+LOCK_HOLDER = """
+import sys, time
+from pathlib import Path
+from arabpress_crawler.lock import crawl_lock
+with crawl_lock(Path(sys.argv[1]), wait=False) as locked:
+    print("locked" if locked else "busy", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+def test_sigterm_ends_a_crawl_waiting_for_the_lock(temp_db):
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(temp_db), "120"], stdout=subprocess.PIPE, text=True)
+    waiting: subprocess.Popen[str] | None = None
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        waiting = start(scrapy_crawl("http://127.0.0.1:9", temp_db, "ARABPRESS_LOCK_WAIT=True", "LOG_LEVEL=INFO"))
+        assert waiting.stderr is not None
+        for line in waiting.stderr:
+            if "waiting for the crawl that holds" in line:
+                break
+        waiting.send_signal(signal.SIGTERM)  # what Scrapyd's cancel.json sends
+        _, err = waiting.communicate(timeout=CRAWL_TIMEOUT_SECONDS)
+        assert holder.poll() is None
+    finally:
+        for process in (holder, waiting):
+            if process is not None:
+                process.kill()
+                process.wait()
+    assert "Spider closed (shutdown)" in err, err
+    assert "another crawl holds" not in err
+    assert not temp_db.exists()  # nothing was written
