@@ -19,8 +19,11 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pytest
+
 from tests.conftest import CRAWL_TIMEOUT_SECONDS, ROOT, clean_env, read_rows
 
+pytestmark = pytest.mark.slow
 ARTICLE_REQUEST = re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/$")
 
 

@@ -22,6 +22,7 @@ from arabpress_crawler.lock import LOCKED_REASON, lock_path
 from tests.conftest import CRAWL_TIMEOUT_SECONDS, ROOT, clean_env, read_rows
 from tests.gate import GATED_PATH, GatedMirror, gated_mirror
 
+pytestmark = pytest.mark.slow
 POLL_SECONDS = 0.05
 
 

@@ -31,6 +31,8 @@ from arabpress_crawler.lock import lock_path  # noqa: E402
 from tests.conftest import ROOT, arabpress_command, clean_env, read_rows  # noqa: E402
 from tests.gate import GATED_PATH, GatedMirror, gated_mirror  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 #: Only stop a hung test: Scrapyd starts in about a second, a job of the demo mirror takes a few.
 STARTUP_TIMEOUT_SECONDS = 60
 JOB_TIMEOUT_SECONDS = 240
