@@ -80,6 +80,9 @@ ERROR_STATS_KEYS = ("log_count/ERROR", "log_count/CRITICAL", "retry/max_reached"
 TOTAL_ALWAYS_PREFIXES = ("spider_exceptions/", "log_count/CRITICAL", LOST_STAT)
 RESPONSE_STATUS_PREFIX = "downloader/response_status_count/"
 MIN_ERROR_STATUS = 400
+#: Set (by :class:`arabpress_crawler.lock.DatabaseLock`) for a crawl that does not hold the database's lock:
+#: it records no run, and says nothing more than the lock's one line.
+LOCKED_OUT_SETTING = "ARABPRESS_LOCKED_OUT"
 
 
 def run_status(reason: str | None) -> str:
@@ -210,6 +213,8 @@ class RunRecord:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecord:
         settings = crawler.settings
+        if settings.getbool(LOCKED_OUT_SETTING):
+            raise NotConfigured  # another crawl holds the database (the lock said so, in one line)
         if not settings.get("ARABPRESS_DB"):
             raise NotConfigured("no ARABPRESS_DB: nothing to record the run in")
         if not stores_items(settings.getwithbase("ITEM_PIPELINES")):
@@ -227,7 +232,9 @@ class RunRecord:
         store = session.acquire(self.db_path)
         try:
             store.commit()
-            self.run_id = database.start_run(store.db, base_url=self.base_url)
+            # The spider's own base URL: ``-a base_url=`` (scrapy crawl, Scrapyd jobs) wins over the setting.
+            spider_base_url = getattr(getattr(self.crawler, "spider", None), "base_url", None)
+            self.run_id = database.start_run(store.db, base_url=spider_base_url or self.base_url)
         except BaseException:
             session.release(store)
             raise

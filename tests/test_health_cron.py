@@ -105,3 +105,47 @@ def test_bar_scales_to_peak():
     assert health_cli.bar(10, 10, width=8) == "█" * 8
     assert health_cli.bar(5, 10, width=8) == "█" * 4
     assert health_cli.bar(0, 0) == ""
+
+
+def test_scrapyd_line_schedules_a_resumable_job_on_the_absolute_database(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["cron-line", "--every", "6h", "--scrapyd", "http://127.0.0.1:6800/", "--db", "data/x y.db",
+         "--base-url", "http://127.0.0.1:8765", "--project-dir", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    line = result.output.strip()
+    assert line.startswith("17 */6 * * * curl ")
+    words = shlex.split(line.split(" ", 5)[5])
+    assert "http://127.0.0.1:6800/schedule.json" in words
+    fields = [words[i + 1] for i, word in enumerate(words) if word == "--data-urlencode"]
+    assert fields == [
+        "project=arabpress_crawler",
+        "spider=articles",
+        f"setting=ARABPRESS_DB={tmp_path.resolve() / 'data' / 'x y.db'}",
+        "setting=ARABPRESS_RESUMABLE=True",
+        "base_url=http://127.0.0.1:8765",
+    ]
+
+
+def test_scrapyd_line_escapes_percent_for_cron(tmp_path):
+    result = CliRunner().invoke(
+        cli, ["cron-line", "--scrapyd", "http://h:6800", "--db", "/srv/100%.db", "--project-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert r"ARABPRESS_DB=/srv/100\%.db" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scrapyd", "ftp://h:6800"], "is not a Scrapyd URL"),
+        (["--scrapyd", "http://h:6800/?x=1"], "without a query"),
+        (["--base-url", "http://127.0.0.1:8765"], "only with --scrapyd"),
+    ],
+)
+def test_scrapyd_line_bad_input_is_one_clear_error(tmp_path, args, message):
+    result = CliRunner().invoke(cli, ["cron-line", "--project-dir", str(tmp_path), *args])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output

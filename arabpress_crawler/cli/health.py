@@ -19,7 +19,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from arabpress_crawler import crawling, exporting, health, settings
+from arabpress_crawler import crawling, deploy, exporting, health, settings
 from arabpress_crawler.archive import check as archive_check
 from arabpress_crawler.cli import cli, user_error
 from arabpress_crawler.settings import ARABPRESS_DB
@@ -310,19 +310,40 @@ def cron_line(every: Every, *, project_dir: Path, db: Path, log_file: Path, exec
               help="Log file of the scheduled crawl (made absolute).")
 @click.option("--project-dir", default=".", show_default=True,
               type=click.Path(file_okay=False, exists=True), help="Folder the crawl runs in.")
-def cron_line_command(every: Every, db_path: str, log_file: str, project_dir: str) -> None:
+@click.option("--scrapyd", "scrapyd_url", metavar="URL",
+              help="Schedule a job on this Scrapyd server (its schedule.json) instead of running a crawl.")
+@click.option("--base-url", metavar="URL", help="With --scrapyd: the site the job crawls [default: the job's setting].")
+def cron_line_command(
+    every: Every, db_path: str, log_file: str, project_dir: str, scrapyd_url: str | None, base_url: str | None
+) -> None:
     """Print a ready crontab line for a scheduled crawl, with absolute paths.
 
     The crawl runs quietly (cron mails only warnings and errors), logs to a file and never
     overlaps a crawl still running. Add the line with `crontab -e`.
+
+    With --scrapyd, the line asks a Scrapyd server (which has no scheduler of its own) to run a
+    job: the database path is the one on the Scrapyd host; the job is resumable (a stopped job is
+    resumed by the next) and ends at once if a job on the same database is still running. --log-file
+    is not used: Scrapyd keeps each job's log. See docs/scrapyd.md.
 
     Example:
 
         arabpress cron-line --every 3h
 
         (crontab -l; arabpress cron-line --every 6h) | crontab -
+
+        arabpress cron-line --every 3h --scrapyd http://127.0.0.1:6800 --db /srv/arabpress/arabpress.db
     """
     project = Path(project_dir).resolve()
+    if scrapyd_url is not None:
+        fields = deploy.schedule_fields((project / db_path).resolve(), base_url=base_url)
+        try:
+            click.echo(deploy.scrapyd_cron_line(every.schedule(), scrapyd_url, fields))
+        except deploy.ScrapydURLError as error:
+            raise click.BadParameter(str(error), param_hint="--scrapyd") from None
+        return
+    if base_url is not None:
+        raise click.BadParameter("only with --scrapyd (a local crawl reads ARABPRESS_BASE_URL)", param_hint="--base-url")
     line = cron_line(
         every,
         project_dir=project,
