@@ -33,14 +33,14 @@ from arabpress_crawler.pages.bylines import is_noise
 from arabpress_crawler.pages.common import (
     PARAGRAPH_SEPARATOR,
     collapse_whitespace,
-    element_text,
     looks_like_listing_url,
     parsed_root,
 )
 from arabpress_crawler.pages.generic import GenericLayer
 from arabpress_crawler.pages.metadata import MetadataLayer
+from arabpress_crawler.pages.refusals import Refusal, is_teaser_listing
 from arabpress_crawler.pages.regions import ArticleRegions
-from arabpress_crawler.pages.selectors import SiteProfile, profile_for, xpath
+from arabpress_crawler.pages.selectors import SiteProfile, profile_for
 from arabpress_crawler.pages.site import SiteLayer
 
 logger = logging.getLogger(__name__)
@@ -68,21 +68,8 @@ PAGE_FIELDS = tuple(
 LAYER_ORDER = ("site", "metadata", "generic")
 FIELD_LAYER_ORDER = {"subtitle": ("site", "generic", "metadata")}
 
-#: Generic article-body signals, for pages with neither metadata nor a known template.
-ARTICLE_BODY = xpath("//*[@itemprop='articleBody']")
-ARTICLE_ELEMENTS = xpath("//article")
-#: Runs of text outside links and page chrome: paragraphs, whether in ``<p>``, ``<div>`` or between ``<br>``.
-CONTENT_TEXTS = xpath(
-    "//body//text()[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::header[not(ancestor::article)] or ancestor::nav or ancestor::footer or ancestor::aside)]"
-)
-HEADLINE_LINKS = xpath("//*[self::h2 or self::h3 or self::h4][.//a[@href]]")
 #: A byline ("By Jane Doe - 28 December 2022") is at most this long.
 MAX_BYLINE_CHARS = 120
-#: A paragraph of running text has at least this many characters…
-MIN_PARAGRAPH_CHARS = 60
-#: …and an article body at least this many such paragraphs.
-MIN_BODY_PARAGRAPHS = 3
 
 
 def item_to_dict(item: ArticleItem) -> dict[str, Any]:
@@ -138,40 +125,38 @@ class ArticlePage:
     # -- article or not -------------------------------------------------------------------------------
 
     def is_article(self) -> bool:
-        """The page is one article: article metadata or an article body, and not a listing page."""
-        reason = self.not_article_reason
-        if reason:
-            logger.debug("Not an article (%s): %s", reason, self.url)
-        return reason is None
+        """The page is one article: not a listing, not a page of the site that is none, and some text to store."""
+        refusal = self.refusal
+        if refusal is not None:
+            logger.debug("Not an article (%s): %s", refusal.message, self.url)
+        return refusal is None
 
     @cached_property
+    def refusal(self) -> Refusal | None:
+        """Why the page is not an article (see :mod:`.refusals`), or ``None`` when it is one.
+
+        Only positive evidence refuses: a listing URL, the site's own listing/static/error pages, a JSON-LD
+        collection without an article, same-shaped teasers with no running text of the page's own; or no
+        layer finding any text at all. ``og:type``, several ``<article>`` elements or little markup alone
+        never refuse.
+        """
+        if looks_like_listing_url(self.url):
+            return Refusal.LISTING_URL
+        if self.site is not None and self.site.is_not_article():
+            return Refusal.SITE_PAGE
+        if not self.metadata.has_article_type():
+            if self.metadata.has_listing_type():
+                return Refusal.COLLECTION
+            if is_teaser_listing(self.root, self.regions):
+                return Refusal.TEASERS
+        if "body" not in self._extraction[0]:
+            return Refusal.NO_TEXT
+        return None
+
+    @property
     def not_article_reason(self) -> str | None:
         """Why the page is not an article (one line), or ``None`` when it is one."""
-        if looks_like_listing_url(self.url):
-            return "the URL is a section, tag, author, search or pagination page"
-        if self.site is not None and self.site.is_not_article():
-            return "the page is a listing, static page or error page of the site"
-        if self.metadata.has_article_type():
-            return None
-        if self.metadata.has_listing_type():
-            return "its JSON-LD describes a collection, search results or profile page"
-        if self.metadata.has_other_type():
-            return f"its og:type is {self.metadata.og_type()!r} and it declares no article"
-        if self.site is not None and self.site.body():
-            return None
-        return self._generic_not_article_reason()
-
-    def _generic_not_article_reason(self) -> str | None:
-        if any(element_text(element) for element in ARTICLE_BODY(self.root)):
-            return None
-        if len(ARTICLE_ELEMENTS(self.root)) > 1:
-            return "it lists several <article> elements"
-        paragraphs = [text for text in CONTENT_TEXTS(self.root) if len(text.strip()) >= MIN_PARAGRAPH_CHARS]
-        if len(paragraphs) < MIN_BODY_PARAGRAPHS:
-            return "it has no article metadata and no body of running text"
-        if len(HEADLINE_LINKS(self.root)) > len(paragraphs):
-            return "it has more linked headlines than paragraphs"
-        return None
+        return self.refusal.message if self.refusal is not None else None
 
     # -- extraction -----------------------------------------------------------------------------------
 

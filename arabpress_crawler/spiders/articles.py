@@ -294,6 +294,7 @@ class ArticlesSpider(scrapy.Spider):
         item = page.to_item()
         if item is None:
             self._refuse_page()
+            self._inc(f"articles/refused/{page.refusal}")
             logger.info("not an article page (%s), nothing stored: %s", page.not_article_reason, response.url)
             return
         if self._older_than_since(item.published_at):
