@@ -68,6 +68,10 @@ PAGE_FIELDS = tuple(
 LAYER_ORDER = ("site", "metadata", "generic")
 FIELD_LAYER_ORDER = {"subtitle": ("site", "generic", "metadata")}
 
+#: Fields whose layers are all read and compared (:meth:`ArticlePage._extract_by_evidence`).
+MOST_EVIDENCE_FIELDS = frozenset({"body"})
+#: A text shorter than this share of the longest candidate is a teaser of it.
+TEASER_RATIO = 0.6
 #: A byline ("By Jane Doe - 28 December 2022") is at most this long.
 MAX_BYLINE_CHARS = 120
 
@@ -180,6 +184,9 @@ class ArticlePage:
         return values, layers
 
     def _extract_field(self, name: str, values: dict[str, Any], layers: dict[str, str]) -> None:
+        if name in MOST_EVIDENCE_FIELDS:
+            self._extract_by_evidence(name, values, layers)
+            return
         by_name = {"site": self.site, "metadata": self.metadata, "generic": self.generic}
         for layer in (by_name[layer_name] for layer_name in FIELD_LAYER_ORDER.get(name, LAYER_ORDER)):
             method = getattr(layer, name, None)
@@ -189,6 +196,28 @@ class ArticlePage:
             if value:
                 values[name], layers[name] = value, layer.name
                 return
+
+    def _extract_by_evidence(self, name: str, values: dict[str, Any], layers: dict[str, str]) -> None:
+        """The text with the most evidence: the first layer's unless it is a teaser of another layer's.
+
+        A known template's selectors read the visible main text, so on its pages the generic layer is not
+        run; a JSON-LD ``articleBody`` cut to a teaser loses to the visible text of the other layers.
+        """
+        candidates: list[tuple[str, str]] = []
+        for layer_name in FIELD_LAYER_ORDER.get(name, LAYER_ORDER):
+            if layer_name == "generic" and any(found == "site" for found, _ in candidates):
+                break
+            layer = {"site": self.site, "metadata": self.metadata, "generic": self.generic}[layer_name]
+            value = getattr(layer, name)() if layer is not None else None
+            if value:
+                candidates.append((layer_name, value))
+        if not candidates:
+            return
+        longest = max(len(value) for _, value in candidates)
+        layer_name, value = next(
+            (found, value) for found, value in candidates if len(value) >= TEASER_RATIO * longest
+        )
+        values[name], layers[name] = value, layer_name
 
     @staticmethod
     def _drop_excerpt_subtitle(values: dict[str, Any], layers: dict[str, str]) -> None:

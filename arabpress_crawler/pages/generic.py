@@ -216,7 +216,7 @@ class GenericLayer:
             url=self.base_url,
             with_metadata=True,
             include_comments=False,
-            include_tables=False,
+            include_tables=True,
             include_images=False,
             deduplicate=False,
         )
@@ -240,7 +240,7 @@ class GenericLayer:
         document = self.document
         if document is None or not document.text:
             return None
-        paragraphs = [collapse_whitespace(line) for line in document.text.splitlines()]
+        paragraphs = [collapse_whitespace(line.strip(" |")) for line in document.text.splitlines()]
         kept = _trim_noisy_edges([line for line in paragraphs if line and not _is_boilerplate_line(line)])
         return PARAGRAPH_SEPARATOR.join(kept) or None
 

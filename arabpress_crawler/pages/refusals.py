@@ -42,8 +42,10 @@ MESSAGES = {
     Refusal.NO_TEXT: "no layer found any text to store",
 }
 
-#: Headings that link elsewhere: the headline of a teaser.
-LINKED_HEADINGS = xpath("//*[self::h2 or self::h3 or self::h4][.//a[@href]]")
+#: Headings that link to another page (not a ``#`` permalink of their own section): teasers' headlines.
+LINKED_HEADINGS = xpath(
+    "//*[self::h2 or self::h3 or self::h4][.//a[@href][not(starts-with(normalize-space(@href), '#'))]]"
+)
 #: Pagination: ``rel="next"`` (link or anchor) or a pagination block.
 PAGINATION = xpath(
     "//*[self::a or self::link][contains(concat(' ', normalize-space(@rel), ' '), ' next ')]"
@@ -81,13 +83,21 @@ def _inside(element: etree._Element, containers: set[etree._Element]) -> bool:
 
 
 def is_teaser_listing(root: etree._Element, regions: ArticleRegions) -> bool:
-    """Many same-shaped teasers (or a few and pagination), and little running text of the page's own."""
+    """Many same-shaped teasers (or a few and pagination), and little running text of the page's own.
+
+    A page whose headline opens a run of paragraphs outside the teasers is an article with teasers beside
+    it (a stream of "more stories"), however many there are.
+    """
     items = teaser_items(root, regions)
     if len(items) < MIN_TEASERS:
         return False
     if len(items) < MANY_TEASERS and not PAGINATION(root):
         return False
     containers = set(items)
+    first = regions.first_paragraph
+    if first is not None and regions.headline is not None and not _inside(regions.headline, containers):
+        if not _inside(first, containers):
+            return False
     own = teaser = 0
     for text in TEXTS(root):
         length = len(text.strip())
