@@ -60,6 +60,8 @@ DATE_TEXTS_BEFORE_HEADLINE = 10
 #: A written date is a short text of its own ("Published 28 December 2022"), not a sentence that cites one.
 MIN_DATE_TEXT_CHARS = 8
 MAX_DATE_TEXT_CHARS = 80
+#: Tables that lay out the page rather than hold data: around another table or a heading.
+LAYOUT_TABLES = xpath("//table[.//table or .//h1 or .//h2]")
 #: Text sampled to guess the language from the script.
 LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
 LANGUAGE_SAMPLE_CHARS = 4000
@@ -143,6 +145,19 @@ def _trim_noisy_edges(lines: list[str]) -> list[str]:
     return lines[start:end]
 
 
+def unwrap_layout_tables(tree: etree._Element) -> None:
+    """Turn the tables that lay out a page (legacy templates) into plain blocks, in place.
+
+    A layout table holds another table or a heading: its cells are the page's columns, not data. Kept as
+    tables, trafilatura would read menu, sidebar and footer cells as a data table of the article; as blocks,
+    it weighs them like any other part of the page. Data tables (figures in a story) stay tables.
+    """
+    for table in LAYOUT_TABLES(tree):
+        etree.strip_tags(table, "tbody", "thead", "tfoot")
+        for element in (table, *table.iter("tr", "td", "th")):
+            element.tag = "div"
+
+
 def without_chrome(root: etree._Element) -> etree._Element:
     """A copy of the page without its chrome (site header, navigation, footer, sidebars).
 
@@ -211,8 +226,10 @@ class GenericLayer:
     def document(self) -> Document | None:
         """trafilatura's extraction of the page (main text and metadata), computed on first use."""
         logger.debug("Running trafilatura on %s", self.base_url)
+        tree = copy.deepcopy(self.root)
+        unwrap_layout_tables(tree)
         document = trafilatura.bare_extraction(
-            copy.deepcopy(self.root),
+            tree,
             url=self.base_url,
             with_metadata=True,
             include_comments=False,
