@@ -66,7 +66,7 @@ PAGE_FIELDS = tuple(
 
 #: Layers in the order each field is tried; fields not listed follow :data:`LAYER_ORDER`.
 LAYER_ORDER = ("site", "metadata", "generic")
-FIELD_LAYER_ORDER = {"subtitle": ("site", "generic", "metadata")}
+FIELD_LAYER_ORDER = {"subtitle": ("site", "generic", "metadata"), "body": ("site", "generic", "metadata")}
 
 #: Fields whose layers are all read and compared (:meth:`ArticlePage._extract_by_evidence`).
 MOST_EVIDENCE_FIELDS = frozenset({"body"})

@@ -92,10 +92,6 @@ READ_ALSO_PREFIXES = (
     "اقرا ايضاً",
     "اقرا كذلك",
 )
-#: A line of running text (a real paragraph) has at least this many characters.
-RUNNING_TEXT_CHARS = 60
-#: This many short lines before the first or after the last paragraph are page crumbs, not article text.
-NOISY_EDGE_LINES = 3
 #: Byline words trafilatura sometimes takes for an author's name.
 NOT_AUTHOR_NAMES = frozenset(
     {"by", "and", "published", "updated", "posted", "last updated", "بقلم", "نشر", "تحديث"}
@@ -126,23 +122,6 @@ NAME_CLASS_PARTS = ("fn",)
 def _is_boilerplate_line(line: str) -> bool:
     key = heading_key(line)
     return key in BOILERPLATE_LINES or key.startswith(READ_ALSO_PREFIXES)
-
-
-def _trim_noisy_edges(lines: list[str]) -> list[str]:
-    """Drop the menu and footer crumbs trafilatura keeps from some layouts (old table pages, mostly).
-
-    Short lines before the first and after the last paragraph of running text are dropped when there are
-    at least :data:`NOISY_EDGE_LINES` of them; fewer are taken as a real short opening or closing line.
-    """
-    long_lines = [index for index, line in enumerate(lines) if len(line) >= RUNNING_TEXT_CHARS]
-    if not long_lines:
-        return lines
-    start, end = long_lines[0], long_lines[-1] + 1
-    if start < NOISY_EDGE_LINES:
-        start = 0
-    if len(lines) - end < NOISY_EDGE_LINES:
-        end = len(lines)
-    return lines[start:end]
 
 
 def unwrap_layout_tables(tree: etree._Element) -> None:
@@ -258,7 +237,7 @@ class GenericLayer:
         if document is None or not document.text:
             return None
         paragraphs = [collapse_whitespace(line.strip(" |")) for line in document.text.splitlines()]
-        kept = _trim_noisy_edges([line for line in paragraphs if line and not _is_boilerplate_line(line)])
+        kept = [line for line in paragraphs if line and not _is_boilerplate_line(line)]
         return PARAGRAPH_SEPARATOR.join(kept) or None
 
     def published_at(self) -> str | None:
