@@ -124,7 +124,9 @@ class ArticlePage:
 
     @cached_property
     def generic(self) -> GenericLayer:
-        return GenericLayer(self.root, self.url, thorough=self.profile is None, regions=self.regions)
+        return GenericLayer(
+            self.root, self.url, thorough=self.profile is None, regions=self.regions, text=self.response.text
+        )
 
     # -- article or not -------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ import htmldate
 import trafilatura
 from lxml import etree
 from trafilatura.settings import Document
+from trafilatura.utils import load_html
 
 from arabpress_crawler.dates import FUTURE_MARGIN, date_from_url, normalize_date
 from arabpress_crawler.items import RelatedHeadline
@@ -60,8 +61,9 @@ DATE_TEXTS_BEFORE_HEADLINE = 10
 #: A written date is a short text of its own ("Published 28 December 2022"), not a sentence that cites one.
 MIN_DATE_TEXT_CHARS = 8
 MAX_DATE_TEXT_CHARS = 80
-#: Tables that lay out the page rather than hold data: around another table or a heading.
-LAYOUT_TABLES = xpath("//table[.//table or .//h1 or .//h2]")
+#: Tables that lay out a pre-CSS page rather than hold data: around another table or a heading, with
+#: paragraphs written as ``<br><br>`` rather than ``<p>`` (later layouts are read well by trafilatura as is).
+LAYOUT_TABLES = xpath("//table[(.//table or .//h1 or .//h2) and not(.//p)]")
 #: Text sampled to guess the language from the script.
 LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
 LANGUAGE_SAMPLE_CHARS = 4000
@@ -127,7 +129,7 @@ def _is_boilerplate_line(line: str) -> bool:
 def unwrap_layout_tables(tree: etree._Element) -> None:
     """Turn the tables that lay out a page (legacy templates) into plain blocks, in place.
 
-    A layout table holds another table or a heading: its cells are the page's columns, not data. Kept as
+    A layout table holds another table or a heading and no ``<p>``: its cells are the page's columns. Kept as
     tables, trafilatura would read menu, sidebar and footer cells as a data table of the article; as blocks,
     it weighs them like any other part of the page. Data tables (figures in a story) stay tables.
     """
@@ -193,19 +195,29 @@ class GenericLayer:
     name = "generic"
 
     def __init__(
-        self, root: etree._Element, url: str, thorough: bool = True, regions: ArticleRegions | None = None
+        self,
+        root: etree._Element,
+        url: str,
+        thorough: bool = True,
+        regions: ArticleRegions | None = None,
+        text: str | None = None,
     ) -> None:
         self.root = root
         self.base_url = url
         #: When ``False``, optional fields are not looked for (a known template's page, see :mod:`.article`).
         self.thorough = thorough
         self.regions = regions if regions is not None else ArticleRegions(root)
+        #: The page's decoded text, for trafilatura's own parse (``None``: a copy of ``root`` is read instead).
+        self.text = text
 
     @cached_property
     def document(self) -> Document | None:
         """trafilatura's extraction of the page (main text and metadata), computed on first use."""
         logger.debug("Running trafilatura on %s", self.base_url)
-        tree = copy.deepcopy(self.root)
+        # trafilatura's own parse of the page (its parser settings read some pages better than Scrapy's tree)
+        tree = load_html(self.text) if self.text else None
+        if tree is None:
+            tree = copy.deepcopy(self.root)
         unwrap_layout_tables(tree)
         document = trafilatura.bare_extraction(
             tree,
