@@ -62,8 +62,13 @@ MANY_TEASERS = 5
 
 
 def teaser_items(root: etree._Element, regions: ArticleRegions) -> list[etree._Element]:
-    """The outermost element around each linked heading that holds no other linked heading (a teaser)."""
-    headings = [heading for heading in LINKED_HEADINGS(root) if not regions.in_chrome(heading)]
+    """The teasers of the page: the outermost element around each linked heading that holds no other
+    linked heading nor the page's headline, when at least :data:`MIN_TEASERS` of them share a shape."""
+    headings = [
+        heading
+        for heading in LINKED_HEADINGS(root)
+        if not regions.in_chrome(heading) and not regions.contains_headline(heading)
+    ]
     counts: Counter[etree._Element] = Counter()
     for heading in headings:
         counts.update(heading.iterancestors())
@@ -71,11 +76,17 @@ def teaser_items(root: etree._Element, regions: ArticleRegions) -> list[etree._E
     for heading in headings:
         item = heading
         for ancestor in heading.iterancestors():
-            if counts[ancestor] != 1 or ancestor.tag in ("body", "html"):
+            if counts[ancestor] != 1 or ancestor.tag in ("body", "html") or regions.contains_headline(ancestor):
                 break
             item = ancestor
         items.append(item)
-    return items
+    shapes = Counter(_shape(item) for item in items)
+    return [item for item in items if shapes[_shape(item)] >= MIN_TEASERS]
+
+
+def _shape(element: etree._Element) -> tuple[str, str]:
+    """What same-shaped teasers share: their tag and class."""
+    return str(element.tag), " ".join((element.get("class") or "").split())
 
 
 def _inside(element: etree._Element, containers: set[etree._Element]) -> bool:
