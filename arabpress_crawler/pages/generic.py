@@ -35,6 +35,7 @@ from arabpress_crawler.pages.common import (
     guess_language,
     unique,
 )
+from arabpress_crawler.pages.jsonld import strip_title_suffix
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
@@ -108,6 +109,7 @@ AUTHOR_PATH = ("/author/", "/authors/", "/writer/", "/writers/", "/profile/", "/
 MIN_STANDFIRST_CHARS = 20
 MAX_STANDFIRST_CHARS = 600
 SITE_NAME = xpath("//meta[@property='og:site_name']/@content")
+PAGE_TITLE = xpath("//head/title/text()")
 #: Images of the article header: the lead image is the first that is not an avatar, a logo or an icon.
 IMAGE_TAGS = frozenset({"img", "amp-img"})
 IMAGE_SOURCE_ATTRIBUTES = ("data-src", "data-lazy-src", "src", "srcset", "data-srcset")
@@ -222,7 +224,7 @@ class GenericLayer:
         document = trafilatura.bare_extraction(
             tree,
             url=self.base_url,
-            with_metadata=True,
+            with_metadata=False,  # the metadata layer reads it; trafilatura's (and its htmldate) cost a third
             include_comments=False,
             include_tables=True,
             include_images=False,
@@ -241,8 +243,13 @@ class GenericLayer:
         return absolute_url(self.base_url, self.base_url)
 
     def title(self) -> str | None:
-        document = self.document
-        return (collapse_whitespace(document.title) or None) if document else None
+        """The headline a reader sees (``<h1>``), else the ``<title>`` without its site-name part."""
+        headline = self.regions.headline
+        if headline is not None and headline.tag == "h1":
+            return element_text(headline) or None
+        titles = PAGE_TITLE(self.root)
+        title = collapse_whitespace(str(titles[0])) if titles else ""
+        return strip_title_suffix(title) or None
 
     def body(self) -> str | None:
         document = self.document
