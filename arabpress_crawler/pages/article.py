@@ -16,6 +16,10 @@ One field departs from that order: the ``subtitle`` is the standfirst the reader
 a known template it runs only when a core field (title, body, publication date) is missing: there, a missing
 optional field (no standfirst, no tags) is taken as absent from the page rather than looked for elsewhere.
 On a page of an unknown template every layer is tried for every field.
+
+The body is chosen by evidence rather than by order: every layer's text is read and the first (site, then the
+visible main text, then JSON-LD ``articleBody``) wins unless it is a teaser of another (shorter than
+:data:`TEASER_RATIO` of the longest). A page is refused only on positive evidence (:mod:`.refusals`).
 """
 
 from __future__ import annotations
