@@ -46,6 +46,7 @@ from arabpress_crawler.pages.refusals import Refusal, is_teaser_listing
 from arabpress_crawler.pages.regions import ArticleRegions
 from arabpress_crawler.pages.selectors import SiteProfile, profile_for
 from arabpress_crawler.pages.site import SiteLayer
+from arabpress_crawler.pages.titles import seen_title
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ class ArticlePage:
             self._extract_field(name, values, layers)
         self._drop_excerpt_subtitle(values, layers)
         self._prefer_named_authors(values, layers)
+        self._prefer_seen_title(values, layers)
         self._trim_generic_body(values, layers)
         if "url" not in values:  # the page cannot lack an address: keep the one it was fetched from
             values["url"], layers["url"] = self.url, "generic"
@@ -251,6 +253,17 @@ class ArticlePage:
         named = [name for name in self.generic.authors() if not is_noise(name, site_name)]
         if named:
             values["authors"], layers["authors"] = named, "generic"
+
+    def _prefer_seen_title(self, values: dict[str, Any], layers: dict[str, str]) -> None:
+        """Among the metadata's titles and the page's ``<title>``, the one a reader sees as the headline (the
+        ``<h1>``): ``og:title`` without the site name, never a JSON-LD ``headline`` that is a description."""
+        visible = self.generic.visible_headline()
+        if layers.get("title") != "metadata" or not visible:
+            return
+        from_metadata = self.metadata.title_candidates()
+        chosen = seen_title([*from_metadata, *self.generic.page_titles()], visible)
+        if chosen != values["title"]:
+            values["title"], layers["title"] = chosen, "metadata" if chosen in from_metadata else "generic"
 
     @staticmethod
     def _trim_generic_body(values: dict[str, Any], layers: dict[str, str]) -> None:

@@ -35,11 +35,11 @@ from arabpress_crawler.pages.common import (
     guess_language,
     unique,
 )
-from arabpress_crawler.pages.jsonld import strip_title_suffix
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.taxonomy import path_section, path_tags, section_from_crumbs, visible_breadcrumbs
+from arabpress_crawler.pages.titles import strip_title_suffix
 
 logger = logging.getLogger(__name__)
 
@@ -244,12 +244,18 @@ class GenericLayer:
 
     def title(self) -> str | None:
         """The headline a reader sees (``<h1>``), else the ``<title>`` without its site-name part."""
+        return self.visible_headline() or next(iter(self.page_titles()), None)
+
+    def visible_headline(self) -> str | None:
+        """The text of the page's ``<h1>`` headline (not a logo), if it has one."""
         headline = self.regions.headline
-        if headline is not None and headline.tag == "h1":
-            return element_text(headline) or None
+        return (element_text(headline) or None) if headline is not None and headline.tag == "h1" else None
+
+    def page_titles(self) -> list[str]:
+        """The ``<title>`` without a site-name part (empty when the page has none)."""
         titles = PAGE_TITLE(self.root)
-        title = collapse_whitespace(str(titles[0])) if titles else ""
-        return strip_title_suffix(title) or None
+        title = strip_title_suffix(collapse_whitespace(str(titles[0]))) if titles else ""
+        return [title] if title else []
 
     def body(self) -> str | None:
         document = self.document

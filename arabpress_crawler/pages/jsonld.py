@@ -122,21 +122,3 @@ def list_position(value: Any) -> float:
 
 
 
-
-#: Separators sites put between a headline and their name in ``og:title`` / ``<title>``.
-TITLE_SITE_SEPARATORS = (" - ", " – ", " — ", " | ", " :: ", " · ", " « ", " » ")
-#: A site-name part of a title is at most this many words.
-MAX_SITE_NAME_WORDS = 5
-
-
-def strip_title_suffix(title: str) -> str:
-    """``title`` without a trailing (or leading) short site-name part: "Headline | Site" -> "Headline"."""
-    for separator in TITLE_SITE_SEPARATORS:
-        if separator in title:
-            head, _, tail = title.rpartition(separator)
-            if len(tail.split()) <= MAX_SITE_NAME_WORDS and len(head.split()) > len(tail.split()):
-                return head.strip()
-            first, _, rest = title.partition(separator)
-            if len(first.split()) <= MAX_SITE_NAME_WORDS and len(rest.split()) > len(first.split()):
-                return rest.strip()
-    return title

@@ -49,13 +49,12 @@ from arabpress_crawler.pages.jsonld import (
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.taxonomy import header_links, rel_section, rel_tags, section_from_crumbs
+from arabpress_crawler.pages.titles import seen_title, strip_site_name
 
 logger = logging.getLogger(__name__)
 
 #: Endings of descriptions that are a cut-off excerpt of the body rather than a standfirst.
 EXCERPT_ENDINGS = ("…", "...", "[…]", "[...]", "&hellip;")
-#: Separators sites put between a headline and their name in ``og:title`` / ``<title>``.
-TITLE_SITE_SEPARATORS = (" - ", " – ", " — ", " | ", " :: ")
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 CANONICAL = xpath(
@@ -89,7 +88,7 @@ ITEMPROP_CONTENT = {
 }
 
 # Meta names and properties for each field, in order of preference (lower case).
-META_TITLE = ("og:title", "twitter:title")
+META_TITLE = ("og:title", "twitter:title", "parsely-title", "dc.title")
 META_DESCRIPTION = ("og:description", "twitter:description", "description")
 META_PUBLISHED = (
     "article:published_time",
@@ -150,16 +149,6 @@ def _marked_modified(time: etree._Element) -> bool:
     if time.get("itemprop") == "dateModified" or class_matches(time, MODIFIED_CLASS_WORDS):
         return True
     return _lead_text(time).startswith(MODIFIED_LEAD_WORDS)
-
-
-def strip_site_name(title: str, site_name: str | None) -> str:
-    """``title`` without a trailing `` - Site Name`` (``og:title`` and ``<title>`` often carry one)."""
-    if site_name:
-        for separator in TITLE_SITE_SEPARATORS:
-            suffix = f"{separator}{site_name}"
-            if title.endswith(suffix) and len(title) > len(suffix):
-                return title[: -len(suffix)].strip()
-    return title
 
 
 class MetadataLayer:
@@ -267,11 +256,21 @@ class MetadataLayer:
         return None
 
     def title(self) -> str | None:
-        headline = first_text(self._article("headline")) or first_text(self._article("name"))
-        if headline:
-            return headline
-        title = self._meta_first(META_TITLE)
-        return strip_site_name(title, self._meta_first(("og:site_name",))) if title else None
+        """The JSON-LD headline, else the title meta without the site's name; the one a reader sees as the
+        headline (the ``<h1>``) when several are given (:func:`.titles.seen_title`)."""
+        candidates = self.title_candidates()
+        if not candidates:
+            return None
+        headline = self.regions.headline
+        visible = element_text(headline) if headline is not None and headline.tag == "h1" else None
+        return seen_title(candidates, visible)
+
+    def title_candidates(self) -> list[str]:
+        """Every title the metadata gives, in order of preference, site names stripped."""
+        site_name = self._meta_first(("og:site_name",))
+        found = [first_text(self._article("headline")), first_text(self._article("name"))]
+        found += [strip_site_name(title, site_name) for name in META_TITLE for title in self.meta.get(name, [])[:1]]
+        return unique(title for title in found if title)
 
     def subtitle(self) -> str | None:
         candidates = [first_text(self._article("alternativeHeadline")), first_text(self._article("description"))]
