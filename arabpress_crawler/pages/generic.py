@@ -39,7 +39,7 @@ from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.taxonomy import path_section, path_tags, section_from_crumbs, visible_breadcrumbs
-from arabpress_crawler.pages.titles import strip_title_suffix
+from arabpress_crawler.pages.titles import shared_words, strip_title_suffix
 
 logger = logging.getLogger(__name__)
 
@@ -243,8 +243,15 @@ class GenericLayer:
         return absolute_url(self.base_url, self.base_url)
 
     def title(self) -> str | None:
-        """The headline a reader sees (``<h1>``), else the ``<title>`` without its site-name part."""
-        return self.visible_headline() or next(iter(self.page_titles()), None)
+        """The headline a reader sees (``<h1>``), else the ``<title>`` without its site-name part.
+
+        An ``<h1>`` that shares no word with the ``<title>`` is a section or page heading ("Health
+        Center"), not the story's headline: the ``<title>`` is then the better witness.
+        """
+        visible, titles = self.visible_headline(), self.page_titles()
+        if visible and titles and not shared_words(visible, titles[0]):
+            return titles[0]
+        return visible or next(iter(titles), None)
 
     def visible_headline(self) -> str | None:
         """The text of the page's ``<h1>`` headline (not a logo), if it has one."""

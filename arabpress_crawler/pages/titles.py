@@ -41,7 +41,8 @@ def _key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def _shared_words(one: str, other: str) -> float:
+def shared_words(one: str, other: str) -> float:
+    """The share of the shorter title's words that the other has too (case and spacing aside)."""
     words, others = set(_key(one).split()), set(_key(other).split())
     return len(words & others) / max(1, min(len(words), len(others)))
 
@@ -49,18 +50,24 @@ def _shared_words(one: str, other: str) -> float:
 def seen_title(candidates: Sequence[str], visible: str | None) -> str:
     """The candidate a reader sees as the headline, given the visible ``<h1>``.
 
-    The first candidate stands when it is a wording of the visible headline (shares more than
-    :data:`SAME_HEADLINE_WORDS` of its words: an editor's variant). Otherwise the candidate equal to the
-    ``<h1>`` (up to case and spacing) wins, else the ``<h1>`` itself when a candidate is it plus a site name:
-    a JSON-LD ``headline`` that is a description (Wikipedia), an ``og:title`` with the site's name.
-    An ``<h1>`` that no candidate names (a logo, a section) decides nothing.
+    A first candidate that is the ``<h1>`` plus a site name (``og:title`` "Headline | Site") gives the
+    ``<h1>``. Otherwise the first candidate stands when it is a wording of the visible headline (shares more
+    than :data:`SAME_HEADLINE_WORDS` of its words: an editor's variant); when it is not (a JSON-LD
+    ``headline`` that is a description, as on Wikipedia), the candidate equal to the ``<h1>`` (up to case
+    and spacing) wins, else the ``<h1>`` itself when a candidate is it plus a site name. An ``<h1>`` that no
+    candidate names (a logo, a section) decides nothing.
     """
-    if visible and _shared_words(candidates[0], visible) <= SAME_HEADLINE_WORDS:
-        key = _key(visible)
-        for candidate in candidates:
-            if _key(candidate) == key:
-                return candidate
-        for candidate in candidates:
-            if _key(strip_title_suffix(candidate)) == key:
-                return visible
+    if not visible:
+        return candidates[0]
+    key = _key(visible)
+    if _key(strip_title_suffix(candidates[0])) == key:
+        return candidates[0] if _key(candidates[0]) == key else visible
+    if shared_words(candidates[0], visible) > SAME_HEADLINE_WORDS:
+        return candidates[0]
+    for candidate in candidates:
+        if _key(candidate) == key:
+            return candidate
+    for candidate in candidates:
+        if _key(strip_title_suffix(candidate)) == key:
+            return visible
     return candidates[0]
