@@ -117,46 +117,37 @@ class Run:
         return summarize(self.scores[name])
 
 
-def run_extractor(name: str, extract: Extractor, cases: Sequence[Case], bodies: Sequence[bytes]) -> list[PageScore]:
-    extract(cases[0], bodies[0])  # lazy imports and caches outside the timings
-    scores = []
+def run_side_by_side(
+    extractors: dict[str, Extractor], cases: Sequence[Case], bodies: Sequence[bytes]
+) -> tuple[dict[str, list[PageScore]], dict[str, str]]:
+    """Every extractor on every page, page by page (a page's extractions run back to back, so a change of
+    the machine's load weighs on all of them alike); the scores by extractor, and the project's refusals."""
+    for extract in extractors.values():
+        extract(cases[0], bodies[0])  # lazy imports and caches outside the timings
+    scores: dict[str, list[PageScore]] = {name: [] for name in extractors}
+    refusals: dict[str, str] = {}
     for case, body in zip(cases, bodies, strict=True):
-        scores.append(score(case, extract(case, body)))
-    logger.info("%s: %s", name, summarize(scores))
-    return scores
+        for name, extract in extractors.items():
+            found = extract(case, body)
+            if name == PROJECT and found.refused:
+                refusals[case.name] = found.reason or "?"
+            scores[name].append(score(case, found))
+    for name, found_scores in scores.items():
+        logger.info("%s: %s", name, summarize(found_scores))
+    return scores, refusals
 
 
 def measure(cases: Sequence[Case]) -> tuple[Run, Run]:
     """The full run (project and trafilatura's settings) and the metadata-stripped run (project, default)."""
     bodies = [case.body for case in cases]
-    refusals: dict[str, str] = {}
-
-    def project(case: Case, body: bytes) -> Extraction:
-        found = project_extract(case, body)
-        if found.refused:
-            refusals[case.name] = found.reason or "?"
-        return found
-
-    full = {PROJECT: run_extractor(PROJECT, project, cases, bodies)}
+    extractors: dict[str, Extractor] = {PROJECT: project_extract}
     for name, options in TRAFILATURA_SETTINGS.items():
-        extractor = trafilatura_extractor(options, with_metadata=name == TRAFILATURA_DEFAULT)
-        full[name] = run_extractor(name, extractor, cases, bodies)
+        extractors[name] = trafilatura_extractor(options, with_metadata=name == TRAFILATURA_DEFAULT)
+    full = run_side_by_side(extractors, cases, bodies)
     stripped_bodies = [strip_metadata(body) for body in bodies]
-    stripped_refusals: dict[str, str] = {}
-
-    def project_stripped(case: Case, body: bytes) -> Extraction:
-        found = project_extract(case, body)
-        if found.refused:
-            stripped_refusals[case.name] = found.reason or "?"
-        return found
-
-    stripped = {
-        PROJECT: run_extractor(f"{PROJECT}, stripped", project_stripped, cases, stripped_bodies),
-        TRAFILATURA_DEFAULT: run_extractor(
-            f"{TRAFILATURA_DEFAULT}, stripped", trafilatura_extractor({}, True), cases, stripped_bodies
-        ),
-    }
-    return Run(full, refusals), Run(stripped, stripped_refusals)
+    stripped_extractors = {PROJECT: project_extract, TRAFILATURA_DEFAULT: trafilatura_extractor({}, True)}
+    stripped = run_side_by_side(stripped_extractors, cases, stripped_bodies)
+    return Run(*full), Run(*stripped)
 
 
 def best_trafilatura(run: Run) -> str:
