@@ -179,11 +179,12 @@ def written_date(tree: etree._Element) -> str | None:
 
 
 def htmldate_date(tree: etree._Element, url: str | None) -> str | None:
-    """The publication day htmldate finds (its extensive search over markup and text)."""
+    """The publication day htmldate finds in the markup (its extensive search over the text costs ~30 ms a
+    page; :func:`written_date` has read the text near the headline already)."""
     latest = datetime.now(UTC) + FUTURE_MARGIN
     try:
         found = htmldate.find_date(
-            tree, extensive_search=True, original_date=True, url=url, max_date=latest.strftime("%Y-%m-%d")
+            tree, extensive_search=False, original_date=True, url=url, max_date=latest.strftime("%Y-%m-%d")
         )
     except ValueError:  # htmldate refuses some malformed trees; a date is then simply not found
         logger.debug("htmldate could not read %s", url)

@@ -235,6 +235,10 @@ class MetadataLayer:
         )
 
     def og_type(self) -> str | None:
+        return self._og_type
+
+    @cached_property
+    def _og_type(self) -> str | None:
         # The first og:type, as ``meta`` holds it, without reading every other meta tag.
         value = next((content for key, content in self._meta_items() if key == "og:type"), None)
         return value.lower() if value else None

@@ -85,8 +85,12 @@ def class_matches(element: etree._Element, substrings: tuple[str, ...], parts: t
     return bool(parts) and not set(_CLASS_PARTS.split(words)).isdisjoint(parts)
 
 
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
+
+
 def text_length(element: etree._Element) -> int:
-    return len(collapse_whitespace(element.xpath("string()")))
+    """The length of the element's text, whitespace runs counted as one space (computed in libxml2)."""
+    return int(_TEXT_LENGTH(element))
 
 
 def is_running_text(element: etree._Element) -> bool:
