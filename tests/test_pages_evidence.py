@@ -102,3 +102,14 @@ def test_the_spider_counts_refusals_by_reason() -> None:
     page = HtmlResponse(url, body=html.encode("utf-8"), encoding="utf-8", request=request)
     assert list(spider.parse_article(page)) == []
     assert crawler.stats.get_value("arabpress/articles/refused/teasers") == 1
+
+
+def test_each_field_is_declared_once_with_existing_layers_and_post_processing() -> None:
+    from arabpress_crawler.pages.article import FIELDS, GenericLayer, MetadataLayer, SiteLayer
+
+    names = [spec.name for spec in FIELDS]
+    assert len(names) == len(set(names))
+    layer_classes = {"site": SiteLayer, "metadata": MetadataLayer, "generic": GenericLayer}
+    for spec in FIELDS:
+        assert any(hasattr(layer_classes[layer], spec.name) for layer in spec.layers), spec.name
+        assert spec.post is None or callable(getattr(ArticlePage, spec.post, None)), spec.post

@@ -25,7 +25,7 @@ visible main text, then JSON-LD ``articleBody``) wins unless it is a teaser of a
 from __future__ import annotations
 
 import logging
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
@@ -50,31 +50,51 @@ from arabpress_crawler.pages.titles import seen_title
 
 logger = logging.getLogger(__name__)
 
-#: Fields without which an article is not usable; the generic layer is always tried for them.
-CORE_FIELDS = ("title", "body", "published_at")
-#: Other fields the page object fills, in the order of :class:`ArticleItem`.
-OPTIONAL_FIELDS = (
-    "url",
-    "subtitle",
-    "authors",
-    "modified_at",
-    "section",
-    "tags",
-    "image_url",
-    "language",
-    "related",
-)
-#: The fields of :class:`ArticleItem` a page object fills (the spider and the pipelines fill the rest).
-PAGE_FIELDS = tuple(
-    f.name for f in fields(ArticleItem) if f.name in CORE_FIELDS + OPTIONAL_FIELDS + ("extraction",)
-)
-
-#: Layers in the order each field is tried; fields not listed follow :data:`LAYER_ORDER`.
+#: Layers in the order a field is tried, unless its declaration says otherwise.
 LAYER_ORDER = ("site", "metadata", "generic")
-FIELD_LAYER_ORDER = {"subtitle": ("site", "generic", "metadata"), "body": ("site", "generic", "metadata")}
+#: The standfirst the reader sees, and the visible main text, come before what the metadata says.
+VISIBLE_FIRST = ("site", "generic", "metadata")
 
-#: Fields whose layers are all read and compared (:meth:`ArticlePage._extract_by_evidence`).
-MOST_EVIDENCE_FIELDS = frozenset({"body"})
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one field of :class:`ArticleItem` is extracted: the one place a field is declared.
+
+    ``layers``: the layers it is tried in, in order. ``core``: the article is not usable without it, so the
+    generic layer is always tried for it. ``by_evidence``: every layer is read and the value with the most
+    evidence wins (:meth:`ArticlePage._extract_by_evidence`) rather than the first. ``post``: the name of the
+    :class:`ArticlePage` method that corrects the value once every field is extracted (they run in the
+    order of :data:`FIELDS`).
+    """
+
+    name: str
+    layers: tuple[str, ...] = LAYER_ORDER
+    core: bool = False
+    by_evidence: bool = False
+    post: str | None = None
+
+
+#: Every field a page object fills. Adding a field: a method per layer that can give it, and one line here.
+FIELDS = (
+    FieldSpec("url", post="_fall_back_to_fetched_url"),
+    FieldSpec("title", core=True, post="_prefer_seen_title"),
+    FieldSpec("subtitle", layers=VISIBLE_FIRST, post="_drop_excerpt_subtitle"),
+    FieldSpec("authors", post="_prefer_named_authors"),
+    FieldSpec("body", layers=VISIBLE_FIRST, core=True, by_evidence=True, post="_trim_generic_body"),
+    FieldSpec("published_at", core=True),
+    FieldSpec("modified_at"),
+    FieldSpec("section"),
+    FieldSpec("tags"),
+    FieldSpec("image_url"),
+    FieldSpec("language"),
+    FieldSpec("related"),
+)
+FIELDS_BY_NAME = {spec.name: spec for spec in FIELDS}
+#: Fields without which an article is not usable; the generic layer is always tried for them.
+CORE_FIELDS = tuple(spec.name for spec in FIELDS if spec.core)
+#: The fields of :class:`ArticleItem` a page object fills (the spider and the pipelines fill the rest).
+PAGE_FIELDS = tuple(f.name for f in fields(ArticleItem) if f.name in FIELDS_BY_NAME or f.name == "extraction")
+
 #: A text shorter than this share of the longest candidate is a teaser of it.
 TEASER_RATIO = 0.6
 #: A byline ("By Jane Doe - 28 December 2022") is at most this long.
@@ -175,48 +195,47 @@ class ArticlePage:
     def _extraction(self) -> tuple[dict[str, Any], dict[str, str]]:
         values: dict[str, Any] = {}
         layers: dict[str, str] = {}
-        for name in CORE_FIELDS:
-            self._extract_field(name, values, layers)
-        if any(name not in values for name in CORE_FIELDS) or any(
-            layers.get(n) == "generic" for n in CORE_FIELDS
-        ):
+        for spec in FIELDS:
+            if spec.core:
+                self._extract_field(spec, values, layers)
+        if any(name not in values or layers[name] == "generic" for name in CORE_FIELDS):
             self.generic.thorough = True
-        for name in OPTIONAL_FIELDS:
-            self._extract_field(name, values, layers)
-        self._drop_excerpt_subtitle(values, layers)
-        self._prefer_named_authors(values, layers)
-        self._prefer_seen_title(values, layers)
-        self._trim_generic_body(values, layers)
-        if "url" not in values:  # the page cannot lack an address: keep the one it was fetched from
-            values["url"], layers["url"] = self.url, "generic"
+        for spec in FIELDS:
+            if not spec.core:
+                self._extract_field(spec, values, layers)
+        for spec in FIELDS:
+            if spec.post:
+                getattr(self, spec.post)(values, layers)
         return values, layers
 
-    def _extract_field(self, name: str, values: dict[str, Any], layers: dict[str, str]) -> None:
-        if name in MOST_EVIDENCE_FIELDS:
-            self._extract_by_evidence(name, values, layers)
+    def _layer(self, name: str) -> SiteLayer | MetadataLayer | GenericLayer | None:
+        return {"site": self.site, "metadata": self.metadata, "generic": self.generic}[name]
+
+    def _extract_field(self, spec: FieldSpec, values: dict[str, Any], layers: dict[str, str]) -> None:
+        if spec.by_evidence:
+            self._extract_by_evidence(spec, values, layers)
             return
-        by_name = {"site": self.site, "metadata": self.metadata, "generic": self.generic}
-        for layer in (by_name[layer_name] for layer_name in FIELD_LAYER_ORDER.get(name, LAYER_ORDER)):
-            method = getattr(layer, name, None)
+        for layer in (self._layer(name) for name in spec.layers):
+            method = getattr(layer, spec.name, None)
             if method is None:
                 continue
             value = method()
             if value:
-                values[name], layers[name] = value, layer.name
+                values[spec.name], layers[spec.name] = value, layer.name
                 return
 
-    def _extract_by_evidence(self, name: str, values: dict[str, Any], layers: dict[str, str]) -> None:
+    def _extract_by_evidence(self, spec: FieldSpec, values: dict[str, Any], layers: dict[str, str]) -> None:
         """The text with the most evidence: the first layer's unless it is a teaser of another layer's.
 
         A known template's selectors read the visible main text, so on its pages the generic layer is not
         run; a JSON-LD ``articleBody`` cut to a teaser loses to the visible text of the other layers.
         """
         candidates: list[tuple[str, str]] = []
-        for layer_name in FIELD_LAYER_ORDER.get(name, LAYER_ORDER):
+        for layer_name in spec.layers:
             if layer_name == "generic" and any(found == "site" for found, _ in candidates):
                 break
-            layer = {"site": self.site, "metadata": self.metadata, "generic": self.generic}[layer_name]
-            value = getattr(layer, name)() if layer is not None else None
+            layer = self._layer(layer_name)
+            value = getattr(layer, spec.name)() if layer is not None else None
             if value:
                 candidates.append((layer_name, value))
         if not candidates:
@@ -225,7 +244,12 @@ class ArticlePage:
         layer_name, value = next(
             (found, value) for found, value in candidates if len(value) >= TEASER_RATIO * longest
         )
-        values[name], layers[name] = value, layer_name
+        values[spec.name], layers[spec.name] = value, layer_name
+
+    def _fall_back_to_fetched_url(self, values: dict[str, Any], layers: dict[str, str]) -> None:
+        """The page cannot lack an address: without a canonical one, the one it was fetched from."""
+        if "url" not in values:
+            values["url"], layers["url"] = self.url, "generic"
 
     @staticmethod
     def _drop_excerpt_subtitle(values: dict[str, Any], layers: dict[str, str]) -> None:
