@@ -111,7 +111,9 @@ META_MODIFIED = (
     "article.updated",
     "dcterms.modified",
 )
-META_AUTHOR = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
+META_AUTHOR = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
+#: Author meta whose content is a byline line ("By Jane Doe and John Roe"), not a name.
+META_BYLINE = frozenset({"byl"})
 META_SITE_NAME = ("og:site_name", "application-name", "twitter:site")
 META_SECTION = ("article:section", "parsely-section", "section")
 META_KEYWORDS = ("article:tag", "news_keywords", "parsely-tags")
@@ -325,6 +327,8 @@ class MetadataLayer:
     def _meta_authors(self) -> list[str]:
         for key in META_AUTHOR:
             names = [v for v in self.meta.get(key, []) if not v.startswith(("http://", "https://"))]
+            if key in META_BYLINE:
+                names = [name for value in names for name in names_from_byline(value)]
             if names:
                 return unique(names)
         return []
