@@ -64,6 +64,8 @@ class Extraction:
     ms: float = 0.0
     #: The extractor gives title, authors, language and date (``False``: the body only; those are not scored).
     with_metadata: bool = True
+    #: The extractor names the page's language (trafilatura's ``extract`` does not: not scored).
+    gives_language: bool = True
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,9 @@ def load_cases(directory: Path = CORPUS_DIR) -> list[Case]:
         raw = source.read_bytes()
         label = json.loads((folder / "expected-metadata.json").read_text(encoding="utf-8"))
         expected = html_text((folder / "expected.html").read_text(encoding="utf-8"))
-        cases.append(Case(folder.name, page_url(folder.name, raw.decode("utf-8", "replace")), raw, expected, label))
+        cases.append(
+            Case(folder.name, page_url(folder.name, raw.decode("utf-8", "replace")), raw, expected, label)
+        )
     return cases
 
 
@@ -205,6 +209,8 @@ def score(case: Case, found: Extraction) -> PageScore:
     published_label = label.get("publishedTime") if found.with_metadata else None
     if not found.with_metadata:
         title_label = language_label = direction_label = None
+    if not found.gives_language:
+        language_label = direction_label = None
     return PageScore(
         case=case.name,
         readerable=case.readerable,

@@ -44,7 +44,11 @@ def test_a_json_ld_article_body_cut_to_a_teaser_loses_to_the_visible_text() -> N
 
 
 def test_a_full_json_ld_article_body_is_kept_when_the_visible_text_is_a_fraction_of_it() -> None:
-    full = {"@type": "NewsArticle", "headline": "Farmers turn to solar pumps", "articleBody": "\n".join(PARAGRAPHS)}
+    full = {
+        "@type": "NewsArticle",
+        "headline": "Farmers turn to solar pumps",
+        "articleBody": "\n".join(PARAGRAPHS),
+    }
     html = article_page(json_ld(full)).replace("".join(f"<p>{t}</p>" for t in PARAGRAPHS[1:]), "")
     item = ArticlePage(response(html)).to_item()
     assert item is not None
@@ -55,8 +59,13 @@ def test_the_title_is_the_headline_a_reader_sees() -> None:
     # A JSON-LD headline that is a description, not a wording of the <h1>, gives way to the <h1>'s title.
     assert seen_title(["a country in the south-west Pacific", "New Zealand"], "New Zealand") == "New Zealand"
     # An editor's variant of the headline stands.
-    assert seen_title(["Seven secrets hotel owners keep", "The seven secrets hotel owners keep"],
-                      "The seven secrets hotel owners keep") == "Seven secrets hotel owners keep"
+    assert (
+        seen_title(
+            ["Seven secrets hotel owners keep", "The seven secrets hotel owners keep"],
+            "The seven secrets hotel owners keep",
+        )
+        == "Seven secrets hotel owners keep"
+    )
     assert seen_title(["Farmers turn to solar pumps | Valley Times"], "Farmers turn to solar pumps") == (
         "Farmers turn to solar pumps"
     )
@@ -98,7 +107,9 @@ def test_the_spider_counts_refusals_by_reason() -> None:
     )
     html = f"<html><body><h1>Water</h1>{grid}</body></html>"
     url = "https://arab.press/2024/06/01/water-special/"
-    request = Request(url, meta={"article_link": ArticleLink(url, Source.LISTING, depth=1), "canonical_url": url})
+    request = Request(
+        url, meta={"article_link": ArticleLink(url, Source.LISTING, depth=1), "canonical_url": url}
+    )
     page = HtmlResponse(url, body=html.encode("utf-8"), encoding="utf-8", request=request)
     assert list(spider.parse_article(page)) == []
     assert crawler.stats.get_value("arabpress/articles/refused/teasers") == 1

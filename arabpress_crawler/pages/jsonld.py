@@ -119,6 +119,3 @@ def list_position(value: Any) -> float:
         return float(value)
     except (TypeError, ValueError):
         return float("inf")
-
-
-

@@ -76,7 +76,11 @@ def teaser_items(root: etree._Element, regions: ArticleRegions) -> list[etree._E
     for heading in headings:
         item = heading
         for ancestor in heading.iterancestors():
-            if counts[ancestor] != 1 or ancestor.tag in ("body", "html") or regions.contains_headline(ancestor):
+            if (
+                counts[ancestor] != 1
+                or ancestor.tag in ("body", "html")
+                or regions.contains_headline(ancestor)
+            ):
                 break
             item = ancestor
         items.append(item)
