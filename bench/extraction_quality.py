@@ -268,6 +268,12 @@ def render(full: Run, stripped: Run, cases: int, baseline: dict[str, dict[str, f
         "`publishedTime` (33 pages). `readerable refused`: pages a reader mode accepts that were refused as not "
         "an article. ms/page: from the page's bytes (parse included), one call per page.",
         "",
+        "The labels are one peer's choices, not ground truth: Readability keeps the in-page headline, the "
+        "standfirst, captions and tables in its content, and its title is `og:title` or `<title>` as written "
+        "(site names included). This project's field contract keeps the headline and the standfirst out of "
+        "`body` (they are `title` and `subtitle`) and strips site names from titles, which costs some recall "
+        "and some title matches here; `dir` follows from the language (this project records no direction).",
+        "",
         "## Targets (issue 16)",
         "",
         "| target | figure | holds |",
