@@ -149,9 +149,7 @@ class ArticlePage:
 
     @cached_property
     def generic(self) -> GenericLayer:
-        return GenericLayer(
-            self.root, self.url, thorough=self.profile is None, regions=self.regions, text=self.response.text
-        )
+        return GenericLayer(self.root, self.url, thorough=self.profile is None, regions=self.regions)
 
     # -- article or not -------------------------------------------------------------------------------
 

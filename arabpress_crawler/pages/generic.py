@@ -22,7 +22,6 @@ import htmldate
 import trafilatura
 from lxml import etree
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
 
 from arabpress_crawler.dates import FUTURE_MARGIN, date_from_url, normalize_date
 from arabpress_crawler.items import RelatedHeadline
@@ -203,24 +202,20 @@ class GenericLayer:
         url: str,
         thorough: bool = True,
         regions: ArticleRegions | None = None,
-        text: str | None = None,
     ) -> None:
         self.root = root
         self.base_url = url
         #: When ``False``, optional fields are not looked for (a known template's page, see :mod:`.article`).
         self.thorough = thorough
         self.regions = regions if regions is not None else ArticleRegions(root)
-        #: The page's decoded text, for trafilatura's own parse (``None``: a copy of ``root`` is read instead).
-        self.text = text
 
     @cached_property
     def document(self) -> Document | None:
         """trafilatura's extraction of the page (main text and metadata), computed on first use."""
         logger.debug("Running trafilatura on %s", self.base_url)
-        # trafilatura's own parse of the page (its parser settings read some pages better than Scrapy's tree)
-        tree = load_html(self.text) if self.text else None
-        if tree is None:
-            tree = copy.deepcopy(self.root)
+        tree = copy.deepcopy(self.root)
+        # As trafilatura's own parser does: a comment between two paragraphs' texts cuts what it reads
+        etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
         unwrap_layout_tables(tree)
         document = trafilatura.bare_extraction(
             tree,
