@@ -16,6 +16,7 @@ from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url
 from w3lib.url import safe_url_string
 
+from arabpress_crawler.arabic import ARABIC_LETTER
 from arabpress_crawler.pages.selectors import NON_TEXT_TAGS
 from arabpress_crawler.text import collapse_whitespace
 
@@ -42,7 +43,6 @@ def parsed_root(response: TextResponse) -> etree._Element:
 #: A browser removes ASCII tabs and newlines from anywhere in a URL (WHATWG URL standard), so
 #: ``java&#9;script:`` is a ``javascript:`` link, not a relative one.
 _URL_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
-_ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 #: Schemes a link may have to be kept.
 LINK_SCHEMES = ("http", "https", "file")
@@ -217,7 +217,7 @@ def guess_language(text: str | None) -> str | None:
     """``"ar"`` or ``"en"`` from the script most letters of ``text`` are written in; ``None`` without letters."""
     if not text:
         return None
-    arabic = len(_ARABIC_LETTER.findall(text))
+    arabic = len(ARABIC_LETTER.findall(text))
     latin = len(_LATIN_LETTER.findall(text))
     if arabic == latin == 0:
         return None

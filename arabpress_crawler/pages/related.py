@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from arabpress_crawler import arabic
 from arabpress_crawler.items import RelatedHeadline
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, element_text, is_article_link
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, is_paragraph_block, is_running_text
@@ -32,11 +33,16 @@ HEADING_CANDIDATES = xpath(
     " or self::legend or self::summary or self::section]"
     "[string-length(normalize-space()) > 2][string-length(normalize-space()) < 60]"
 )
-_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ـ": None})
-_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
+
+
+def _folded_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled with its Arabic letters folded as :func:`heading_key` folds the text it is matched on."""
+    return re.compile(pattern.translate(arabic.WORD_FOLD_TABLE))
+
+
 _EDGE = " .:：-–—|›»«>→←+"
 #: Headings that name a related list outright ("Related topics" heads tags, not headlines)…
-STRONG_HEADINGS = re.compile(
+STRONG_HEADINGS = _folded_pattern(
     r"^(?:related(?: articles?| stories| story| news| posts?| content| coverage| reading| links)?"
     r"|(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in))"
     r"|more on this (?:story|topic)|recommended(?: for you| articles| stories| reading)?"
@@ -45,12 +51,12 @@ STRONG_HEADINGS = re.compile(
     r"|اقرا ايضا|اقرا كذلك|قد يعجبك(?: ايضا)?|اخترنا لك|شاهد ايضا|مواضيع مشابهة|اخبار مشابهة)$"
 )
 #: …and headings that often do, but also head other blocks ("Read more", "More from Sport", "المزيد").
-WEAK_HEADINGS = re.compile(
+WEAK_HEADINGS = _folded_pattern(
     r"^(?:read more|more (?:stories|news|articles|from|on|in|about)(?: .{1,40})?|المزيد(?: من .{1,40})?"
     r"|اقرا المزيد)$"
 )
 #: Link texts that are not a headline: "Read more" buttons and comment counts.
-NOT_A_TITLE = re.compile(
+NOT_A_TITLE = _folded_pattern(
     r"^(?:read more|continue reading|more|details|more (?:in|from|on) .{1,40}|المزيد(?: من .{1,40})?|اقرا المزيد"
     r"|التفاصيل|\d+(?: ?comments?| ?تعليقات?)?)$"
 )
@@ -67,8 +73,7 @@ _TITLE_PRIORITY = {"headline-link": 0, "link": 1, "title-attribute": 2, "card-he
 
 def heading_key(text: str) -> str:
     """``text`` folded for comparison: lower case, one alef and yeh form, no diacritics or edge marks."""
-    folded = _DIACRITICS.sub("", collapse_whitespace(text).lower().translate(_ARABIC_FOLD))
-    return folded.strip(_EDGE)
+    return arabic.fold(collapse_whitespace(text), ta_marbuta=False).strip(_EDGE)
 
 
 def heading_strength(text: str) -> int | None:
