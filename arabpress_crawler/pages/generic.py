@@ -34,18 +34,15 @@ from arabpress_crawler.pages.common import (
     guess_language,
     unique,
 )
+from arabpress_crawler.pages.dating import article_date
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
+from arabpress_crawler.pages.structure import CHROME, RUNNING_TEXT_CHARS
 from arabpress_crawler.pages.taxonomy import path_section, path_tags, section_from_crumbs, visible_breadcrumbs
 
 logger = logging.getLogger(__name__)
 
-#: Page chrome removed before searching the page for a date, so the masthead's "today" is never taken.
-CHROME = xpath(
-    "//header[not(ancestor::article)] | //nav | //footer[not(ancestor::article)] | //aside"
-    " | //*[@role='banner' or @role='navigation' or @role='contentinfo' or @role='complementary']"
-)
 #: Text nodes that may hold the article's written date: those of the article first, else of the whole page.
 _VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 #: Texts after the headline (the byline), nearest first; then texts before it, nearest first (a date line
@@ -90,8 +87,6 @@ READ_ALSO_PREFIXES = (
     "اقرا ايضاً",
     "اقرا كذلك",
 )
-#: A line of running text (a real paragraph) has at least this many characters.
-RUNNING_TEXT_CHARS = 60
 #: This many short lines before the first or after the last paragraph are page crumbs, not article text.
 NOISY_EDGE_LINES = 3
 #: Byline words trafilatura sometimes takes for an author's name.
@@ -246,11 +241,7 @@ class GenericLayer:
 
     def published_at(self) -> str | None:
         """The URL's date, else the first date written in the article, else htmldate's, never the masthead's."""
-        from_url = date_from_url(self.base_url)
-        if from_url:
-            return from_url
-        tree = without_chrome(self.root)
-        return written_date(tree) or htmldate_date(tree, self.base_url)
+        return date_from_url(self.base_url) or article_date(self.root, self.base_url, self.regions, htmldate_date)
 
     def subtitle(self) -> str | None:
         """The visible standfirst just under the headline (``.subtitle``, ``.standfirst``, ``.lead``, ``.dek``…)."""

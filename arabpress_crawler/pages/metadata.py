@@ -33,6 +33,7 @@ from arabpress_crawler.pages.common import (
     primary_language,
     unique,
 )
+from arabpress_crawler.pages.dating import article_time
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.taxonomy import header_links, rel_section, rel_tags, section_from_crumbs
@@ -436,7 +437,7 @@ class MetadataLayer:
                 [ITEMPROP_CONTENT["published"], TIME_PUBLISHED],
             )
             or self._time_value(self._header_times[0])
-            or self._date([], [TIME_IN_ARTICLE])
+            or article_time(self.root, self.base_url, self.regions)
         )
 
     def modified_at(self) -> str | None:
