@@ -35,10 +35,11 @@ from arabpress_crawler.pages.common import (
     unique,
 )
 from arabpress_crawler.pages.dating import article_date
+from arabpress_crawler.pages.header import byline_line_names, unmarked_standfirst
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
-from arabpress_crawler.pages.structure import CHROME, RUNNING_TEXT_CHARS
+from arabpress_crawler.pages.structure import CHROME, RUNNING_TEXT_CHARS, headline_title
 from arabpress_crawler.pages.taxonomy import path_section, path_tags, section_from_crumbs, visible_breadcrumbs
 
 logger = logging.getLogger(__name__)
@@ -228,6 +229,9 @@ class GenericLayer:
         return absolute_url(self.base_url, self.base_url)
 
     def title(self) -> str | None:
+        written = headline_title(self.root, self.regions.headline)
+        if written:
+            return written
         document = self.document
         return (collapse_whitespace(document.title) or None) if document else None
 
@@ -257,13 +261,13 @@ class GenericLayer:
             text = element_text(element)
             if _looks_like_standfirst(text, title):
                 return text
-        return None
+        return unmarked_standfirst(self.regions)
 
     def authors(self) -> list[str]:
         """The names of the article header's byline, else trafilatura's; "Staff"-style names only alone."""
         if not self.thorough:
             return []
-        names = self._byline_names()
+        names = self._byline_names() or byline_line_names(self.regions)
         if not names and self.document is not None and self.document.author:
             names = [collapse_whitespace(name) for name in self.document.author.split(";")]
             names = [name for name in names if name and name.lower() not in NOT_AUTHOR_NAMES]

@@ -79,3 +79,17 @@ def title_element(root: etree._Element) -> etree._Element | None:
     if best is not None:
         logger.debug("Headline without <h1> found by the page title: %r", best_length)
     return best
+
+
+def headline_title(root: etree._Element, headline: etree._Element | None) -> str | None:
+    """The headline's text when the page's ``<title>`` repeats it (with the site's name around it), else ``None``.
+
+    The visible headline is the title as written; a ``<title>`` adds the site's name ("Arab Press :: …",
+    "عرب برس - …") that a title extractor may keep or, worse, keep alone.
+    """
+    if headline is None:
+        return None
+    text = element_text(headline)
+    if len(text) < MIN_HEADLINE_CHARS:
+        return None
+    return text if any(text in title for title in page_titles(root)) else None
