@@ -38,6 +38,7 @@ from arabpress_crawler.pages.common import (
     parsed_root,
 )
 from arabpress_crawler.pages.generic import GenericLayer
+from arabpress_crawler.pages.limits import Cuts, apply_limits
 from arabpress_crawler.pages.metadata import MetadataLayer
 from arabpress_crawler.pages.regions import ArticleRegions
 from arabpress_crawler.pages.selectors import SiteProfile, profile_for, xpath
@@ -114,6 +115,8 @@ class ArticlePage:
         self.response = response
         self.url = response.url
         self.root = parsed_root(response)
+        #: What the extraction cut to the size limits (:mod:`.limits`), for the spider's stats.
+        self.cuts = Cuts()
 
     @cached_property
     def profile(self) -> SiteProfile | None:
@@ -190,6 +193,7 @@ class ArticlePage:
         self._drop_excerpt_subtitle(values, layers)
         self._prefer_named_authors(values, layers)
         self._trim_generic_body(values, layers)
+        apply_limits(values, self.cuts, self.url)
         if "url" not in values:  # the page cannot lack an address: keep the one it was fetched from
             values["url"], layers["url"] = self.url, "generic"
         return values, layers

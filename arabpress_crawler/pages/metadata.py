@@ -34,6 +34,7 @@ from arabpress_crawler.pages.common import (
     unique,
 )
 from arabpress_crawler.pages.dating import article_time
+from arabpress_crawler.pages.limits import MAX_ARTICLE_BODY_CHARS, credible_article_body
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.taxonomy import header_links, rel_section, rel_tags, section_from_crumbs
@@ -380,6 +381,14 @@ class MetadataLayer:
         text = self.article_node.get("articleBody")
         if not isinstance(text, str):
             return None
+        if not credible_article_body(text, self.root):
+            logger.info(
+                "JSON-LD articleBody of %d characters is not the page's text, ignored: %s",
+                len(text),
+                self.base_url,
+            )
+            return None
+        text = text[:MAX_ARTICLE_BODY_CHARS]
         paragraphs = [collapse_whitespace(part) for part in re.split(r"\n+", replace_entities(text))]
         return PARAGRAPH_SEPARATOR.join(part for part in paragraphs if part) or None
 

@@ -21,6 +21,7 @@ from lxml import etree
 from arabpress_crawler import arabic
 from arabpress_crawler.items import RelatedHeadline
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, element_text, is_article_link
+from arabpress_crawler.pages.limits import RELATED_LINKS_READ
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, is_paragraph_block, is_running_text
 from arabpress_crawler.pages.selectors import xpath
 
@@ -67,6 +68,10 @@ MIN_RELATED_LINKS = 2
 #: How many levels above a link its card may reach.
 MAX_CARD_LEVELS = 4
 HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+#: Headings a link may wrap (``<a><h3>…</h3></a>``).
+LINK_HEADING_TAGS = frozenset({"h2", "h3", "h4"})
+#: At most this many candidate headings are tried (each costs a walk of its block).
+MAX_HEADINGS_TRIED = 20
 TITLE_CLASS_WORDS = ("title", "headline")
 _TITLE_PRIORITY = {"headline-link": 0, "link": 1, "title-attribute": 2, "card-heading": 3, "image-alt": 4}
 
@@ -113,7 +118,7 @@ class RelatedFinder:
 
     def headlines(self) -> list[RelatedHeadline]:
         """The related headlines in page order, or ``[]`` when the page has no related list."""
-        for heading in self._headings():
+        for heading in self._headings()[:MAX_HEADINGS_TRIED]:
             links = self._block_links(heading)
             if links is None:
                 continue
@@ -189,18 +194,21 @@ class RelatedFinder:
     def _headlines(self, links: list[etree._Element]) -> list[RelatedHeadline]:
         entries: dict[str, _Entry] = {}
         urls = {link: absolute_url(self.base_url, link.get("href")) or "" for link in links}
+        cards = _Cards(urls)
         for link in links:
+            if len(entries) >= RELATED_LINKS_READ and urls[link] not in entries:
+                break  # the page object cuts the list and reports it
             entry = entries.setdefault(urls[link], _Entry(urls[link]))
             source = "headline-link" if _is_headline_link(link) else "link"
             entry.offer(element_text(link), source)
             entry.offer(link.get("title") or "", "title-attribute")
-            card = _card(link, urls)
+            card = cards.card(link)
             heading = _card_heading(card) if card is not None else None
             if heading is not None:
                 entry.offer(element_text(heading), "card-heading")
             for image in link.iter("img", "amp-img"):
                 entry.offer(image.get("alt") or "", "image-alt")
-        titled = [entry for entry in entries.values() if entry.title]
+        titled = [entry for entry in entries.values() if entry.title][:RELATED_LINKS_READ]
         return [RelatedHeadline(title=e.title, url=e.url, position=i) for i, e in enumerate(titled, 1)]
 
 
@@ -245,26 +253,58 @@ def _in_paragraph(link: etree._Element) -> bool:
 
 def _is_headline_link(link: etree._Element) -> bool:
     """The link is, or wraps, or sits in the card's headline."""
-    if link.xpath("./ancestor-or-self::*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6][1]"):
+    if link.tag in HEADING_TAGS or any(ancestor.tag in HEADING_TAGS for ancestor in link.iterancestors()):
         return True
-    if link.find(".//h2") is not None or link.find(".//h3") is not None or link.find(".//h4") is not None:
+    if any(child.tag in LINK_HEADING_TAGS for child in link.iter()):
         return True
     return any(
         class_matches(node, TITLE_CLASS_WORDS) for node in (link, link.getparent()) if node is not None
     )
 
 
-def _card(link: etree._Element, urls: dict[etree._Element, str]) -> etree._Element | None:
-    """The largest element around ``link`` whose links all go to the same article (its card)."""
-    card = None
-    node = link.getparent()
-    for _ in range(MAX_CARD_LEVELS):
-        if node is None:
-            break
-        if {urls[a] for a in node.iter("a") if a in urls} != {urls[link]}:
-            break
-        card, node = node, node.getparent()
-    return card
+_MIXED = ""
+
+
+class _Cards:
+    """Which elements around the related links are cards: the links under them all go to one article.
+
+    Each element's answer is computed once and its walk stops at the second URL it meets, so finding every
+    link's card costs time linear in the size of the block (a list of 100,000 links is walked once, not
+    once per link).
+    """
+
+    def __init__(self, urls: dict[etree._Element, str]) -> None:
+        self.urls = urls
+        self._single: dict[etree._Element, str] = {}
+
+    def single_url(self, node: etree._Element) -> str:
+        """The one URL all related links under ``node`` go to, or ``""`` when they go to several."""
+        known = self._single.get(node)
+        if known is not None:
+            return known
+        found: str | None = None
+        for link in node.iter("a"):
+            url = self.urls.get(link)
+            if url is None:
+                continue
+            if found is None:
+                found = url
+            elif url != found:
+                found = _MIXED
+                break
+        result = found if found is not None else _MIXED
+        self._single[node] = result
+        return result
+
+    def card(self, link: etree._Element) -> etree._Element | None:
+        """The largest element around ``link`` whose links all go to the same article (its card)."""
+        card = None
+        node = link.getparent()
+        for _ in range(MAX_CARD_LEVELS):
+            if node is None or self.single_url(node) != self.urls[link]:
+                break
+            card, node = node, node.getparent()
+        return card
 
 
 def _card_heading(card: etree._Element) -> etree._Element | None:

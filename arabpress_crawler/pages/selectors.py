@@ -13,6 +13,7 @@ at import time; a selector that does not compile fails the import loudly.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cssselect import HTMLTranslator
@@ -100,7 +101,12 @@ class SiteProfile:
     section: etree.XPath
     tags: etree.XPath
     image: etree.XPath
-    related_links: etree.XPath
+    #: The related lists of the page (few elements); their items and links are read in one walk of each list
+    #: (:meth:`related_links`): a descendant XPath step over thousands of items costs quadratic time in
+    #: libxml2's node-set merging, a walk costs linear time.
+    related_lists: etree.XPath
+    #: The tag and class of an item of a related list (``("li", "related-post")``).
+    related_item: tuple[str, str]
     next_page: etree.XPath
     #: Path of an article URL on this site (date permalinks), AMP copies included.
     article_path: re.Pattern[str]
@@ -168,10 +174,24 @@ ARAB_PRESS_2025 = SiteProfile(
         "//*[self::img or self::amp-img]"
         "/@*[name()='src' or name()='data-src'][1]"
     ),
-    related_links=css("section.related-articles ul.related-posts li.related-post a[href]"),
+    related_lists=css("section.related-articles ul.related-posts"),
+    related_item=("li", "related-post"),
     next_page=css_union("link[rel=next]", "a.next.page-numbers", "a[rel~=next]"),
     article_path=re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/(?:amp/)?$"),
 )
+
+def related_links(profile: SiteProfile, root: etree._Element) -> Iterator[etree._Element]:
+    """The links (``a[href]``) of the items of the profile's related lists, in page order, each once."""
+    tag, class_name = profile.related_item
+    seen: set[etree._Element] = set()
+    for related_list in profile.related_lists(root):
+        for item in related_list.iter(tag):
+            if class_name in (item.get("class") or "").split():
+                for link in item.iter("a"):
+                    if link.get("href") is not None and link not in seen:
+                        seen.add(link)
+                        yield link
+
 
 #: Profiles in the order they are tried: the newest template first.
 PROFILES: tuple[SiteProfile, ...] = (ARAB_PRESS_2025,)
