@@ -35,7 +35,12 @@ from arabpress_crawler.pages.common import (
     unique,
 )
 from arabpress_crawler.pages.dating import article_date
-from arabpress_crawler.pages.header import byline_line_names, unmarked_standfirst
+from arabpress_crawler.pages.header import (
+    BYLINE_CLASS_WORDS,
+    byline_elements,
+    byline_line_names,
+    unmarked_standfirst,
+)
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
@@ -94,8 +99,6 @@ NOISY_EDGE_LINES = 3
 NOT_AUTHOR_NAMES = frozenset(
     {"by", "and", "published", "updated", "posted", "last updated", "بقلم", "نشر", "تحديث"}
 )
-#: Class words of byline elements (the names of the authors, often with the date).
-BYLINE_CLASS_WORDS = ("byline", "author", "writer", "contributor", "reporter", "journalist")
 #: Class words of author boxes that are not the byline (biographies, avatars).
 NOT_BYLINE_CLASS_WORDS = ("avatar", "bio", "description", "image", "photo", "social")
 #: Links to an author's page (their text is the name).
@@ -245,7 +248,9 @@ class GenericLayer:
 
     def published_at(self) -> str | None:
         """The URL's date, else the first date written in the article, else htmldate's, never the masthead's."""
-        return date_from_url(self.base_url) or article_date(self.root, self.base_url, self.regions, htmldate_date)
+        return date_from_url(self.base_url) or article_date(
+            self.root, self.base_url, self.regions, htmldate_date
+        )
 
     def subtitle(self) -> str | None:
         """The visible standfirst just under the headline (``.subtitle``, ``.standfirst``, ``.lead``, ``.dek``…)."""
@@ -279,15 +284,7 @@ class GenericLayer:
 
     def _bylines(self) -> list[etree._Element]:
         """The outermost byline elements of the article header."""
-        found: list[etree._Element] = []
-        for element in self.regions.header:
-            if element.tag in ("time", "img", "svg") or any(element in f.iter() for f in found):
-                continue
-            if class_matches(element, BYLINE_CLASS_WORDS) and not class_matches(
-                element, NOT_BYLINE_CLASS_WORDS
-            ):
-                found.append(element)
-        return found
+        return byline_elements(self.regions, NOT_BYLINE_CLASS_WORDS)
 
     def section(self) -> str | None:
         """The visible breadcrumbs' last crumb, a section link of the article, else trafilatura's category."""

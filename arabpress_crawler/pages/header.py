@@ -39,7 +39,9 @@ BYLINE_CLASS_WORDS = ("byline", "author", "writer", "contributor", "reporter", "
 DESCRIPTION = xpath(
     "//meta[@name='description' or @property='og:description' or @name='twitter:description'][@content != '']"
 )
-NOT_STANDFIRST_TAGS = frozenset({"figure", "figcaption", "time", "a", "button", "form", "ul", "ol", "li", "table"})
+NOT_STANDFIRST_TAGS = frozenset(
+    {"figure", "figcaption", "time", "a", "button", "form", "ul", "ol", "li", "table"}
+)
 
 
 def _ancestors(element: etree._Element, levels: int) -> list[etree._Element]:
@@ -70,6 +72,26 @@ def byline_line_names(regions: ArticleRegions) -> list[str]:
             if names:
                 return names
     return []
+
+
+def byline_elements(regions: ArticleRegions, not_byline_words: tuple[str, ...] = ()) -> list[etree._Element]:
+    """The outermost elements of the article header marked as bylines (class words such as ``byline``,
+    ``author``), except those also marked with ``not_byline_words`` (avatars, biographies).
+
+    One pass over the header; an element inside a byline already found is skipped by looking up its
+    ancestors in a set, so the work is linear in the header's size (not quadratic in the bylines found).
+    """
+    found: list[etree._Element] = []
+    inside: set[etree._Element] = set()
+    for element in regions.header:
+        if element.tag in ("time", "img", "svg") or (
+            inside and any(a in inside for a in element.iterancestors())
+        ):
+            continue
+        if class_matches(element, BYLINE_CLASS_WORDS) and not class_matches(element, not_byline_words):
+            found.append(element)
+            inside.add(element)
+    return found
 
 
 def unmarked_standfirst(regions: ArticleRegions) -> str | None:
