@@ -42,13 +42,17 @@ def site_page(links: int, article_body_bytes: int = 0) -> bytes:
     )
     page = page.replace(b'<ul class="related-posts">', b'<ul class="related-posts">' + items, 1)
     if article_body_bytes:
-        body = json.dumps({"@type": "NewsArticle", "articleBody": "word " * (article_body_bytes // 5)})
-        script = b'<script type="application/ld+json">' + body.encode() + b"</script>"
-        page = page.replace(b"</head>", script + b"</head>", 1)
+        page = page.replace(b"</head>", json_ld_article_body(article_body_bytes) + b"</head>", 1)
     return page
 
 
-def generic_page(links: int) -> bytes:
+def json_ld_article_body(article_body_bytes: int) -> bytes:
+    """A JSON-LD ``NewsArticle`` script whose ``articleBody`` is about ``article_body_bytes`` long."""
+    body = json.dumps({"@type": "NewsArticle", "articleBody": "word " * (article_body_bytes // 5)})
+    return b'<script type="application/ld+json">' + body.encode() + b"</script>"
+
+
+def generic_page(links: int, article_body_bytes: int = 0) -> bytes:
     """An article of no known template, its related list under a "Related Articles" heading."""
     paragraph = b"<p>" + b"Running text of the article body, long enough to count as a paragraph. " * 3 + b"</p>"
     items = b"".join(
@@ -56,7 +60,9 @@ def generic_page(links: int) -> bytes:
         for i in range(links)
     )
     return (
-        b'<html lang="en"><head><title>A page with many links</title></head><body><main><article>'
+        b'<html lang="en"><head><title>A page with many links</title>'
+        + (json_ld_article_body(article_body_bytes) if article_body_bytes else b"")
+        + b"</head><body><main><article>"
         b"<h1>A page with a very long related list</h1><p>By Jane Doe \xc2\xb7 3 May 2024</p>"
         + paragraph * 4
         + b"<h2>Related Articles</h2><ul>"
@@ -79,7 +85,8 @@ def measure(links: int, generic: bool, article_body_mb: float) -> dict[str, floa
     from arabpress_crawler.pages.article import ArticlePage
 
     url = GENERIC_URL if generic else URL
-    body = generic_page(links) if generic else site_page(links, int(article_body_mb * 1_000_000))
+    article_body_bytes = int(article_body_mb * 1_000_000)
+    body = generic_page(links, article_body_bytes) if generic else site_page(links, article_body_bytes)
     response = HtmlResponse(url, body=body, encoding="utf-8")
     del body
     before = peak_rss_mb()

@@ -29,6 +29,7 @@ from lxml import etree
 from arabpress_crawler import arabic
 from arabpress_crawler.dates import normalize_date
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, is_article_link
+from arabpress_crawler.pages.limits import drop_oversized_scripts
 from arabpress_crawler.pages.regions import ArticleRegions
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.structure import CHROME
@@ -199,6 +200,7 @@ class ArticleDating:
             parent = element.getparent()
             if parent is not None and element not in kept:
                 parent.remove(element)
+        drop_oversized_scripts(tree, self.url)
         return tree
 
     def time_datetime(self) -> str | None:

@@ -41,6 +41,7 @@ from arabpress_crawler.pages.header import (
     byline_line_names,
     unmarked_standfirst,
 )
+from arabpress_crawler.pages.limits import drop_oversized_scripts
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
@@ -210,8 +211,10 @@ class GenericLayer:
     def document(self) -> Document | None:
         """trafilatura's extraction of the page (main text and metadata), computed on first use."""
         logger.debug("Running trafilatura on %s", self.base_url)
+        tree = copy.deepcopy(self.root)
+        drop_oversized_scripts(tree, self.base_url)
         document = trafilatura.bare_extraction(
-            copy.deepcopy(self.root),
+            tree,
             url=self.base_url,
             with_metadata=True,
             include_comments=False,

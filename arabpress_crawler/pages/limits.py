@@ -39,6 +39,11 @@ MAX_ARTICLE_BODY_CHARS = MAX_FIELD_CHARS["body"]
 MAX_ARTICLE_BODY_RATIO = 10.0
 ARTICLE_BODY_SLACK_CHARS = 20_000
 
+#: A ``<script>`` longer than this is left out of the copy of the page given to trafilatura (the metadata
+#: layer has read its JSON-LD already): trafilatura's own JSON-LD reading of a 9 MB script takes over 1 GB.
+MAX_SCRIPT_CHARS = 200_000
+
+SCRIPTS = xpath("//script")
 VISIBLE_TEXT = xpath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
 
 
@@ -107,3 +112,14 @@ def credible_article_body(text: str, root: etree._Element) -> bool:
     if len(text) <= ARTICLE_BODY_SLACK_CHARS:
         return True
     return len(text) <= MAX_ARTICLE_BODY_RATIO * visible_text_chars(root) + ARTICLE_BODY_SLACK_CHARS
+
+
+def drop_oversized_scripts(tree: etree._Element, url: str) -> None:
+    """Remove from ``tree`` (a copy of a page) every ``<script>`` longer than :data:`MAX_SCRIPT_CHARS`."""
+    for script in SCRIPTS(tree):
+        size = len(script.text or "")
+        if size > MAX_SCRIPT_CHARS:
+            logger.info("Left a script of %d characters out of the generic reading of %s", size, url)
+            parent = script.getparent()
+            if parent is not None:
+                parent.remove(script)
