@@ -151,7 +151,7 @@ class ArticlePage:
     def not_article_reason(self) -> str | None:
         """Why the page is not an article (one line), or ``None`` when it is one."""
         if looks_like_listing_url(self.url):
-            return "the URL is a section, tag, author, search or pagination page"
+            return "the URL is a listing: home, section, tag, author, search, pagination, feed or sitemap"
         if self.site is not None and self.site.is_not_article():
             return "the page is a listing, static page or error page of the site"
         if self.metadata.has_article_type():

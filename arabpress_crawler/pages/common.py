@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from parsel import Selector
@@ -19,6 +19,7 @@ from w3lib.url import safe_url_string
 from arabpress_crawler.arabic import ARABIC_LETTER
 from arabpress_crawler.pages.selectors import NON_TEXT_TAGS
 from arabpress_crawler.text import collapse_whitespace
+from arabpress_crawler.urls import is_listing_url, is_same_site
 
 
 def parsed_root(response: TextResponse) -> etree._Element:
@@ -54,11 +55,6 @@ LINK_SCHEMES = ("http", "https", "file")
 #: Separator of body paragraphs.
 PARAGRAPH_SEPARATOR = "\n\n"
 
-#: URL paths of listing pages (WordPress and most news CMSs): never articles.
-LISTING_PATH = re.compile(
-    r"/(?:category|tag|tags|author|topics?|search)/|/page/\d+/?$|^/search$", re.IGNORECASE
-)
-LISTING_QUERY_KEYS = frozenset({"s", "q", "query", "paged"})
 #: First path segments of section, tag and author pages (``/section/world``, Arabic ``/وسم/مياه``); a link
 #: of at most two segments under one of them is a listing, not an article.
 LISTING_SEGMENTS = frozenset(
@@ -102,8 +98,6 @@ _PLAIN_ABSOLUTE_URL = re.compile(
 MAX_PORT = 65535
 #: Links to files, not pages.
 FILE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".xml", ".rss", ".mp3", ".mp4")
-#: Host prefixes that name the same site (``www.``, mobile and AMP hosts).
-_SAME_SITE_PREFIX = re.compile(r"^(?:www\d*|m|amp|mobile)\.")
 
 
 def _iter_text(element: etree._Element, skip: frozenset[etree._Element]) -> Iterator[str]:
@@ -177,18 +171,14 @@ def absolute_url_reference(base: str, href: str | None) -> str | None:
 
 
 def looks_like_listing_url(url: str) -> bool:
-    """The URL is a section, tag, author, search or pagination page."""
-    parts = urlsplit(url)
-    if LISTING_PATH.search(parts.path):
-        return True
-    return bool(LISTING_QUERY_KEYS & set(parse_qs(parts.query)))
+    """The URL is a section, tag, author, search, pagination, feed or sitemap page
+    (:func:`arabpress_crawler.urls.is_listing_url`, the one definition)."""
+    return is_listing_url(url)
 
 
 def same_site(url: str, base: str) -> bool:
-    """``url`` and ``base`` are on one site: the same host up to ``www.``/``m.``/``amp.``, or a subdomain."""
-    host = _SAME_SITE_PREFIX.sub("", (urlsplit(url).hostname or "").lower())
-    base_host = _SAME_SITE_PREFIX.sub("", (urlsplit(base).hostname or "").lower())
-    return host == base_host or host.endswith(f".{base_host}") or base_host.endswith(f".{host}")
+    """``url`` and ``base`` are on one site (:func:`arabpress_crawler.urls.is_same_site`, the one definition)."""
+    return is_same_site(url, base)
 
 
 def _without_query(url: str) -> str:

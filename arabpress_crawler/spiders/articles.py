@@ -53,6 +53,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from arabpress_crawler import site
 from arabpress_crawler.dates import date_from_url, normalize_date
 from arabpress_crawler.items import UnchangedArticle
 from arabpress_crawler.pages.article import ArticlePage
@@ -77,9 +78,9 @@ logger = logging.getLogger(__name__)
 #: Article pages are fetched before more listing pages, so a bounded crawl spends its budget on articles.
 ARTICLE_PRIORITY = 10
 SITEMAP_PRIORITY = 5
-SECTION_LINKS = LinkExtractor(allow=(r"/category/[^/]+/$",), deny=(r"/page/\d+/",))
-#: WordPress names its sitemaps ``post-sitemap.xml``, ``post-sitemap2.xml``… and ``news-sitemap.xml``.
-POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml$")
+SECTION_LINKS = LinkExtractor(allow=(site.SECTION_PATH,), deny=(site.PAGINATION_PATH,))
+#: The site's post sitemaps, numbered (:data:`arabpress_crawler.site.POST_SITEMAP`).
+POST_SITEMAP = site.POST_SITEMAP
 #: Messages of Scrapy's ``IgnoreRequest`` for robots.txt and for redirect loops.
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 MAX_REDIRECTIONS = "max redirections reached"
@@ -157,10 +158,12 @@ class ArticlesSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.policy = self._load_policy()
-        home = self._site_url("/")
+        home = self._site_url(site.HOME_PATH)
         yield scrapy.Request(home, callback=self.parse_home, errback=self.on_error)
-        yield scrapy.Request(self._site_url("/feed/"), callback=self.parse_feed, errback=self.on_error)
-        yield scrapy.Request(self._site_url("/robots.txt"), callback=self.parse_robots, errback=self.on_error)
+        yield scrapy.Request(self._site_url(site.FEED_PATH), callback=self.parse_feed, errback=self.on_error)
+        yield scrapy.Request(
+            self._site_url(site.ROBOTS_PATH), callback=self.parse_robots, errback=self.on_error
+        )
 
     def _site_url(self, path: str) -> str:
         return self.base_url + path
