@@ -165,3 +165,20 @@ def test_chrome_and_running_text_are_defined_once() -> None:
     assert regions.RUNNING_TEXT_CHARS == structure.RUNNING_TEXT_CHARS == generic.RUNNING_TEXT_CHARS
     assert "RUNNING_TEXT_CHARS = " not in Path(regions.__file__).read_text(encoding="utf-8")
     assert "RUNNING_TEXT_CHARS = " not in Path(generic.__file__).read_text(encoding="utf-8")
+
+
+def test_the_spider_counts_each_cut_field_in_its_stats(tmp_path: Path) -> None:
+    from scrapy import Request
+    from scrapy.utils.test import get_crawler
+
+    from arabpress_crawler.spiders.articles import ArticleLink, ArticlesSpider, Source
+
+    crawler = get_crawler(ArticlesSpider, {"ARABPRESS_DB": str(tmp_path / "a.db")})
+    spider = ArticlesSpider.from_crawler(crawler, base_url="https://arab.press")
+    crawler.stats.open_spider()
+    link = ArticleLink(URL, Source.LISTING, depth=1)
+    request = Request(URL, meta={"article_link": link, "canonical_url": URL})
+    response = HtmlResponse(URL, body=site_page(2_000), encoding="utf-8", request=request)
+    items = [output for output in spider.parse_article(response) if not isinstance(output, Request)]
+    assert len(items) == 1 and len(items[0].related) == MAX_RELATED_LINKS
+    assert crawler.stats.get_value("arabpress/cut/related") == 1

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
-from arabpress_crawler import arabic
+from arabpress_crawler import arabic, site
 from arabpress_crawler.dates import normalize_date
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, is_article_link
 from arabpress_crawler.pages.limits import drop_oversized_scripts
@@ -97,11 +97,16 @@ class ArticleDating:
         return False
 
     def _in_masthead_block(self, element: etree._Element, block: etree._Element | None) -> bool:
-        """A block between ``element`` and the headline's ``block`` holds the site's logo (a link home)."""
+        """A block between ``element`` and the headline's ``block`` holds the site's logo (a link home) or
+        shows the site's name or slogan (:data:`arabpress_crawler.site.MASTHEAD_TEXTS`)."""
         for node in (element, *element.iterancestors()):
             if node is block or node.tag in ("body", "html"):
                 return False
             if any(self._is_home_link(link) for link in node.iter("a")):
+                return True
+            if _text_length(node) <= MAX_TEASER_CHARS and any(
+                text in node.xpath("string()") for text in site.MASTHEAD_TEXTS
+            ):
                 return True
         return False
 

@@ -30,7 +30,8 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
 Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched``, ``articles/not_modified``,
 ``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``,
 ``skipped/seen``, ``skipped/offsite``, ``skipped/unsafe``, ``skipped/listing``, ``skipped/robots``,
-``skipped/max_pages``, ``skipped/max_depth``, ``known_urls``, and ``errors/<kind>`` for pages that could not
+``skipped/max_pages``, ``skipped/max_depth``, ``cut/<field>`` (articles whose field was cut to its size limit),
+``known_urls``, and ``errors/<kind>`` for pages that could not
 be fetched (``http_404``, ``redirect_loop``, ``timeout_error``…), each also logged with its URL.
 """
 
@@ -299,6 +300,8 @@ class ArticlesSpider(scrapy.Spider):
             self._refuse_page()
             logger.info("not an article page (%s), nothing stored: %s", page.not_article_reason, response.url)
             return
+        for name in page.cuts.fields:  # a field over its size limit was cut (pages/limits.py)
+            self._inc(f"cut/{name}")
         if self._older_than_since(item.published_at):
             self._inc("skipped/old")
             logger.debug("published before --since, not stored: %s", response.url)
