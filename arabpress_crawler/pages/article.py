@@ -43,6 +43,7 @@ from arabpress_crawler.pages.metadata import MetadataLayer
 from arabpress_crawler.pages.regions import ArticleRegions
 from arabpress_crawler.pages.selectors import SiteProfile, profile_for, xpath
 from arabpress_crawler.pages.site import SiteLayer
+from arabpress_crawler.pages.structure import body_after_headline
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ class ArticlePage:
         """A generic body may open with the headline, the standfirst or the byline: those are fields of their own."""
         if layers.get("body") != "generic":
             return
-        paragraphs = values["body"].split(PARAGRAPH_SEPARATOR)
+        paragraphs = body_after_headline(values["body"].split(PARAGRAPH_SEPARATOR), values.get("title"))
         while len(paragraphs) > 1 and _is_heading_or_byline(paragraphs[0], values):
             paragraphs.pop(0)
         values["body"] = PARAGRAPH_SEPARATOR.join(paragraphs)

@@ -11,6 +11,7 @@ that has no ``<h1>``.
 from __future__ import annotations
 
 import logging
+import re
 
 from lxml import etree
 
@@ -93,3 +94,25 @@ def headline_title(root: etree._Element, headline: etree._Element | None) -> str
     if len(text) < MIN_HEADLINE_CHARS:
         return None
     return text if any(text in title for title in page_titles(root)) else None
+
+
+#: How far into a body the headline's own line is looked for.
+MAX_LINES_BEFORE_HEADLINE = 12
+#: Lines of a copyright notice: page furniture at the foot of legacy layouts.
+COPYRIGHT = re.compile(r"©|&copy;|\(c\) \d{4}|all rights reserved|جميع الحقوق محفوظة|حقوق النشر محفوظة", re.IGNORECASE)
+
+
+def body_after_headline(paragraphs: list[str], title: str | None) -> list[str]:
+    """``paragraphs`` of a body read off the whole page, without what the page shows before and around the
+    article: every line up to the headline's own line (sidebars and breadcrumbs of table layouts come first
+    in their markup), and copyright lines at the foot. Unchanged when the headline is not among the first
+    lines or nothing of running text follows it."""
+    if title:
+        head = paragraphs[:MAX_LINES_BEFORE_HEADLINE]
+        if title in head:
+            rest = paragraphs[head.index(title) + 1 :]
+            if any(len(line) >= RUNNING_TEXT_CHARS for line in rest):
+                paragraphs = rest
+    while len(paragraphs) > 1 and len(paragraphs[-1]) < RUNNING_TEXT_CHARS and COPYRIGHT.search(paragraphs[-1]):
+        paragraphs = paragraphs[:-1]
+    return paragraphs
