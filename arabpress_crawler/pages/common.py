@@ -119,6 +119,18 @@ def element_text(element: etree._Element, skip: frozenset[etree._Element] = froz
     return collapse_whitespace("".join(_iter_text(element, skip)))
 
 
+def lead_text(element: etree._Element) -> str:
+    """The words just before ``element`` (its previous sibling, else its parent's opening text) and its own
+    text, one line: the label of a date or a time ("Updated: <time>…</time>", "اليوم: …")."""
+    previous = element.getprevious()
+    if previous is not None:
+        before = f"{element_text(previous)} {previous.tail or ''}"
+    else:
+        parent = element.getparent()
+        before = (parent.text or "") if parent is not None else ""
+    return collapse_whitespace(f"{before} {element_text(element)}")
+
+
 def first_text(elements: Iterable[etree._Element | str]) -> str | None:
     """The first non-empty text among ``elements`` (elements or attribute values), else ``None``."""
     for element in elements:

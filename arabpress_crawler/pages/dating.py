@@ -28,7 +28,7 @@ from lxml import etree
 
 from arabpress_crawler import arabic, site
 from arabpress_crawler.dates import normalize_date
-from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, is_article_link
+from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, is_article_link, lead_text
 from arabpress_crawler.pages.limits import drop_oversized_scripts
 from arabpress_crawler.pages.regions import ArticleRegions
 from arabpress_crawler.pages.selectors import xpath
@@ -113,14 +113,7 @@ class ArticleDating:
     @staticmethod
     def _labelled_today(text: str, element: etree._Element) -> bool:
         """The date is labelled as today's ("Today:", "اليوم:") in its own text or just before it."""
-        before = element.getprevious()
-        if before is not None:
-            lead = f"{before.xpath('string()')} {before.tail or ''}"
-        else:
-            parent = element.getparent()
-            lead = (parent.text or "") if parent is not None else ""
-        key = arabic.fold(collapse_whitespace(f"{lead} {text}"))
-        return key.startswith(TODAY_LABELS)
+        return arabic.fold(f"{lead_text(element)} {text}").startswith(TODAY_LABELS)
 
     def _date_of(self, text: etree._ElementUnicodeResult) -> str | None:
         value = collapse_whitespace(str(text))
@@ -137,15 +130,9 @@ class ArticleDating:
         headline = self.regions.headline
         if headline is None:
             return self._date_in_article()
-        for text in TEXT_AFTER(headline)[:DATE_TEXTS_AFTER_HEADLINE]:
-            value = self._date_of(text)
-            element = _owner(text)
-            if value is None or element is None:
-                continue
-            if self.regions.in_chrome(element) or self._is_teaser(element) or self._labelled_today(text, element):
-                self._furniture(value, text, self.url)
-                continue
-            return value
+        found = self._first_article_date(TEXT_AFTER(headline)[:DATE_TEXTS_AFTER_HEADLINE])
+        if found:
+            return found
         block = self.regions.header_block
         for text in TEXT_BEFORE(headline)[::-1][:DATE_TEXTS_ABOVE_HEADLINE]:
             value = self._date_of(text)
@@ -176,7 +163,11 @@ class ArticleDating:
 
     def _date_in_article(self) -> str | None:
         """Without a headline: a date in ``<article>``/``<main>`` outside chrome and teasers, else none."""
-        for text in TEXT_IN_ARTICLE(self.root):
+        return self._first_article_date(TEXT_IN_ARTICLE(self.root))
+
+    def _first_article_date(self, texts: list[etree._ElementUnicodeResult]) -> str | None:
+        """The first date among ``texts`` that is not in the chrome, a teaser's or labelled "today"."""
+        for text in texts:
             value = self._date_of(text)
             element = _owner(text)
             if value is None or element is None:

@@ -30,6 +30,7 @@ from arabpress_crawler.pages.common import (
     absolute_url,
     collapse_whitespace,
     element_text,
+    lead_text,
     primary_language,
     unique,
 )
@@ -221,13 +222,7 @@ def _microdata_name(element: etree._Element) -> str:
 
 def _lead_text(time: etree._Element) -> str:
     """The words just before the time and its own text ("Updated: <time>…</time>"), lower-cased."""
-    previous = time.getprevious()
-    if previous is not None:
-        before = f"{element_text(previous)} {previous.tail or ''}"
-    else:
-        parent = time.getparent()
-        before = (parent.text or "") if parent is not None else ""
-    return collapse_whitespace(f"{before} {element_text(time)}").lower()
+    return lead_text(time).lower()
 
 
 def _marked_published(time: etree._Element) -> bool:
