@@ -29,10 +29,12 @@ from arabpress_crawler.pages.selectors import SiteProfile, css, css_matches, css
 # -- the site ------------------------------------------------------------------------------------------------
 
 NAME = "Arab Press"
+#: The site's names, as ``<title>`` and the masthead write them.
+SITE_NAMES = (NAME, "عرب برس")
 #: The slogan under the name in the masthead ("by the people and for the people").
 SLOGAN = "بالشعب و للشعب"
 #: Texts of the masthead: a block above the headline that shows one of them is the masthead.
-MASTHEAD_TEXTS = (NAME, SLOGAN)
+MASTHEAD_TEXTS = (*SITE_NAMES, SLOGAN)
 #: Texts of the page furniture, never article text: the masthead, the newsletter box, the audio player of the
 #: related block, the modal's close button.
 FURNITURE_TEXTS = frozenset({NAME, SLOGAN, "Newsletter", "Related Articles", "0:00", "Close", "×"})
@@ -81,7 +83,9 @@ def derive(profile: SiteProfile, name: str, **changes: Any) -> SiteProfile:
 ARAB_PRESS_2025 = SiteProfile(
     name="arab-press-2025",
     # The masthead date box is peculiar to this theme; standard WordPress classes are not enough.
-    marker=css_matches(f"header.site-header div.{MASTHEAD_DATE_CLASS}", "body div.page-title-bar span.current-title"),
+    marker=css_matches(
+        f"header.site-header div.{MASTHEAD_DATE_CLASS}", "body div.page-title-bar span.current-title"
+    ),
     not_article_body_classes=frozenset(
         {
             "home",
@@ -152,7 +156,8 @@ ARAB_PRESS_2025_AMP = derive(
     ARAB_PRESS_2025,
     "arab-press-2025-amp",
     marker=css_matches(
-        f"body.amp header.site-header div.{MASTHEAD_DATE_CLASS}", "body.amp div.page-title-bar span.current-title"
+        f"body.amp header.site-header div.{MASTHEAD_DATE_CLASS}",
+        "body.amp div.page-title-bar span.current-title",
     ),
 )
 

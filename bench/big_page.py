@@ -24,11 +24,13 @@ import time
 from pathlib import Path
 
 MIRROR_PAGE = next(
-    (Path(__file__).resolve().parent.parent / "arabpress_crawler" / "demo" / "site" / "2022" / "12" / "28").glob(
-        "*/index.html"
-    )
+    (
+        Path(__file__).resolve().parent.parent / "arabpress_crawler" / "demo" / "site" / "2022" / "12" / "28"
+    ).glob("*/index.html")
 )
-URL = "https://arab.press/2022/12/28/russia-turkey-syria-defence-ministers-meet-for-talks-after-over-10-years/"
+URL = (
+    "https://arab.press/2022/12/28/russia-turkey-syria-defence-ministers-meet-for-talks-after-over-10-years/"
+)
 GENERIC_URL = "https://news.example/2024/05/03/a-page-with-many-links/"
 
 
@@ -36,8 +38,7 @@ def site_page(links: int, article_body_bytes: int = 0) -> bytes:
     """The mirror's seed article with ``links`` more related links (and a JSON-LD ``articleBody`` if asked)."""
     page = MIRROR_PAGE.read_bytes()
     items = b"".join(
-        b'<li class="related-post"><a href="https://arab.press/2024/01/01/s-%d/">Story %d</a></li>'
-        % (i, i)
+        b'<li class="related-post"><a href="https://arab.press/2024/01/01/s-%d/">Story %d</a></li>' % (i, i)
         for i in range(links)
     )
     page = page.replace(b'<ul class="related-posts">', b'<ul class="related-posts">' + items, 1)
@@ -54,9 +55,12 @@ def json_ld_article_body(article_body_bytes: int) -> bytes:
 
 def generic_page(links: int, article_body_bytes: int = 0) -> bytes:
     """An article of no known template, its related list under a "Related Articles" heading."""
-    paragraph = b"<p>" + b"Running text of the article body, long enough to count as a paragraph. " * 3 + b"</p>"
+    paragraph = (
+        b"<p>" + b"Running text of the article body, long enough to count as a paragraph. " * 3 + b"</p>"
+    )
     items = b"".join(
-        b'<li><a href="https://news.example/2024/01/01/story-%d/">Story number %d of the list</a></li>' % (i, i)
+        b'<li><a href="https://news.example/2024/01/01/story-%d/">Story number %d of the list</a></li>'
+        % (i, i)
         for i in range(links)
     )
     return (
@@ -108,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--links", type=int, default=100_000)
     parser.add_argument("--generic", action="store_true", help="markup of no known template")
-    parser.add_argument("--article-body-mb", type=float, default=0.0, help="add a JSON-LD articleBody this big")
+    parser.add_argument(
+        "--article-body-mb", type=float, default=0.0, help="add a JSON-LD articleBody this big"
+    )
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.in_process:

@@ -89,11 +89,17 @@ def test_the_generic_related_list_finder_does_linear_work() -> None:
 
 def test_byline_finding_does_linear_work() -> None:
     def byline_work(count: int) -> int:
-        bylines = "".join(f'<span class="byline"><span class="author">Writer {i}</span></span>' for i in range(count))
+        bylines = "".join(
+            f'<span class="byline"><span class="author">Writer {i}</span></span>' for i in range(count)
+        )
         body = (
             f"<html><body><article><h1>A headline long enough</h1><div>{bylines}</div>"
-            + "<p>" + "Running text of the article body, long enough to be a paragraph. " * 2 + "</p>" * 1
-            + "<p>" + "Another paragraph of running text, long enough to be a paragraph. " * 2 + "</p>"
+            + "<p>"
+            + "Running text of the article body, long enough to be a paragraph. " * 2
+            + "</p>" * 1
+            + "<p>"
+            + "Another paragraph of running text, long enough to be a paragraph. " * 2
+            + "</p>"
             + "</article></body></html>"
         ).encode()
         page = ArticlePage(_page(body))
@@ -111,7 +117,8 @@ def test_byline_finding_does_linear_work() -> None:
 def test_text_fields_over_their_limit_are_cut_and_reported() -> None:
     title = "Headline " * 400
     paragraphs = "".join(
-        f"<p>Paragraph {i}: " + "a sentence of running text that goes on and on. " * 20 + "</p>" for i in range(2_200)
+        f"<p>Paragraph {i}: " + "a sentence of running text that goes on and on. " * 20 + "</p>"
+        for i in range(2_200)
     )
     body = (
         f'<html lang="en"><head><title>{title}</title><meta property="og:type" content="article">'
@@ -138,14 +145,22 @@ def test_a_huge_json_ld_article_body_does_not_replace_the_visible_text() -> None
     assert len(item.body) < 5_000
 
 
-def test_a_page_whose_only_date_is_the_masthead_gets_none_and_a_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_page_whose_only_date_is_the_masthead_gets_none_and_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     body = (
         '<html lang="ar" dir="rtl"><head><title>خبر عن مهرجان الشعر في المدينة</title></head><body>'
         '<div><span>السبت ٨ تشرين الثاني ٢٠٢٥</span><a href="https://news.example/">الموقع</a></div>'
         "<div><h1>خبر عن مهرجان الشعر في المدينة</h1>"
-        + "<p>" + "يعود مهرجان الشعر الشعبي إلى المدينة بعد غياب طويل بمشاركة شعراء من بلدان عدة. " * 2 + "</p>"
-        + "<p>" + "وتقام الأمسيات في المدرج القديم والدخول مجاني للجمهور طوال أيام المهرجان كلها. " * 2 + "</p>"
-        + "<p>" + "ويتضمن البرنامج ندوة عن الزجل والعتابا ومعرضاً لدواوين الشعراء الراحلين. " * 2 + "</p>"
+        + "<p>"
+        + "يعود مهرجان الشعر الشعبي إلى المدينة بعد غياب طويل بمشاركة شعراء من بلدان عدة. " * 2
+        + "</p>"
+        + "<p>"
+        + "وتقام الأمسيات في المدرج القديم والدخول مجاني للجمهور طوال أيام المهرجان كلها. " * 2
+        + "</p>"
+        + "<p>"
+        + "ويتضمن البرنامج ندوة عن الزجل والعتابا ومعرضاً لدواوين الشعراء الراحلين. " * 2
+        + "</p>"
         + "</div></body></html>"
     ).encode()
     with caplog.at_level(logging.WARNING, logger="arabpress_crawler.pages.dating"):

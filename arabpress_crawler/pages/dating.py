@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -52,6 +53,13 @@ MAX_DATE_TEXT_CHARS = 80
 TODAY_LABELS = ("today", "اليوم")
 #: A teaser's box (a ticker entry, a "most read" item) is at most this long; a date in one is the teaser's.
 MAX_TEASER_CHARS = 200
+#: A teaser's link is a headline: at least this long or this many words (an author's name is shorter).
+MIN_TEASER_HEADLINE_CHARS = 25
+MIN_TEASER_HEADLINE_WORDS = 4
+#: Author pages: a link to one is the byline's.
+AUTHOR_PATH = re.compile(r"/(?:author|authors|writer|writers|profile|people|staff|byline)/", re.IGNORECASE)
+#: How many element siblings above the headline's block may hold its date line.
+DATE_SIBLINGS_ABOVE_HEADLINE = 2
 
 #: Called with a copy of the page without its furniture and the page URL, when no written date is found.
 Fallback = Callable[[etree._Element, str], str | None]
@@ -86,15 +94,30 @@ class ArticleDating:
         return bool(url) and urlsplit(url).path in ("", "/") and not urlsplit(url).query
 
     def _is_teaser(self, element: etree._Element) -> bool:
-        """``element`` sits in a small box with a link to another article: a ticker entry or a teaser."""
+        """``element`` sits in a small box with a headline link to another article: a ticker entry or a
+        teaser. An author's link (a short name, an author page) is the byline's, not a teaser's."""
         node: etree._Element | None = element
-        while node is not None and node.tag not in ("body", "html") and _text_length(node) <= MAX_TEASER_CHARS:
+        while (
+            node is not None and node.tag not in ("body", "html") and _text_length(node) <= MAX_TEASER_CHARS
+        ):
             for link in node.iter("a"):
+                text = collapse_whitespace(link.xpath("string()"))
+                if len(text) < MIN_TEASER_HEADLINE_CHARS and len(text.split()) < MIN_TEASER_HEADLINE_WORDS:
+                    continue
                 url = absolute_url(self.url, link.get("href"))
-                if url and is_article_link(url, self.url):
+                if url and is_article_link(url, self.url) and not AUTHOR_PATH.search(url):
                     return True
             node = node.getparent()
         return False
+
+    def _above_headline(self, element: etree._Element, block: etree._Element | None) -> bool:
+        """``element`` is in the headline's block, or in one of the few element siblings just above it."""
+        if block is None:
+            return False
+        if element is block or block in element.iterancestors():
+            return True
+        above = list(block.itersiblings(preceding=True))[:DATE_SIBLINGS_ABOVE_HEADLINE]
+        return any(element is sibling or sibling in element.iterancestors() for sibling in above)
 
     def _in_masthead_block(self, element: etree._Element, block: etree._Element | None) -> bool:
         """A block between ``element`` and the headline's ``block`` holds the site's logo (a link home) or
@@ -139,11 +162,10 @@ class ArticleDating:
             element = _owner(text)
             if value is None or element is None:
                 continue
-            inside = block is not None and (element is block or block in element.iterancestors())
             if (
-                not inside
+                not self._above_headline(element, block)
                 or self.regions.in_chrome(element)
-                or self._in_masthead_block(element, block)
+                or self._in_masthead_block(element, block.getparent() if block is not None else None)
                 or self._labelled_today(text, element)
             ):
                 self._furniture(value, text, self.url)
@@ -172,7 +194,11 @@ class ArticleDating:
             element = _owner(text)
             if value is None or element is None:
                 continue
-            if self.regions.in_chrome(element) or self._is_teaser(element) or self._labelled_today(text, element):
+            if (
+                self.regions.in_chrome(element)
+                or self._is_teaser(element)
+                or self._labelled_today(text, element)
+            ):
                 self._furniture(value, text, self.url)
                 continue
             return value
@@ -203,7 +229,9 @@ class ArticleDating:
         """The first ``<time datetime>`` of the article: after the headline or in its block, not a teaser's."""
         headline = self.regions.headline
         block = self.regions.header_block
-        start = self.regions.position(block if block is not None else headline) if headline is not None else -1
+        start = (
+            self.regions.position(block if block is not None else headline) if headline is not None else -1
+        )
         for time in TIMES(self.root):
             if self.regions.in_chrome(time) or self._is_teaser(time):
                 continue
@@ -218,7 +246,9 @@ class ArticleDating:
         return None
 
 
-def article_date(root: etree._Element, url: str, regions: ArticleRegions, fallback: Fallback | None) -> str | None:
+def article_date(
+    root: etree._Element, url: str, regions: ArticleRegions, fallback: Fallback | None
+) -> str | None:
     """The written date of the article, else ``fallback`` on the page without its furniture, else ``None``.
 
     When no date is found but furniture dates were seen (the masthead's "today"), a warning names them.

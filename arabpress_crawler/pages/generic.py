@@ -235,11 +235,9 @@ class GenericLayer:
         return absolute_url(self.base_url, self.base_url)
 
     def title(self) -> str | None:
-        written = headline_title(self.root, self.regions.headline)
-        if written:
-            return written
         document = self.document
-        return (collapse_whitespace(document.title) or None) if document else None
+        extracted = collapse_whitespace(document.title) if document else ""
+        return headline_title(self.root, self.regions.headline, extracted) or extracted or None
 
     def body(self) -> str | None:
         document = self.document

@@ -14,6 +14,7 @@ pass over them: the work is linear in the size of the header.
 from __future__ import annotations
 
 import logging
+import re
 
 from lxml import etree
 
@@ -25,11 +26,40 @@ from arabpress_crawler.pages.selectors import xpath
 
 logger = logging.getLogger(__name__)
 
+#: Byline-looking lines that name no one ("From the section …", "From our correspondent").
+NOT_PEOPLE_PREFIXES = ("from ",)
+#: Lower-case words of names written in Latin letters.
+NAME_PARTICLES = frozenset(
+    {
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "bint",
+        "abu",
+        "de",
+        "da",
+        "del",
+        "della",
+        "di",
+        "du",
+        "la",
+        "le",
+        "van",
+        "von",
+        "der",
+        "den",
+    }
+)
+LATIN_LETTER = re.compile("[A-Za-z]")
 #: A byline line is at most this long ("By … · 28 December 2022"); longer texts are sentences.
 MAX_BYLINE_CHARS = 120
 #: A standfirst is a sentence or two: at least and at most this many characters.
 MIN_STANDFIRST_CHARS = 20
 MAX_STANDFIRST_CHARS = 400
+#: A standfirst ends as a sentence does, or has at least this many words.
+SENTENCE_ENDINGS = (".", "!", "?", "؟", "…", "۔", '"', "”", "»")
+MIN_STANDFIRST_WORDS = 8
 #: Elements that may hold a standfirst.
 STANDFIRST_TAGS = frozenset({"p", "div", "h2", "h3", "span", "strong", "em"})
 #: Elements whose text is never a standfirst (captions, media, forms).
@@ -67,11 +97,22 @@ def byline_line_names(regions: ArticleRegions) -> list[str]:
         if element.tag in NOT_STANDFIRST_TAGS - {"time"}:
             continue
         text = element_text(element)
-        if _is_byline_text(text):
-            names = names_from_byline(text)
+        if _is_byline_text(text) and not text.lower().startswith(NOT_PEOPLE_PREFIXES):
+            names = [name for name in names_from_byline(text) if looks_like_person(name)]
             if names:
                 return names
     return []
+
+
+def looks_like_person(name: str) -> bool:
+    """A name written in Latin letters has every word capitalised but its particles ("Nadia Karim", "Ahmed
+    bin Rashid"); "the section" or "Software Engineer on Google Play" is not a person. Arabic script has no
+    case: any name passes."""
+    if not LATIN_LETTER.search(name):
+        return True
+    return all(
+        word[0].isupper() or word.lower() in NAME_PARTICLES for word in name.split() if word[0].isalpha()
+    )
 
 
 def byline_elements(regions: ArticleRegions, not_byline_words: tuple[str, ...] = ()) -> list[etree._Element]:
@@ -92,6 +133,12 @@ def byline_elements(regions: ArticleRegions, not_byline_words: tuple[str, ...] =
             found.append(element)
             inside.add(element)
     return found
+
+
+def _is_sentence(text: str) -> bool:
+    """A sentence ends with its punctuation or runs to a few words; a short label ("Evolve: Shared Mutable
+    History", a second title) is not a standfirst."""
+    return text.rstrip().endswith(SENTENCE_ENDINGS) or len(text.split()) >= MIN_STANDFIRST_WORDS
 
 
 def unmarked_standfirst(regions: ArticleRegions) -> str | None:
@@ -120,7 +167,7 @@ def unmarked_standfirst(regions: ArticleRegions) -> str | None:
             or any(class_matches(node, BYLINE_CLASS_WORDS) for node in (element, *_ancestors(element, 2)))
         ):
             continue  # the byline and its lines, a kicker, a section link or a date line
-        if MIN_STANDFIRST_CHARS <= len(text) <= MAX_STANDFIRST_CHARS:
+        if MIN_STANDFIRST_CHARS <= len(text) <= MAX_STANDFIRST_CHARS and _is_sentence(text):
             return text
         return None
     return None

@@ -15,6 +15,7 @@ import re
 
 from lxml import etree
 
+from arabpress_crawler import site
 from arabpress_crawler.pages.common import collapse_whitespace, element_text
 from arabpress_crawler.pages.selectors import NON_TEXT_TAGS, xpath
 
@@ -29,6 +30,9 @@ CHROME = xpath(
 RUNNING_TEXT_CHARS = 60
 
 PAGE_TITLE = xpath("//title[1]")
+SITE_NAME = xpath("//meta[@property='og:site_name']/@content")
+#: Characters between a headline and the site's name in a ``<title>``.
+TITLE_SEPARATORS = " -–—|:•·»«/_"
 META_TITLE = xpath("//meta[@property='og:title' or @name='twitter:title']/@content")
 #: Elements that may hold a headline written without ``<h1>`` (legacy markup: ``<font><b>``, ``<td>``…).
 TITLE_CANDIDATES = xpath(
@@ -82,24 +86,34 @@ def title_element(root: etree._Element) -> etree._Element | None:
     return best
 
 
-def headline_title(root: etree._Element, headline: etree._Element | None) -> str | None:
-    """The headline's text when the page's ``<title>`` repeats it (with the site's name around it), else ``None``.
+def headline_title(
+    root: etree._Element, headline: etree._Element | None, extracted: str | None
+) -> str | None:
+    """The text of a headline written without ``<h1>``, where the title another extractor found (``extracted``)
+    lost it or only adds the site's name to it; else ``None`` (keep ``extracted``).
 
-    The visible headline is the title as written; a ``<title>`` adds the site's name ("Arab Press :: …",
-    "عرب برس - …") that a title extractor may keep or, worse, keep alone.
+    Legacy pages repeat the headline in their ``<title>`` with the site's name ("Arab Press :: …", "عرب برس -
+    …"): a title extractor may keep the decoration or, worse, the site's name alone. Other decorations (a
+    section name) are left as the extractor gives them.
     """
-    if headline is None:
-        return None
+    if headline is None or headline.tag == "h1":
+        return None  # an <h1> is read as the generic extractor reads it; this is for legacy headlines
     text = element_text(headline)
-    if len(text) < MIN_HEADLINE_CHARS:
+    if len(text) < MIN_HEADLINE_CHARS or not any(text in title for title in page_titles(root)):
         return None
-    return text if any(text in title for title in page_titles(root)) else None
+    if not extracted or text not in extracted:
+        return text
+    decoration = extracted.replace(text, " ").strip(TITLE_SEPARATORS)
+    names = {name.casefold() for name in (*site.SITE_NAMES, *SITE_NAME(root))}
+    return text if decoration.casefold() in names else None
 
 
 #: How far into a body the headline's own line is looked for.
 MAX_LINES_BEFORE_HEADLINE = 12
 #: Lines of a copyright notice: page furniture at the foot of legacy layouts.
-COPYRIGHT = re.compile(r"©|&copy;|\(c\) \d{4}|all rights reserved|جميع الحقوق محفوظة|حقوق النشر محفوظة", re.IGNORECASE)
+COPYRIGHT = re.compile(
+    r"©|&copy;|\(c\) \d{4}|all rights reserved|جميع الحقوق محفوظة|حقوق النشر محفوظة", re.IGNORECASE
+)
 
 
 def body_after_headline(paragraphs: list[str], title: str | None) -> list[str]:
@@ -113,6 +127,8 @@ def body_after_headline(paragraphs: list[str], title: str | None) -> list[str]:
             rest = paragraphs[head.index(title) + 1 :]
             if any(len(line) >= RUNNING_TEXT_CHARS for line in rest):
                 paragraphs = rest
-    while len(paragraphs) > 1 and len(paragraphs[-1]) < RUNNING_TEXT_CHARS and COPYRIGHT.search(paragraphs[-1]):
+    while (
+        len(paragraphs) > 1 and len(paragraphs[-1]) < RUNNING_TEXT_CHARS and COPYRIGHT.search(paragraphs[-1])
+    ):
         paragraphs = paragraphs[:-1]
     return paragraphs
