@@ -37,7 +37,7 @@ SLOGAN = "بالشعب و للشعب"
 MASTHEAD_TEXTS = (*SITE_NAMES, SLOGAN)
 #: Texts of the page furniture, never article text: the masthead, the newsletter box, the audio player of the
 #: related block, the modal's close button.
-FURNITURE_TEXTS = frozenset({NAME, SLOGAN, "Newsletter", "Related Articles", "0:00", "Close", "×"})
+FURNITURE_TEXTS = frozenset({*SITE_NAMES, SLOGAN, "Newsletter", "Related Articles", "0:00", "Close", "×"})
 #: The class of the masthead's box holding today's date (not the publication date of anything).
 MASTHEAD_DATE_CLASS = "header-date"
 

@@ -112,3 +112,10 @@ def test_no_module_but_the_site_module_spells_the_site_paths_and_furniture() -> 
         text = path.read_text(encoding="utf-8")
         assert "بالشعب و للشعب" not in text, path
         assert "post-sitemap" not in text.replace("``post-sitemap", ""), path
+
+
+def test_the_site_furniture_never_stays_in_a_generic_body() -> None:
+    from arabpress_crawler.pages.structure import body_after_headline
+
+    lines = ["Jordan Valley farmers switch to drip irrigation", "Newsletter", "A" * 80, "0:00", "B" * 80, "© 2025"]
+    assert body_after_headline(lines, "Jordan Valley farmers switch to drip irrigation") == ["A" * 80, "B" * 80]

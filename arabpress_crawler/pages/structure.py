@@ -119,7 +119,8 @@ COPYRIGHT = re.compile(
 def body_after_headline(paragraphs: list[str], title: str | None) -> list[str]:
     """``paragraphs`` of a body read off the whole page, without what the page shows before and around the
     article: every line up to the headline's own line (sidebars and breadcrumbs of table layouts come first
-    in their markup), and copyright lines at the foot. Unchanged when the headline is not among the first
+    in their markup), copyright lines at the foot, and the site's furniture lines
+    (:data:`arabpress_crawler.site.FURNITURE_TEXTS`: "Newsletter", the audio player's "0:00"…). Unchanged when the headline is not among the first
     lines or nothing of running text follows it."""
     if title:
         head = paragraphs[:MAX_LINES_BEFORE_HEADLINE]
@@ -131,4 +132,5 @@ def body_after_headline(paragraphs: list[str], title: str | None) -> list[str]:
         len(paragraphs) > 1 and len(paragraphs[-1]) < RUNNING_TEXT_CHARS and COPYRIGHT.search(paragraphs[-1])
     ):
         paragraphs = paragraphs[:-1]
-    return paragraphs
+    kept = [line for line in paragraphs if line not in site.FURNITURE_TEXTS]
+    return kept or paragraphs
