@@ -77,6 +77,8 @@ def fold_light(text: str) -> str:
 def fold(text: str, *, ta_marbuta: bool = True) -> str:
     """The comparison form of Arabic words: lower case, :func:`fold_light`, ``ى``→``ي``, ``ة``→``ه`` (unless
     ``ta_marbuta`` is false), digits as ASCII."""
+    if text.isascii():
+        return text.lower()  # nothing else to fold
     table = FOLD_TABLE if ta_marbuta else WORD_FOLD_TABLE
     return strip_diacritics(text.lower()).translate(table).translate(DIGIT_TABLE)
 

@@ -172,19 +172,37 @@ def _canonicalize_cached(url: str, base: str | None) -> str | None:
 
 def site_key(url: str | None) -> tuple[str, int | None] | None:
     """(host without ``www.``/``m.``/``amp.``/``mobile.``, explicit non-default port) of ``url``; ``None`` if
-    unusable."""
-    canonical = canonicalize_url(url)
-    if canonical is None:
+    it is not an absolute web URL.
+
+    Read straight off the URL (lower-cased host, trailing dot, default port), as :func:`canonicalize_url`
+    would give them, without canonicalising the whole URL: related lists compare thousands of links.
+    A host that is not ASCII takes the full canonicalisation (IDNA).
+    """
+    if not url or not isinstance(url, str):
         return None
-    parts = urlsplit(canonical)
-    host = parts.hostname or ""
-    if host.count(".") >= 2:  # m.arab.press is arab.press; amp.com stays amp.com
-        host = SAME_SITE_HOST_PREFIX.sub("", host, count=1)
     try:
+        parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
         return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if scheme not in WEB_SCHEMES or not host:
+        return None
+    if not host.isascii():
+        canonical = canonicalize_url(url)
+        return site_key(canonical) if canonical and canonical.isascii() else None
+    if port == DEFAULT_PORTS.get(scheme):
+        port = None
+    if host.count(".") >= 2:  # m.arab.press is arab.press; amp.com stays amp.com
+        host = SAME_SITE_HOST_PREFIX.sub("", host, count=1)
     return host, port
+
+
+@lru_cache(maxsize=256)
+def _base_site_key(base: str) -> tuple[str, int | None] | None:
+    """:func:`site_key` of a page's own URL, asked once per link of the page."""
+    return site_key(base)
 
 
 def is_same_site(url: str | None, base: str | None) -> bool:
@@ -193,8 +211,10 @@ def is_same_site(url: str | None, base: str | None) -> bool:
     The same host up to ``www.``/``m.``/``amp.``/``mobile.`` and the same port (default ports and the scheme
     ignored). A subdomain is another site, and so is another port of the same host.
     """
+    if not isinstance(base, str):
+        return False
     key = site_key(url)
-    return key is not None and key == site_key(base)
+    return key is not None and key == _base_site_key(base)
 
 
 def is_listing_url(url: str | None) -> bool:
@@ -203,13 +223,20 @@ def is_listing_url(url: str | None) -> bool:
     Home, section, tag, topic, author, search and pagination pages, feeds and sitemaps, WordPress's own paths
     (:data:`LISTING_PATH_RE`), and search or pagination queries (``?s=``, ``?paged=``).
     """
-    canonical = canonicalize_url(url)
-    if canonical is None:
+    # The path as canonicalisation leaves it (trailing slash, no /amp/ segment), without canonicalising the
+    # whole URL: listing checks run on every link of every page.
+    if not url or not isinstance(url, str):
         return False
-    parts = urlsplit(canonical)
-    if LISTING_PATH_RE.search(parts.path):
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return False
+    if LISTING_PATH_RE.search(_strip_variant_segments(_with_trailing_slash(parts.path))):
         return True
-    return bool(parts.query) and any(name in LISTING_QUERY_KEYS for name, _ in parse_qsl(parts.query, keep_blank_values=True))
+    query = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
+    return any(name in LISTING_QUERY_KEYS for name, _ in query)
 
 
 def is_article_url(url: str | None) -> bool:

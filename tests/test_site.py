@@ -117,5 +117,48 @@ def test_no_module_but_the_site_module_spells_the_site_paths_and_furniture() -> 
 def test_the_site_furniture_never_stays_in_a_generic_body() -> None:
     from arabpress_crawler.pages.structure import body_after_headline
 
-    lines = ["Jordan Valley farmers switch to drip irrigation", "Newsletter", "A" * 80, "0:00", "B" * 80, "© 2025"]
-    assert body_after_headline(lines, "Jordan Valley farmers switch to drip irrigation") == ["A" * 80, "B" * 80]
+    lines = [
+        "Jordan Valley farmers switch to drip irrigation",
+        "Newsletter",
+        "A" * 80,
+        "0:00",
+        "B" * 80,
+        "© 2025",
+    ]
+    assert body_after_headline(lines, "Jordan Valley farmers switch to drip irrigation") == [
+        "A" * 80,
+        "B" * 80,
+    ]
+
+
+def test_the_fast_listing_and_same_site_checks_agree_with_the_canonical_url_on_every_saved_link() -> None:
+    from urllib.parse import parse_qsl, urlsplit
+
+    from arabpress_crawler.pages.common import absolute_url
+    from arabpress_crawler.urls import LISTING_PATH_RE, LISTING_QUERY_KEYS, canonicalize_url
+
+    def listing_by_canonical_url(url: str) -> bool:
+        canonical = canonicalize_url(url)
+        if canonical is None:
+            return False
+        parts = urlsplit(canonical)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        return bool(LISTING_PATH_RE.search(parts.path)) or any(
+            name in LISTING_QUERY_KEYS for name, _ in query
+        )
+
+    checked = 0
+    for case in sorted(FIXTURES.glob("*/meta.json")):
+        meta, response = load_case(case.parent)
+        if meta["kind"] == "feed":
+            continue
+        for href in response.xpath("//a/@href").getall():
+            url = absolute_url(meta["url"], href)
+            if url:
+                assert is_listing_url(url) is listing_by_canonical_url(url), url
+                canonical = canonicalize_url(url)
+                assert is_same_site(url, meta["url"]) is bool(
+                    canonical and is_same_site(canonical, meta["url"])
+                )
+                checked += 1
+    assert checked > 1000

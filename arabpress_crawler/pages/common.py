@@ -207,7 +207,7 @@ def is_article_link(url: str, page_url: str) -> bool:
     if not segments or looks_like_listing_url(url) or path.lower().endswith(FILE_SUFFIXES):
         return False
     page_segments = [segment for segment in unquote(urlsplit(page_url).path).split("/") if segment]
-    if same_site(url, page_url) and page_segments[: len(segments)] == segments:
+    if page_segments[: len(segments)] == segments:
         return False  # /business/energy/ above /business/energy/<article>: a section of the page's own path
     if segments[0].lower() in LISTING_SEGMENTS and len(segments) <= 2:
         return False

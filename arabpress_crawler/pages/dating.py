@@ -19,7 +19,6 @@ The generic layer asks :func:`article_date`; the metadata layer asks :func:`arti
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from lxml import etree
 from arabpress_crawler import arabic, site
 from arabpress_crawler.dates import normalize_date
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, is_article_link, lead_text
-from arabpress_crawler.pages.limits import drop_oversized_scripts
+from arabpress_crawler.pages.limits import copy_without_link_farms
 from arabpress_crawler.pages.regions import ArticleRegions
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.structure import CHROME
@@ -61,6 +60,8 @@ AUTHOR_PATH = re.compile(r"/(?:author|authors|writer|writers|profile|people|staf
 #: How many element siblings above the headline's block may hold its date line.
 DATE_SIBLINGS_ABOVE_HEADLINE = 2
 
+#: Marks the headline's block for the time of a copy, to find it in the copy.
+BLOCK_MARK = "data-arabpress-headline-block"
 #: Called with a copy of the page without its furniture and the page URL, when no written date is found.
 Fallback = Callable[[etree._Element, str], str | None]
 
@@ -206,12 +207,20 @@ class ArticleDating:
 
     def without_furniture(self) -> etree._Element:
         """A copy of the page without chrome and without what comes before the headline's block."""
-        tree = copy.deepcopy(self.root)
         block = self.regions.header_block
+        if block is not None:
+            block.set(BLOCK_MARK, "")
+        try:
+            tree = copy_without_link_farms(self.root, self.url)  # no link lists of thousands, no huge scripts
+        finally:
+            if block is not None:
+                del block.attrib[BLOCK_MARK]
         kept: set[etree._Element] = set()
         if block is not None:
-            found = tree.xpath(self.root.getroottree().getpath(block))
+            found = tree.xpath(f"//*[@{BLOCK_MARK}]")
             node = found[0] if found else None
+            if node is not None:
+                del node.attrib[BLOCK_MARK]
             kept = set(node.iterancestors()) | {node} if node is not None else set()
             while node is not None and node.tag not in ("body", "html"):
                 parent = node.getparent()
@@ -222,7 +231,6 @@ class ArticleDating:
             parent = element.getparent()
             if parent is not None and element not in kept:
                 parent.remove(element)
-        drop_oversized_scripts(tree, self.url)
         return tree
 
     def time_datetime(self) -> str | None:

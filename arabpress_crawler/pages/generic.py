@@ -41,7 +41,7 @@ from arabpress_crawler.pages.header import (
     byline_line_names,
     unmarked_standfirst,
 )
-from arabpress_crawler.pages.limits import drop_oversized_scripts
+from arabpress_crawler.pages.limits import copy_without_link_farms
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
@@ -211,8 +211,7 @@ class GenericLayer:
     def document(self) -> Document | None:
         """trafilatura's extraction of the page (main text and metadata), computed on first use."""
         logger.debug("Running trafilatura on %s", self.base_url)
-        tree = copy.deepcopy(self.root)
-        drop_oversized_scripts(tree, self.base_url)
+        tree = copy_without_link_farms(self.root, self.base_url)
         document = trafilatura.bare_extraction(
             tree,
             url=self.base_url,

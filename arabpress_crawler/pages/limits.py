@@ -8,6 +8,7 @@ is reported (:class:`Cuts`, ``ArticlePage.cuts``) so the spider counts it in its
 
 from __future__ import annotations
 
+import copy
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,10 @@ MAX_FIELD_CHARS: dict[str, int] = {
 #: headlines one past it (:data:`RELATED_LINKS_READ`): the page object then knows the list was cut.
 MAX_RELATED_LINKS = 1_000
 RELATED_LINKS_READ = MAX_RELATED_LINKS + 1
+#: The most links of a related block read (a card links its image, title and comments to one article).
+RELATED_BLOCK_LINKS_READ = 4 * RELATED_LINKS_READ
+#: The most links of the article region read for its section and tags (they sit before long link lists).
+ARTICLE_LINKS_READ = 2_000
 #: The most entries a list field keeps, and the most characters of each entry.
 MAX_LIST_ENTRIES: dict[str, int] = {"authors": 50, "tags": 200, "related": MAX_RELATED_LINKS}
 MAX_ENTRY_CHARS = 500
@@ -42,6 +47,14 @@ ARTICLE_BODY_SLACK_CHARS = 20_000
 #: A ``<script>`` longer than this is left out of the copy of the page given to trafilatura (the metadata
 #: layer has read its JSON-LD already): trafilatura's own JSON-LD reading of a 9 MB script takes over 1 GB.
 MAX_SCRIPT_CHARS = 200_000
+
+#: A block with more links than this, nearly all of its text link text, is a link farm (a list of thousands of
+#: headlines): never article text, and left out of the copies given to trafilatura and htmldate, whose cost
+#: and memory grow with it (a 100,000-link list took 22 s and 700 MB in trafilatura).
+MAX_BLOCK_LINKS = 500
+MIN_FARM_LINK_SHARE = 0.8
+#: How many levels above a link its block may be.
+FARM_LEVELS = 3
 
 SCRIPTS = xpath("//script")
 VISIBLE_TEXT = xpath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
@@ -123,3 +136,61 @@ def drop_oversized_scripts(tree: etree._Element, url: str) -> None:
             parent = script.getparent()
             if parent is not None:
                 parent.remove(script)
+
+
+def link_farms(root: etree._Element) -> list[etree._Element]:
+    """The innermost blocks of more than :data:`MAX_BLOCK_LINKS` links whose text is nearly all link text."""
+    counts: dict[etree._Element, int] = {}
+    for link in root.iter("a"):
+        node = link.getparent()
+        for _ in range(FARM_LEVELS):
+            if node is None:
+                break
+            counts[node] = counts.get(node, 0) + 1
+            node = node.getparent()
+    big = [
+        node for node, count in counts.items() if count > MAX_BLOCK_LINKS and node.tag not in ("body", "html")
+    ]
+    if not big:
+        return []
+    big_set = set(big)
+    farms = []
+    for node in big:
+        if any(
+            child in big_set for child in node.iterdescendants() if counts.get(child, 0) > MAX_BLOCK_LINKS
+        ):
+            continue  # an inner block is the farm
+        link_chars = sum(len(link.text_content()) for link in node.iter("a"))
+        if link_chars >= MIN_FARM_LINK_SHARE * len(node.text_content()):
+            farms.append(node)
+    return farms
+
+
+def copy_without_link_farms(root: etree._Element, url: str) -> etree._Element:
+    """A deep copy of ``root`` without its link farms (:func:`link_farms`) and oversized scripts.
+
+    The farms are detached from ``root`` for the copy and put back in their places: ``root`` is unchanged,
+    and the farms are never copied (copying them would cost as much as the page itself).
+    """
+    farms = link_farms(root)
+    places = []
+    for farm in farms:
+        parent = farm.getparent()
+        if parent is not None:
+            places.append((parent, parent.index(farm), farm))
+    if places:
+        logger.info(
+            "Left %d link list(s) of over %d links out of the generic reading of %s",
+            len(places),
+            MAX_BLOCK_LINKS,
+            url,
+        )
+    try:
+        for parent, _, farm in places:
+            parent.remove(farm)
+        tree = copy.deepcopy(root)
+    finally:
+        for parent, index, farm in sorted(places, key=lambda place: place[1]):
+            parent.insert(index, farm)  # ascending: each goes back where it was among its siblings
+    drop_oversized_scripts(tree, url)
+    return tree

@@ -21,7 +21,7 @@ from lxml import etree
 from arabpress_crawler import arabic
 from arabpress_crawler.items import RelatedHeadline
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, element_text, is_article_link
-from arabpress_crawler.pages.limits import RELATED_LINKS_READ
+from arabpress_crawler.pages.limits import RELATED_BLOCK_LINKS_READ, RELATED_LINKS_READ
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, is_paragraph_block, is_running_text
 from arabpress_crawler.pages.selectors import xpath
 
@@ -185,6 +185,8 @@ class RelatedFinder:
                 break
             if element.tag == "a" and self._is_article_link(element) and not _in_paragraph(element):
                 links.append(element)
+                if len(links) >= RELATED_BLOCK_LINKS_READ:
+                    break  # enough for the longest list a page gives (cards repeat their link)
         return links
 
     def _is_article_link(self, link: etree._Element) -> bool:

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, element_text, same_site, unique
+from arabpress_crawler.pages.limits import ARTICLE_LINKS_READ
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline, is_running_text
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.urls import canonicalize_url
@@ -109,11 +110,16 @@ def kicker_links(regions: ArticleRegions) -> list[etree._Element]:
 
 
 def article_links(regions: ArticleRegions) -> Iterator[etree._Element]:
-    """Links of the article region from its header on, chrome and links of running text left out."""
+    """Links of the article region from its header on, chrome and links of running text left out (the first
+    :data:`~arabpress_crawler.pages.limits.ARTICLE_LINKS_READ` of them)."""
+    count = 0
     for link in regions.article.iter("a"):
         if link.get("href") and regions.after_header(link) and not regions.in_chrome(link):
             if not _in_running_text(link):
                 yield link
+                count += 1
+                if count >= ARTICLE_LINKS_READ:
+                    return
 
 
 def _labels(links: Iterable[etree._Element]) -> list[str]:
