@@ -56,14 +56,15 @@ ARTICLE_LINK_PATH = re.compile(ARTICLE_PATH.pattern.removesuffix("$") + f"(?:{AM
 #: Section pages (``/category/<section>/``), their pagination excluded.
 SECTION_PATH = r"/category/[^/]+/$"
 PAGINATION_PATH = r"/page/\d+/"
-#: WordPress/Yoast post sitemaps (``post-sitemap.xml``, ``post-sitemap2.xml``…) and the news sitemap.
-POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml$")
-NEWS_SITEMAP = re.compile(r"/news-sitemap\.xml$")
+#: WordPress/Yoast post sitemaps (``post-sitemap.xml``, ``post-sitemap2.xml``…, gzipped or not) and the news
+#: sitemap.
+POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml(?:\.gz)?$")
+NEWS_SITEMAP = re.compile(r"/news-sitemap\.xml(?:\.gz)?$")
 #: Paths of the site's pages that are not articles: home, sections, tags, authors, pagination, the feed,
 #: search, WordPress's own paths, and every sitemap.
 LISTING_PATH = re.compile(
     r"^/(?:$|category/|tag/|author/|page/\d+/?$|feed/?$|search/|wp-admin/|wp-json/|wp-content/)"
-    r"|/page/\d+/$|/feed/$|\.xml$"
+    r"|/page/\d+/$|/feed/$|\.xml(?:\.gz)?$"
 )
 
 

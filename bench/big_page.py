@@ -23,11 +23,9 @@ import sys
 import time
 from pathlib import Path
 
-MIRROR_PAGE = next(
-    (
-        Path(__file__).resolve().parent.parent / "arabpress_crawler" / "demo" / "site" / "2022" / "12" / "28"
-    ).glob("*/index.html")
-)
+from arabpress_mirror.layout import DEMO_SITE_DIR
+
+MIRROR_PAGE = next((DEMO_SITE_DIR / "2022" / "12" / "28").glob("*/index.html"))
 URL = (
     "https://arab.press/2022/12/28/russia-turkey-syria-defence-ministers-meet-for-talks-after-over-10-years/"
 )

@@ -1,4 +1,8 @@
-"""``arabpress crawl`` and ``arabpress demo``: run the crawler, show progress, report the run's health."""
+"""``arabpress crawl`` and ``arabpress demo``: run the crawler, show progress, report the run's health.
+
+``demo`` serves the packaged mirror; it imports the mirror package ``arabpress_mirror`` inside the command only,
+so ``arabpress crawl`` runs where the mirror is not installed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -17,10 +22,14 @@ from rich.table import Table
 from rich.text import Text
 
 from arabpress_crawler import crawling, health
-from arabpress_crawler.cli import cli
+from arabpress_crawler.cli import MIRROR_MISSING, cli, mirror_missing
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
-from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
+from arabpress_crawler.db import runs
+from arabpress_crawler.db.runs import RUN_INTERRUPTED
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
+
+if TYPE_CHECKING:
+    from arabpress_mirror.server import MirrorServer
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +38,6 @@ DEMO_LOG_FILE = Path("data/logs/demo.log")
 #: The demo mirror's port when no earlier demo run chose one.
 DEMO_PORT = 8642
 EXIT_PROBLEMS = 1
-RUN_INTERRUPTED = "interrupted"  # crawl_runs.status of a run stopped before its end
 LIVE_REFRESH_PER_SECOND = 4
 
 
@@ -222,19 +230,26 @@ def _remembered_port(db: Path) -> int | None:
     if not db.is_file():
         return None
     try:
-        rows = crawling.read_only_query(db, "SELECT base_url FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        base_url = runs.last_base_url(db)
     except sqlite3.Error:
         return None
-    if not rows or not rows[0][0]:
+    if not base_url:
         return None
     try:
-        return urlsplit(rows[0][0]).port
+        return urlsplit(base_url).port
     except ValueError:
         return None
 
 
 def _start_mirror(db: Path, port: int | None) -> MirrorServer:
     """The packaged mirror on ``port``, else the port the last demo used, else :data:`DEMO_PORT`, else any."""
+    try:
+        from arabpress_mirror.layout import DEMO_SITE_DIR
+        from arabpress_mirror.server import MirrorServer
+    except ModuleNotFoundError as error:
+        if not mirror_missing(error):
+            raise
+        raise click.ClickException(MIRROR_MISSING) from None
     remembered = _remembered_port(db)
     wanted = port if port is not None else remembered if remembered is not None else DEMO_PORT
     try:

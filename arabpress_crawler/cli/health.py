@@ -157,7 +157,7 @@ def _runs_table(db: sqlite_utils.Database, plain: bool) -> Table:
         status = run.status or "?"
         if not plain and run.status in health.BAD_STATUSES:
             status = f"[red]{status}[/red]"
-        coverage = [_percent(run.coverage.get(name)) for name in health.COVERAGE_FIELDS]
+        coverage = [_percent(run.coverage.get(name)) for name in health.WATCHED_COVERAGE_FIELDS]
         table.add_row(f"#{run.id}", _started(run.started_at), status, f"{run.pages:,}", f"{run.articles_found:,}",
                       f"{run.articles_extracted:,}", *coverage, _percent(run.site_share))
     return table

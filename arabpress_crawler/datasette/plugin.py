@@ -25,7 +25,7 @@ from datasette.utils.asgi import NotFound, Response
 from arabpress_crawler import health
 from arabpress_crawler.arabic import ARABIC_SCRIPT as _ARABIC_LETTER
 from arabpress_crawler.datasette import CHARTS_PATH, charts
-from arabpress_crawler.store import fts_query
+from arabpress_crawler.db import fts_query
 from arabpress_crawler.text import normalize_for_search
 
 logger = logging.getLogger(__name__)
@@ -143,7 +143,7 @@ def chart_context(db: sqlite_utils.Database, days: int) -> dict[str, Any]:
     labels = [f"#{run.id}" for run in runs]
     series = [
         charts.Series(f"{field} coverage", [run.coverage.get(field) for run in runs])
-        for field in health.COVERAGE_FIELDS
+        for field in health.WATCHED_COVERAGE_FIELDS
     ]
     series.append(charts.Series("site-layer share", [run.site_share for run in runs]))
     return {
