@@ -15,8 +15,9 @@ from arabpress_crawler.pages.generic import written_date
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
 from arabpress_crawler.pages.metadata import MetadataLayer, parse_json_ld
 from arabpress_crawler.pages.refusals import Refusal
-from arabpress_crawler.pages.selectors import ARAB_PRESS_2025, profile_for
+from arabpress_crawler.pages.selectors import profile_for
 from arabpress_crawler.pages.site import body_paragraphs
+from arabpress_crawler.site import ARAB_PRESS_2025
 
 URL = "https://news.example/2023/05/14/story/"
 PARAGRAPH = "This is a sentence of running text that is long enough to count as a paragraph of an article."

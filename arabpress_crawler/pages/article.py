@@ -41,11 +41,13 @@ from arabpress_crawler.pages.common import (
     parsed_root,
 )
 from arabpress_crawler.pages.generic import GenericLayer
+from arabpress_crawler.pages.limits import Cuts, apply_limits
 from arabpress_crawler.pages.metadata import MetadataLayer
 from arabpress_crawler.pages.refusals import Refusal, is_teaser_listing
 from arabpress_crawler.pages.regions import ArticleRegions
 from arabpress_crawler.pages.selectors import SiteProfile, profile_for
 from arabpress_crawler.pages.site import SiteLayer
+from arabpress_crawler.pages.structure import body_after_headline
 from arabpress_crawler.pages.titles import seen_title
 
 logger = logging.getLogger(__name__)
@@ -130,6 +132,8 @@ class ArticlePage:
         self.response = response
         self.url = response.url
         self.root = parsed_root(response)
+        #: What the extraction cut to the size limits (:mod:`.limits`), for the spider's stats.
+        self.cuts = Cuts()
 
     @cached_property
     def profile(self) -> SiteProfile | None:
@@ -204,6 +208,7 @@ class ArticlePage:
         for spec in FIELDS:
             if spec.post:
                 getattr(self, spec.post)(values, layers)
+        apply_limits(values, self.cuts, self.url)
         return values, layers
 
     def _layer(self, name: str) -> SiteLayer | MetadataLayer | GenericLayer | None:
@@ -292,7 +297,7 @@ class ArticlePage:
         """A generic body may open with the headline, the standfirst or the byline: those are fields of their own."""
         if layers.get("body") != "generic":
             return
-        paragraphs = values["body"].split(PARAGRAPH_SEPARATOR)
+        paragraphs = body_after_headline(values["body"].split(PARAGRAPH_SEPARATOR), values.get("title"))
         while len(paragraphs) > 1 and _is_heading_or_byline(paragraphs[0], values):
             paragraphs.pop(0)
         values["body"] = PARAGRAPH_SEPARATOR.join(paragraphs)

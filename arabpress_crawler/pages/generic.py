@@ -34,19 +34,23 @@ from arabpress_crawler.pages.common import (
     guess_language,
     unique,
 )
+from arabpress_crawler.pages.dating import article_date
+from arabpress_crawler.pages.header import (
+    BYLINE_CLASS_WORDS,
+    byline_elements,
+    byline_line_names,
+    unmarked_standfirst,
+)
+from arabpress_crawler.pages.limits import copy_without_link_farms
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
+from arabpress_crawler.pages.structure import CHROME, RUNNING_TEXT_CHARS, headline_title
 from arabpress_crawler.pages.taxonomy import path_section, path_tags, section_from_crumbs, visible_breadcrumbs
 from arabpress_crawler.pages.titles import shared_words, strip_title_suffix
 
 logger = logging.getLogger(__name__)
 
-#: Page chrome removed before searching the page for a date, so the masthead's "today" is never taken.
-CHROME = xpath(
-    "//header[not(ancestor::article)] | //nav | //footer[not(ancestor::article)] | //aside"
-    " | //*[@role='banner' or @role='navigation' or @role='contentinfo' or @role='complementary']"
-)
 #: Text nodes that may hold the article's written date: those of the article first, else of the whole page.
 _VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 #: Texts after the headline (the byline), nearest first; then texts before it, nearest first (a date line
@@ -61,9 +65,16 @@ DATE_TEXTS_BEFORE_HEADLINE = 10
 #: A written date is a short text of its own ("Published 28 December 2022"), not a sentence that cites one.
 MIN_DATE_TEXT_CHARS = 8
 MAX_DATE_TEXT_CHARS = 80
-#: Tables that lay out a pre-CSS page rather than hold data: around another table or a heading, with
-#: paragraphs written as ``<br><br>`` rather than ``<p>`` (later layouts are read well by trafilatura as is).
-LAYOUT_TABLES = xpath("//table[(.//table or .//h1 or .//h2) and not(.//p)]")
+#: This many short lines before the first or after the last paragraph of a table layout are page crumbs.
+NOISY_EDGE_LINES = 3
+#: A table cell longer than this holds running text, not data.
+LAYOUT_CELL_CHARS = 200
+#: Tables that lay out a pre-CSS page rather than hold data: around another table, a heading or a cell of
+#: running text (the story, a column of notes), with paragraphs written as ``<br><br>`` rather than ``<p>``
+#: (later layouts are read well by trafilatura as they are).
+LAYOUT_TABLES = xpath(
+    f"//table[not(.//p)][.//table or .//h1 or .//h2 or .//td[string-length(normalize-space()) > {LAYOUT_CELL_CHARS}]]"
+)
 #: Text sampled to guess the language from the script.
 LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
 LANGUAGE_SAMPLE_CHARS = 4000
@@ -98,8 +109,6 @@ READ_ALSO_PREFIXES = (
 NOT_AUTHOR_NAMES = frozenset(
     {"by", "and", "published", "updated", "posted", "last updated", "بقلم", "نشر", "تحديث"}
 )
-#: Class words of byline elements (the names of the authors, often with the date).
-BYLINE_CLASS_WORDS = ("byline", "author", "writer", "contributor", "reporter", "journalist")
 #: Class words of author boxes that are not the byline (biographies, avatars).
 NOT_BYLINE_CLASS_WORDS = ("avatar", "bio", "description", "image", "photo", "social")
 #: Links to an author's page (their text is the name).
@@ -127,17 +136,22 @@ def _is_boilerplate_line(line: str) -> bool:
     return key in BOILERPLATE_LINES or key.startswith(READ_ALSO_PREFIXES)
 
 
-def unwrap_layout_tables(tree: etree._Element) -> None:
-    """Turn the tables that lay out a page (legacy templates) into plain blocks, in place.
+def _trim_noisy_edges(lines: list[str]) -> list[str]:
+    """Drop the menu and footer crumbs trafilatura keeps from table layouts.
 
-    A layout table holds another table or a heading and no ``<p>``: its cells are the page's columns. Kept as
-    tables, trafilatura would read menu, sidebar and footer cells as a data table of the article; as blocks,
-    it weighs them like any other part of the page. Data tables (figures in a story) stay tables.
+    Short lines before the first and after the last paragraph of running text are dropped when there are
+    at least :data:`NOISY_EDGE_LINES` of them; fewer are taken as a real short opening or closing line.
+    Only on pages laid out in tables: elsewhere short edge lines are real (a list of ingredients).
     """
-    for table in LAYOUT_TABLES(tree):
-        etree.strip_tags(table, "tbody", "thead", "tfoot")
-        for element in (table, *table.iter("tr", "td", "th")):
-            element.tag = "div"
+    long_lines = [index for index, line in enumerate(lines) if len(line) >= RUNNING_TEXT_CHARS]
+    if not long_lines:
+        return lines
+    start, end = long_lines[0], long_lines[-1] + 1
+    if start < NOISY_EDGE_LINES:
+        start = 0
+    if len(lines) - end < NOISY_EDGE_LINES:
+        end = len(lines)
+    return lines[start:end]
 
 
 def without_chrome(root: etree._Element) -> etree._Element:
@@ -208,21 +222,25 @@ class GenericLayer:
         #: When ``False``, optional fields are not looked for (a known template's page, see :mod:`.article`).
         self.thorough = thorough
         self.regions = regions if regions is not None else ArticleRegions(root)
+        #: The page is laid out in tables (set when trafilatura has read it).
+        self.laid_out_in_tables = False
 
     @cached_property
     def document(self) -> Document | None:
         """trafilatura's extraction of the page (main text and metadata), computed on first use."""
         logger.debug("Running trafilatura on %s", self.base_url)
-        tree = copy.deepcopy(self.root)
+        tree = copy_without_link_farms(self.root, self.base_url)
         # As trafilatura's own parser does: a comment between two paragraphs' texts cuts what it reads
         etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
-        unwrap_layout_tables(tree)
+        # A pre-CSS page laid out in tables: its text is read best with tables left out (trafilatura then
+        # reads the layout as blocks through its fallback extractors); any other page keeps its data tables.
+        self.laid_out_in_tables = bool(LAYOUT_TABLES(tree))
         document = trafilatura.bare_extraction(
             tree,
             url=self.base_url,
             with_metadata=False,  # the metadata layer reads it; trafilatura's (and its htmldate) cost a third
             include_comments=False,
-            include_tables=True,
+            include_tables=not self.laid_out_in_tables,
             include_images=False,
             deduplicate=False,
         )
@@ -239,7 +257,8 @@ class GenericLayer:
         return absolute_url(self.base_url, self.base_url)
 
     def title(self) -> str | None:
-        """The headline a reader sees (``<h1>``), else the ``<title>`` without its site-name part.
+        """The headline a reader sees (``<h1>``), else a legacy headline (:func:`.structure.headline_title`),
+        else the ``<title>`` without its site-name part.
 
         An ``<h1>`` that shares no word with the ``<title>`` is a section or page heading ("Health
         Center"), not the story's headline: the ``<title>`` is then the better witness.
@@ -247,7 +266,10 @@ class GenericLayer:
         visible, titles = self.visible_headline(), self.page_titles()
         if visible and titles and not shared_words(visible, titles[0]):
             return titles[0]
-        return visible or next(iter(titles), None)
+        if visible:
+            return visible
+        page_title = titles[0] if titles else None
+        return headline_title(self.root, self.regions.headline, page_title) or page_title
 
     def visible_headline(self) -> str | None:
         """The text of the page's ``<h1>`` headline (not a logo), if it has one."""
@@ -266,15 +288,15 @@ class GenericLayer:
             return None
         paragraphs = [collapse_whitespace(line.strip(" |")) for line in document.text.splitlines()]
         kept = [line for line in paragraphs if line and not _is_boilerplate_line(line)]
+        if self.laid_out_in_tables:
+            kept = _trim_noisy_edges(kept)
         return PARAGRAPH_SEPARATOR.join(kept) or None
 
     def published_at(self) -> str | None:
         """The URL's date, else the first date written in the article, else htmldate's, never the masthead's."""
-        from_url = date_from_url(self.base_url)
-        if from_url:
-            return from_url
-        tree = without_chrome(self.root)
-        return written_date(tree) or htmldate_date(tree, self.base_url)
+        return date_from_url(self.base_url) or article_date(
+            self.root, self.base_url, self.regions, htmldate_date
+        )
 
     def subtitle(self) -> str | None:
         """The visible standfirst just under the headline (``.subtitle``, ``.standfirst``, ``.lead``, ``.dek``…)."""
@@ -290,13 +312,13 @@ class GenericLayer:
             text = element_text(element)
             if _looks_like_standfirst(text, title):
                 return text
-        return None
+        return unmarked_standfirst(self.regions)
 
     def authors(self) -> list[str]:
         """The names of the article header's byline, else trafilatura's; "Staff"-style names only alone."""
         if not self.thorough:
             return []
-        names = self._byline_names()
+        names = self._byline_names() or byline_line_names(self.regions)
         if not names and self.document is not None and self.document.author:
             names = [collapse_whitespace(name) for name in self.document.author.split(";")]
             names = [name for name in names if name and name.lower() not in NOT_AUTHOR_NAMES]
@@ -308,15 +330,7 @@ class GenericLayer:
 
     def _bylines(self) -> list[etree._Element]:
         """The outermost byline elements of the article header."""
-        found: list[etree._Element] = []
-        for element in self.regions.header:
-            if element.tag in ("time", "img", "svg") or any(element in f.iter() for f in found):
-                continue
-            if class_matches(element, BYLINE_CLASS_WORDS) and not class_matches(
-                element, NOT_BYLINE_CLASS_WORDS
-            ):
-                found.append(element)
-        return found
+        return byline_elements(self.regions, NOT_BYLINE_CLASS_WORDS)
 
     def section(self) -> str | None:
         """The visible breadcrumbs' last crumb, a section link of the article, else trafilatura's category."""

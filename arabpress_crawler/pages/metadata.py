@@ -29,9 +29,11 @@ from arabpress_crawler.pages.common import (
     absolute_url,
     collapse_whitespace,
     element_text,
+    lead_text,
     primary_language,
     unique,
 )
+from arabpress_crawler.pages.dating import article_time
 from arabpress_crawler.pages.jsonld import (
     ARTICLE_TYPES,
     JSON_LD_SCRIPTS,
@@ -46,6 +48,7 @@ from arabpress_crawler.pages.jsonld import (
     texts,
     walk,
 )
+from arabpress_crawler.pages.limits import MAX_ARTICLE_BODY_CHARS, credible_article_body
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.taxonomy import header_links, rel_section, rel_tags, section_from_crumbs
@@ -130,13 +133,7 @@ def _microdata_name(element: etree._Element) -> str:
 
 def _lead_text(time: etree._Element) -> str:
     """The words just before the time and its own text ("Updated: <time>…</time>"), lower-cased."""
-    previous = time.getprevious()
-    if previous is not None:
-        before = f"{element_text(previous)} {previous.tail or ''}"
-    else:
-        parent = time.getparent()
-        before = (parent.text or "") if parent is not None else ""
-    return collapse_whitespace(f"{before} {element_text(time)}").lower()
+    return lead_text(time).lower()
 
 
 def _marked_published(time: etree._Element) -> bool:
@@ -290,6 +287,14 @@ class MetadataLayer:
         text = self.article_node.get("articleBody")
         if not isinstance(text, str):
             return None
+        if not credible_article_body(text, self.root):
+            logger.info(
+                "JSON-LD articleBody of %d characters is not the page's text, ignored: %s",
+                len(text),
+                self.base_url,
+            )
+            return None
+        text = text[:MAX_ARTICLE_BODY_CHARS]
         paragraphs = [collapse_whitespace(part) for part in re.split(r"\n+", replace_entities(text))]
         return PARAGRAPH_SEPARATOR.join(part for part in paragraphs if part) or None
 
@@ -349,7 +354,7 @@ class MetadataLayer:
                 [ITEMPROP_CONTENT["published"], TIME_PUBLISHED],
             )
             or self._time_value(self._header_times[0])
-            or self._date([], [TIME_IN_ARTICLE])
+            or article_time(self.root, self.base_url, self.regions)
         )
 
     def modified_at(self) -> str | None:

@@ -35,7 +35,7 @@ class Refusal(StrEnum):
 
 
 MESSAGES = {
-    Refusal.LISTING_URL: "the URL is a section, tag, author, search or pagination page",
+    Refusal.LISTING_URL: "the URL is a listing: home, section, tag, author, search, pagination, feed or sitemap",
     Refusal.SITE_PAGE: "the page is a listing, static page or error page of the site",
     Refusal.COLLECTION: "its JSON-LD describes a collection, search results or profile page",
     Refusal.TEASERS: "it lists same-shaped teasers (linked headlines) and has no running text of its own",

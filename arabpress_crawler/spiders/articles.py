@@ -30,7 +30,8 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
 Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched``, ``articles/not_modified``,
 ``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``,
 ``skipped/seen``, ``skipped/offsite``, ``skipped/unsafe``, ``skipped/listing``, ``skipped/robots``,
-``skipped/max_pages``, ``skipped/max_depth``, ``known_urls``, and ``errors/<kind>`` for pages that could not
+``skipped/max_pages``, ``skipped/max_depth``, ``cut/<field>`` (articles whose field was cut to its size limit),
+``known_urls``, and ``errors/<kind>`` for pages that could not
 be fetched (``http_404``, ``redirect_loop``, ``timeout_error``…), each also logged with its URL.
 """
 
@@ -54,6 +55,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from arabpress_crawler import site
 from arabpress_crawler.dates import date_from_url, normalize_date
 from arabpress_crawler.db import utc_now
 from arabpress_crawler.items import UnchangedArticle
@@ -78,9 +80,9 @@ logger = logging.getLogger(__name__)
 #: Article pages are fetched before more listing pages, so a bounded crawl spends its budget on articles.
 ARTICLE_PRIORITY = 10
 SITEMAP_PRIORITY = 5
-SECTION_LINKS = LinkExtractor(allow=(r"/category/[^/]+/$",), deny=(r"/page/\d+/",))
-#: WordPress names its sitemaps ``post-sitemap.xml``, ``post-sitemap2.xml``… and ``news-sitemap.xml``.
-POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml(?:\.gz)?$")
+SECTION_LINKS = LinkExtractor(allow=(site.SECTION_PATH,), deny=(site.PAGINATION_PATH,))
+#: The site's post sitemaps, numbered (:data:`arabpress_crawler.site.POST_SITEMAP`).
+POST_SITEMAP = site.POST_SITEMAP
 #: Messages of Scrapy's ``IgnoreRequest`` for robots.txt and for redirect loops.
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 MAX_REDIRECTIONS = "max redirections reached"
@@ -158,10 +160,12 @@ class ArticlesSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[Any]:
         self.policy = self._load_policy()
-        home = self._site_url("/")
+        home = self._site_url(site.HOME_PATH)
         yield scrapy.Request(home, callback=self.parse_home, errback=self.on_error)
-        yield scrapy.Request(self._site_url("/feed/"), callback=self.parse_feed, errback=self.on_error)
-        yield scrapy.Request(self._site_url("/robots.txt"), callback=self.parse_robots, errback=self.on_error)
+        yield scrapy.Request(self._site_url(site.FEED_PATH), callback=self.parse_feed, errback=self.on_error)
+        yield scrapy.Request(
+            self._site_url(site.ROBOTS_PATH), callback=self.parse_robots, errback=self.on_error
+        )
 
     def _site_url(self, path: str) -> str:
         return self.base_url + path
@@ -301,6 +305,8 @@ class ArticlesSpider(scrapy.Spider):
             self._inc(f"articles/refused/{page.refusal}")
             logger.info("not an article page (%s), nothing stored: %s", page.not_article_reason, response.url)
             return
+        for name in page.cuts.fields:  # a field over its size limit was cut (pages/limits.py)
+            self._inc(f"cut/{name}")
         if self._older_than_since(item.published_at):
             self._inc("skipped/old")
             logger.debug("published before --since, not stored: %s", response.url)
