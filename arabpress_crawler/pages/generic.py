@@ -69,11 +69,12 @@ MAX_DATE_TEXT_CHARS = 80
 NOISY_EDGE_LINES = 3
 #: A table cell longer than this holds running text, not data.
 LAYOUT_CELL_CHARS = 200
-#: Tables that lay out a pre-CSS page rather than hold data: around another table, a heading or a cell of
-#: running text (the story, a column of notes), with paragraphs written as ``<br><br>`` rather than ``<p>``
-#: (later layouts are read well by trafilatura as they are).
+#: Tables that lay out a pre-CSS page rather than hold data: on a page without any ``<p>`` (paragraphs written
+#: as ``<br><br>``), tables around another table, a heading or a cell of running text. Later layouts are read
+#: well by trafilatura as they are, and their tables are data.
 LAYOUT_TABLES = xpath(
-    f"//table[not(.//p)][.//table or .//h1 or .//h2 or .//td[string-length(normalize-space()) > {LAYOUT_CELL_CHARS}]]"
+    "//body[not(.//p)]//table"
+    f"[.//table or .//h1 or .//h2 or .//td[string-length(normalize-space()) > {LAYOUT_CELL_CHARS}]]"
 )
 #: Text sampled to guess the language from the script.
 LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
