@@ -23,6 +23,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import NotFound, Response
 
 from arabpress_crawler import health
+from arabpress_crawler.arabic import ARABIC_SCRIPT as _ARABIC_LETTER
 from arabpress_crawler.datasette import CHARTS_PATH, charts
 from arabpress_crawler.db import fts_query
 from arabpress_crawler.text import normalize_for_search
@@ -38,7 +39,6 @@ EMPTY_MATCH = '""'
 INTERNAL_DATABASES = frozenset({"_internal", "_memory"})
 #: Columns whose text is shown with its paragraphs.
 PARAGRAPH_COLUMNS = frozenset({"body"})
-_ARABIC_LETTER = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 

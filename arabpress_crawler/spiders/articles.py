@@ -35,7 +35,8 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
 Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched``, ``articles/not_modified``,
 ``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``,
 ``skipped/seen``, ``skipped/offsite``, ``skipped/unsafe``, ``skipped/listing``, ``skipped/robots``,
-``skipped/max_pages``, ``skipped/max_depth``, ``skipped/too_long``, ``skipped/query_variant``, ``known_urls``, and ``errors/<kind>`` for pages that could not
+``skipped/max_pages``, ``skipped/max_depth``, ``skipped/too_long``, ``skipped/query_variant``, ``cut/<field>``
+(articles whose field was cut to its size limit), ``known_urls``, and ``errors/<kind>`` for pages that could not
 be fetched (``http_404``, ``redirect_loop``, ``timeout_error``…), each also logged with its URL.
 """
 
@@ -55,6 +56,7 @@ from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from arabpress_crawler import site
 from arabpress_crawler.dates import date_from_url, normalize_date
 from arabpress_crawler.db import utc_now
 from arabpress_crawler.items import UnchangedArticle
@@ -85,7 +87,7 @@ ARTICLE_PRIORITY = 10
 #: What earlier runs left to do goes first (see arabpress_crawler.frontier).
 FRONTIER_PRIORITY = 20
 SITEMAP_PRIORITY = 5
-SECTION_LINKS = LinkExtractor(allow=(r"/category/[^/]+/$",), deny=(r"/page/\d+/",))
+SECTION_LINKS = LinkExtractor(allow=(site.SECTION_PATH,), deny=(site.PAGINATION_PATH,))
 SITEMAP_TYPES = frozenset({"sitemapindex", "urlset"})
 NOT_MODIFIED = 304
 
@@ -174,10 +176,12 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         for request in self._earlier_work():
             yield request
         self._kept.flush()
-        home = self._site_url("/")
+        home = self._site_url(site.HOME_PATH)
         yield scrapy.Request(home, callback=self.parse_home, errback=self.on_error)
-        yield scrapy.Request(self._site_url("/feed/"), callback=self.parse_feed, errback=self.on_error)
-        yield scrapy.Request(self._site_url("/robots.txt"), callback=self.parse_robots, errback=self.on_error)
+        yield scrapy.Request(self._site_url(site.FEED_PATH), callback=self.parse_feed, errback=self.on_error)
+        yield scrapy.Request(
+            self._site_url(site.ROBOTS_PATH), callback=self.parse_robots, errback=self.on_error
+        )
 
     def _site_url(self, path: str) -> str:
         return self.base_url + path
@@ -352,8 +356,11 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         item = page.to_item()
         if item is None:
             self._refuse_page(link_canonical)
+            self._inc(f"articles/refused/{page.refusal}")
             logger.info("not an article page (%s), nothing stored: %s", page.not_article_reason, response.url)
             return
+        for name in page.cuts.fields:  # a field over its size limit was cut (pages/limits.py)
+            self._inc(f"cut/{name}")
         if self._older_than_since(item.published_at):
             self._inc("skipped/old")
             self._kept.drop(link_canonical, "old")
