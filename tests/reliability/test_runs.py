@@ -111,7 +111,7 @@ def test_symlinked_db_path_shares_the_lock(baseline: harness.CrawlResult, tmp_pa
 GENERATED_ARTICLES = 1_200
 CAPPED_PAGES = 300
 CAPPED_RUNS = 6
-KILL_SCHEDULES = (Schedule.random(seed, GENERATED_ARTICLES, kills=3) for seed in (11, 12))
+KILL_SCHEDULES = tuple(Schedule.random(seed, GENERATED_ARTICLES, kills=3) for seed in (11, 12))
 #: The frontier tries a failed page again at the next run (no back-off wait between the test's runs).
 NO_BACKOFF = {"ARABPRESS_FRONTIER_BACKOFF_SECONDS": 0}
 
