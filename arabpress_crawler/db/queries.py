@@ -161,6 +161,14 @@ def lsh_bucket_members(
     return members
 
 
+def related_urls(db: sqlite_utils.Database | sqlite3.Connection, url: str) -> list[str]:
+    """The related headline URLs stored for the article ``url``, in the order its page listed them."""
+    rows = db.execute(
+        "SELECT headline_url FROM related_headlines WHERE article_url = ? ORDER BY position", (url,)
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def resolve(db: sqlite_utils.Database | sqlite3.Connection, url: str) -> str | None:
     """The stored article ``url`` is, or is an alias of; ``None`` when neither."""
     row = db.execute(

@@ -63,7 +63,7 @@ from arabpress_crawler.items import UnchangedArticle
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
 from arabpress_crawler.policy import DTD_STAT, without_dtd
-from arabpress_crawler.spiders import ARTICLES_SPIDER, SITEMAP_LASTMOD_STAT, STAT_PREFIX
+from arabpress_crawler.spiders import ARTICLES_SPIDER, SITEMAP_LASTMOD_STAT, STAT_PREFIX, known
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.failures import FailureHandling
 from arabpress_crawler.spiders.frontier_links import FrontierTracker
@@ -342,11 +342,17 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         link: ArticleLink = response.meta["article_link"]
         link_canonical: str = response.meta["canonical_url"]
-        if response.status == NOT_MODIFIED:
+        if response.status == NOT_MODIFIED:  # its stored related links are followed as if read again
             self._inc("articles/not_modified")
             stored = self.policy.lookup(link_canonical)
+            stored_url = stored.url if stored else link_canonical
             logger.debug("not modified since the last fetch: %s", response.url)
-            yield UnchangedArticle(url=stored.url if stored else link_canonical, fetched_at=utc_now())
+            stored_related = known.load_related(Path(self.settings.get("ARABPRESS_DB") or ""), stored_url)
+            related = [request for url in self._limits.related_links(stored_related, response.url)
+                       for request in self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))]  # fmt: skip
+            self._kept.flush()
+            yield UnchangedArticle(url=stored_url, fetched_at=utc_now())
+            yield from related
             return
         if not isinstance(response, TextResponse):
             self._refuse_page(link_canonical)
