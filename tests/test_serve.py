@@ -335,7 +335,10 @@ def test_arabic_cells_render_right_to_left():
     assert plugin.render_cell(value='["سوريا", "Syria"]', column="tags") == (
         '<span class="arabpress-list"><span dir="auto">سوريا</span>, <span dir="auto">Syria</span></span>'
     )
-    assert plugin.render_cell(value='["Syria"]', column="tags") is None
+    # Issue 15: arrays are shown the same way in both languages (this was `is None`: English as raw JSON).
+    assert plugin.render_cell(value='["Syria"]', column="tags") == (
+        '<span class="arabpress-list"><span dir="auto">Syria</span></span>'
+    )
     assert plugin.render_cell(value='[1, "سوريا"]', column="tags") is None
     assert plugin.render_cell(value='{"title": "موقع"}', column="extraction") is None
     assert plugin.render_cell(value=42, column="word_count") is None

@@ -16,6 +16,8 @@ from arabpress_crawler.settings import ARABPRESS_DB
 
 logger = logging.getLogger(__name__)
 
+#: The name of the datasette entry point (pyproject's ``[project.entry-points.datasette]``).
+PLUGIN_NAME = "arabpress"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 #: Datasette settings: generous time limits for facets on big tables, newest rows first.
@@ -42,20 +44,17 @@ def build_datasette(db_path: Path, *, live: bool = False) -> Any:
     from datasette.app import Datasette
     from datasette.plugins import pm
 
-    from arabpress_crawler import datasette as bundle
-    from arabpress_crawler.datasette import plugin
+    from arabpress_crawler import datasette as plugin
 
-    if not pm.is_registered(plugin):
-        pm.register(plugin, name="arabpress")
+    # The plugin is registered by its entry point when the package is installed; from a bare checkout
+    # (no entry point) it is registered here, so `arabpress serve` always has it.
+    if not pm.is_registered(plugin) and pm.get_plugin(PLUGIN_NAME) is None:
+        pm.register(plugin, name=PLUGIN_NAME)
     immutable = not (live or wal_has_data(db_path))
     path = str(db_path)
-    database_name = db_path.stem
     return Datasette(
         files=[] if immutable else [path],
         immutables=[path] if immutable else [],
-        metadata=bundle.build_metadata(database_name),
-        template_dir=str(bundle.TEMPLATES_DIR),
-        static_mounts=[(bundle.STATIC_MOUNT, str(bundle.STATIC_DIR))],
         settings=DATASETTE_SETTINGS,
     )
 
