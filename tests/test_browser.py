@@ -209,3 +209,36 @@ def test_arabic_row_page_is_titled_by_the_headline_and_fits_the_screen(browser, 
         rect = browser.execute_script("return arguments[0].getBoundingClientRect()", block)
         assert 0 <= rect["left"] and rect["right"] <= width, f"{block.text[:30]!r} runs off the screen: {rect}"
     assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+
+
+# --- the dashboard (datasette-dashboards, Vega-Lite bundled: no network) ----------------------------
+
+#: For each chart of the dashboard: how many bars Vega drew (SVG paths of its rect marks) with a size.
+CHART_BARS_JS = """
+return Array.from(document.querySelectorAll('.dashboard-card-chart[id^="chart-"]')).map(function (chart) {
+  const bars = Array.from(chart.querySelectorAll('svg g.mark-rect path')).filter(function (bar) {
+    const box = bar.getBoundingClientRect();
+    return box.width > 0 && box.height > 0;
+  });
+  return {id: chart.id, bars: bars.length};
+});
+"""
+DASHBOARD_CHARTS = {"chart-per-day-language", "chart-per-day-section", "chart-runs", "chart-most-linked"}
+
+
+def test_dashboard_draws_every_chart_offline(browser, site, tmp_path):
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    browser.get(f"{site}/-/dashboards/{DB_NAME}")
+    assert "days=60" in browser.current_url  # the default filter
+    WebDriverWait(browser, PAGE_LOAD_GUARD_SECONDS).until(
+        lambda driver: all(chart["bars"] for chart in driver.execute_script(CHART_BARS_JS))
+    )
+    charts = {chart["id"]: chart["bars"] for chart in browser.execute_script(CHART_BARS_JS)}
+    assert set(charts) == DASHBOARD_CHARTS
+    assert charts["chart-runs"] >= 3 * 2  # three runs: pages and new articles drawn for each
+    _screenshot(browser, "dashboard", tmp_path)
+    requested = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(function (entry) { return entry.name; })"
+    )
+    assert all(url.startswith(site) for url in requested), [url for url in requested if not url.startswith(site)]

@@ -101,3 +101,27 @@ def test_other_databases_get_no_arabpress_metadata(tmp_path):
         return (await ds.client.get("/-/metadata.json")).text
 
     assert json.loads(asyncio.run(run())) == {}
+
+
+def test_plain_datasette_has_the_dashboard(sample):
+    metadata = json.loads(datasette_get(sample, "/-/metadata.json"))
+    board = metadata["plugins"]["datasette-dashboards"][DB_NAME]
+    assert set(board["charts"]) == {"per-day-language", "per-day-section", "runs", "most-linked"}
+    assert {chart["db"] for chart in board["charts"].values()} == {DB_NAME}
+    assert "vega-lite.min.js" in datasette_get(sample, f"/-/dashboards/{DB_NAME}?days=60")
+
+
+def test_dashboard_queries_run_on_the_sample(sample):
+    import sqlite3
+
+    from arabpress_crawler.datasette import dashboard
+
+    conn = sqlite3.connect(sample)
+    try:
+        rows = {name: conn.execute(chart["query"], {"days": "60"}).fetchall()
+                for name, chart in dashboard(DB_NAME)["charts"].items()}
+    finally:
+        conn.close()
+    assert sum(row[2] for row in rows["per-day-language"]) == 7  # the sample's articles minus the duplicate
+    assert {row[0] for row in rows["runs"]} == {1, 2} and len(rows["runs"]) == 8  # every run, four figures
+    assert rows["most-linked"][0][1] == 2

@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 METADATA_FILE = PACKAGE_DIR / "metadata.json"
+#: The datasette-dashboards dashboard of one database (its charts name no database: added per database).
+DASHBOARD_FILE = PACKAGE_DIR / "dashboard.json"
+DASHBOARDS_PLUGIN = "datasette-dashboards"
+DASHBOARDS_PATH = "/-/dashboards"
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 STATIC_DIR = PACKAGE_DIR / "static"
 #: URL prefix of the static files (CSS), served by the plugin's own route.
@@ -39,7 +43,17 @@ def build_metadata_for(database_names: list[str]) -> dict[str, Any]:
     metadata = json.loads(METADATA_FILE.read_text(encoding="utf-8"))
     section = metadata.pop("databases", {}).get(METADATA_DATABASE, {})
     metadata["databases"] = {name: json.loads(json.dumps(section)) for name in database_names}
+    metadata.setdefault("plugins", {})[DASHBOARDS_PLUGIN] = {name: dashboard(name) for name in database_names}
     return metadata
+
+
+def dashboard(database_name: str) -> dict[str, Any]:
+    """The charts of one database for datasette-dashboards (``/-/dashboards/<database>``)."""
+    board = json.loads(DASHBOARD_FILE.read_text(encoding="utf-8"))
+    board["title"] = f"{board['title']} ({database_name})"
+    for chart in board["charts"].values():
+        chart["db"] = database_name
+    return board
 
 
 # The hook implementations: pluggy registers every @hookimpl function found on this module.

@@ -196,4 +196,4 @@ def extra_css_urls(datasette: Any) -> list[str]:
 
 @hookimpl
 def menu_links(datasette: Any) -> list[dict[str, str]]:
-    return [{"href": datasette.urls.path(CHARTS_PATH), "label": "Charts: articles per day and run health"}]
+    return [{"href": datasette.urls.path(CHARTS_PATH), "label": "Run health (charts without JavaScript)"}]
