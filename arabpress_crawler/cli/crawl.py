@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import shlex
+import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -249,6 +252,40 @@ def _start_mirror(db: Path, port: int | None) -> MirrorServer:
         ) from None
 
 
+def arabpress_command() -> str:
+    """How to type ``arabpress`` in this shell: the bare name when it is this environment's script on the
+    PATH (the environment is active), else the script's path (relative when under the current folder)."""
+    script = Path(sys.executable).absolute().parent / "arabpress"
+    if not script.exists():
+        return "arabpress"
+    found = shutil.which("arabpress")
+    if found and Path(found).resolve() == script.resolve():
+        return "arabpress"
+    relative = os.path.relpath(script)
+    return shlex.quote(relative if not relative.startswith("..") else str(script))
+
+
+def try_next(db: Path) -> list[str]:
+    """The "Try next" lines after a demo: commands that run as printed, from the current folder."""
+    command = arabpress_command()
+    quoted_db = shlex.quote(str(db))
+    export = shlex.quote(str(db.parent / "articles.csv"))
+    lines = [
+        "Try next:",
+        f"  {command} stats --db {quoted_db}",
+        f"  {command} export --db {quoted_db} --format csv --excel --output {export}",
+        f"  {command} serve --db {quoted_db}    # browse and search in datasette",
+    ]
+    if Path("Makefile").is_file() and db == DEMO_DB:
+        lines.append("  make demo    # again: the second crawl is incremental")
+    else:
+        lines.append(f"  {command} demo --db {quoted_db}    # again: the second crawl is incremental")
+    if command != "arabpress":
+        activate = Path(command).parent / "activate"
+        lines.append(f"  (or first `. {activate}`: then `arabpress` alone works)")
+    return lines
+
+
 def demo_summary(outcome: CrawlOutcome, db: Path, base_url: str) -> list[str]:
     """The demo's closing lines: what the crawl did and what the database now holds."""
     progress = outcome.progress()
@@ -267,11 +304,7 @@ def demo_summary(outcome: CrawlOutcome, db: Path, base_url: str) -> list[str]:
         f" near-duplicates marked duplicate_of: {counts['near_duplicates']})",
         f"  revisions          {counts['article_revisions']} earlier versions of edited articles",
         "",
-        "Try next:",
-        f"  arabpress stats --db {db}",
-        f"  arabpress export --db {db} --format csv --output articles.csv",
-        f"  arabpress serve --db {db}    # browse and search in datasette",
-        "  make demo    # again: the second crawl is incremental",
+        *try_next(db),
     ]
 
 
