@@ -131,13 +131,30 @@ def _run(options: CrawlOptions, *, wait: bool, quiet: bool) -> tuple[CrawlOutcom
         checked = crawling.check_options(options)
     except CrawlInputError as error:
         raise click.ClickException(str(error)) from None
-    with crawling.crawl_lock(checked.db, wait=wait) as locked:
-        if not locked:
-            click.echo(f"a crawl is already running on {checked.db}")
-            return None
-        with live_progress(not quiet) as on_progress:
-            outcome = crawling.run_crawl(checked, on_progress)
-    return outcome, checked.db
+    with crawling.crawl_lock(checked.db, wait=False) as locked:
+        if locked:
+            with live_progress(not quiet) as on_progress:
+                return crawling.run_crawl(checked, on_progress), checked.db
+    if not wait:
+        click.echo(f"a crawl is already running on {checked.db}")
+        return None
+    click.echo(f"waiting for {_running_description(checked.db)} to finish"
+               f" (it holds {crawling.lock_path(checked.db)}); Ctrl-C stops waiting", err=True)
+    with crawling.crawl_lock(checked.db, wait=True), live_progress(not quiet) as on_progress:
+        return crawling.run_crawl(checked, on_progress), checked.db
+
+
+def _running_description(db: Path) -> str:
+    """"the crawl running on <db> (run N, started …)", as far as the run record tells."""
+    try:
+        rows = crawling.read_only_query(
+            db, "SELECT id, started_at FROM crawl_runs WHERE status = 'running' ORDER BY id DESC LIMIT 1"
+        )
+    except sqlite3.Error:
+        rows = []
+    if rows:
+        return f"the crawl running on {db} (run {rows[0][0]}, started {rows[0][1]})"
+    return f"the crawl running on {db}"
 
 
 # -- commands -------------------------------------------------------------------------------------------------------

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import click
 import sqlite_utils
+from filelock import FileLock, Timeout
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from arabpress_crawler import exporting, health
+from arabpress_crawler import crawling, exporting, health
 from arabpress_crawler.cli import cli
 from arabpress_crawler.settings import ARABPRESS_DB
 
@@ -65,7 +66,8 @@ def check(db_path: str, recent: int) -> None:
     Problems: the last run failed or was interrupted; it found no articles where earlier runs
     did; coverage of title, body or published_at, or the share of fields taken from the site's
     template, fell well below the median of recent runs (the template probably changed).
-    Prints "ok: ..." and exits 0 when all is well: made for cron and monitoring.
+    Prints "ok: ..." and exits 0 when all is well: made for cron and monitoring. While a crawl
+    runs it says "a crawl is running (started ...)" first; during the first crawl that is all, exit 0.
 
     Example:
 
@@ -73,15 +75,47 @@ def check(db_path: str, recent: int) -> None:
     """
     db = _open(db_path)
     try:
+        running = running_crawl(Path(db_path), db)
         found = health.problems(db, recent=recent)
         summary = health.ok_summary(db)
     finally:
         db.conn.close()
+    if running:
+        click.echo(running)
+        if found == [health.NO_FINISHED_RUN]:  # the first crawl is under way: nothing is wrong yet
+            return
     if found:
         for line in found:
             click.echo(line)
         sys.exit(1)
     click.echo(f"ok: {summary}")
+
+
+def crawl_lock_held(db_path: Path) -> bool:
+    """True when a crawl holds the database's lock (``<db>.lock``); tried without waiting, never created."""
+    lock_file = crawling.lock_path(db_path)
+    if not lock_file.exists():
+        return False
+    lock = FileLock(str(lock_file), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    except OSError as error:  # e.g. a read-only folder: the lock cannot be tried, so no crawl is assumed
+        logger.info("cannot try the crawl lock %s: %s", lock_file, error)
+        return False
+    lock.release()
+    return False
+
+
+def running_crawl(db_path: Path, db: sqlite_utils.Database) -> str | None:
+    """"a crawl is running (started …)" while a crawl holds the database's lock, else ``None``."""
+    if not crawl_lock_held(db_path):
+        return None
+    runs = health.recent_runs(db, limit=1)
+    if runs and runs[0].status == health.STATUS_RUNNING:
+        return f"a crawl is running (started {runs[0].started_at}, run {runs[0].id})"
+    return "a crawl is running (started just now: no run recorded yet)"
 
 
 # --- stats ----------------------------------------------------------------------------------------
