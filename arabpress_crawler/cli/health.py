@@ -6,6 +6,7 @@ import logging
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -287,13 +288,70 @@ def arabpress_executable() -> Path:
     raise click.ClickException("cannot find the `arabpress` script: install the project with `make demo` first")
 
 
-def cron_line(every: Every, *, project_dir: Path, db: Path, log_file: Path, executable: Path) -> str:
-    """A crontab line that runs a quiet crawl from ``project_dir`` with absolute paths."""
-    command = [str(executable), "crawl", "--db", str(db), "--quiet", "--log-file", str(log_file)]
+#: Options of `arabpress crawl` that cron-line sets itself.
+CRON_OWN_OPTIONS = ("--db", "--log-file", "--quiet", "-q")
+
+
+def cron_line(every: Every, *, project_dir: Path, db: Path, log_file: Path, executable: Path,
+              crawl_args: Sequence[str] = ()) -> str:
+    """A crontab line that runs a quiet crawl from ``project_dir`` with absolute paths (and ``crawl_args``)."""
+    command = [str(executable), "crawl", "--db", str(db), "--quiet", "--log-file", str(log_file), *crawl_args]
     return f"{every.schedule()} cd {shlex.quote(str(project_dir))} && {shlex.join(command)}"
 
 
-@cli.command("cron-line")
+def checked_crawl_args(args: Sequence[str]) -> list[str]:
+    """``args`` when `arabpress crawl` accepts them; :class:`click.UsageError` naming the problem otherwise."""
+    from arabpress_crawler.cli.crawl import crawl
+
+    own = [arg for arg in args if arg.split("=", 1)[0] in CRON_OWN_OPTIONS]
+    if own:
+        raise click.UsageError(f"{', '.join(own)}: cron-line sets --db, --log-file and --quiet itself; give them"
+                               " before the crawl options")
+    try:
+        crawl.make_context("crawl", list(args))
+    except click.exceptions.Exit:  # --help
+        raise click.UsageError("give crawl options after --, e.g. -- --max-pages 500") from None
+    except click.UsageError as error:
+        raise click.UsageError(f"crawl options: {error.format_message()}") from None
+    return list(args)
+
+
+def scheduled_db(line: str) -> str | None:
+    """The ``--db`` of the `arabpress crawl` a crontab line runs, or ``None`` for any other line."""
+    fields = line.strip().split(None, 5)
+    if len(fields) < 6 or fields[0].startswith("#"):
+        return None
+    try:
+        words = shlex.split(fields[5], comments=True)
+    except ValueError:
+        return None
+    for index, word in enumerate(words[:-1]):
+        if Path(word).name == "arabpress" and words[index + 1] == "crawl" and "--db" in words[index:-1]:
+            return words[words.index("--db", index) + 1]
+    return None
+
+
+def _crontab(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    if shutil.which("crontab") is None:
+        raise click.ClickException("no `crontab` command here: install cron, or add the printed line by hand")
+    return subprocess.run(["crontab", *args], input=stdin, capture_output=True, text=True, check=False)
+
+
+def install_line(line: str, db: Path) -> str:
+    """Put ``line`` in the user's crontab in place of any crawl of the same database; what was done."""
+    current = _crontab("-l")
+    lines = current.stdout.splitlines() if current.returncode == 0 else []  # exit 1: no crontab yet
+    kept = [old for old in lines if scheduled_db(old) != str(db)]
+    if line in lines and len(kept) == len(lines) - 1:
+        return f"already installed: {line}"
+    written = _crontab("-", stdin="\n".join([*kept, line]) + "\n")
+    if written.returncode != 0:
+        raise click.ClickException(f"crontab refused the line ({written.stderr.strip()}): add it with `crontab -e`")
+    replaced = len(lines) - len(kept)
+    return f"{'replaced the crawl of ' + str(db) if replaced else 'installed'}: {line}"
+
+
+@cli.command("cron-line", context_settings={"ignore_unknown_options": True})
 @click.option("--every", default="3h", show_default=True, metavar="N[m|h|d]",
               callback=lambda _ctx, _param, value: parse_every(value),
               help="How often to crawl: minutes (30m), hours (3h) or days (1d).")
@@ -303,25 +361,32 @@ def cron_line(every: Every, *, project_dir: Path, db: Path, log_file: Path, exec
               help="Log file of the scheduled crawl (made absolute).")
 @click.option("--project-dir", default=".", show_default=True,
               type=click.Path(file_okay=False, exists=True), help="Folder the crawl runs in.")
-def cron_line_command(every: Every, db_path: str, log_file: str, project_dir: str) -> None:
-    """Print a ready crontab line for a scheduled crawl, with absolute paths.
+@click.option("--install", is_flag=True,
+              help="Put the line in your crontab, replacing an earlier crawl of the same database (never twice).")
+@click.argument("crawl_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- CRAWL OPTIONS]")
+def cron_line_command(every: Every, db_path: str, log_file: str, project_dir: str, install: bool,
+                      crawl_args: tuple[str, ...]) -> None:
+    """Print (or --install) a crontab line for a scheduled crawl, with absolute paths.
 
     The crawl runs quietly (cron mails only warnings and errors), logs to a file and never
-    overlaps a crawl still running. Add the line with `crontab -e`.
+    overlaps a crawl still running. Options after -- go to `arabpress crawl` (checked now).
+    --install adds the line to your crontab, or replaces the line of an earlier crawl of the
+    same database: installing twice leaves one line.
 
     Example:
 
         arabpress cron-line --every 3h
 
-        (crontab -l; arabpress cron-line --every 6h) | crontab -
+        arabpress cron-line --every 6h --install -- --base-url http://127.0.0.1:8765 --max-pages 500
     """
     project = Path(project_dir).resolve()
+    db = (project / db_path).resolve()
     line = cron_line(
         every,
         project_dir=project,
-        db=(project / db_path).resolve(),
+        db=db,
         log_file=(project / log_file).resolve(),
         executable=arabpress_executable(),
+        crawl_args=checked_crawl_args(crawl_args),
     )
-    click.echo(line)
-
+    click.echo(install_line(line, db) if install else line)
