@@ -121,11 +121,17 @@ def known_values(db: sqlite_utils.Database, column: str) -> list[str]:
     return [row[0] for row in db.execute(sql)]
 
 
-def check_known(db: sqlite_utils.Database, column: str, value: str) -> None:
-    """Raise :class:`ExportError` naming the known values when ``value`` never occurs in ``column``."""
+def check_known(db: sqlite_utils.Database, column: str, value: str) -> str:
+    """The stored spelling of ``value`` in ``column`` (case does not matter: ``AR`` is ``ar``).
+
+    Raises :class:`ExportError` naming the known values when ``value`` never occurs in ``column``.
+    """
     known = known_values(db, column)
     if value in known:
-        return
+        return value
+    same = [name for name in known if name.casefold() == value.casefold()]
+    if len(same) == 1:
+        return same[0]
     close = difflib.get_close_matches(value, known, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(known[:MAX_LISTED_CHOICES]) + (", …" if len(known) > MAX_LISTED_CHOICES else "")
@@ -165,13 +171,11 @@ def _article_filters(db: sqlite_utils.Database, request: ExportRequest, alias: s
         where.append(f"{alias}.published_at < :before")
         params["before"] = (until + dt.timedelta(days=1)).isoformat()
     if request.section is not None:
-        check_known(db, "section", request.section)
         where.append(f"{alias}.section = :section")
-        params["section"] = request.section
+        params["section"] = check_known(db, "section", request.section)
     if request.language is not None:
-        check_known(db, "language", request.language)
         where.append(f"{alias}.language = :language")
-        params["language"] = request.language
+        params["language"] = check_known(db, "language", request.language)
     if not request.include_duplicates:
         where.append(f"{alias}.duplicate_of IS NULL")
     if request.search is not None:

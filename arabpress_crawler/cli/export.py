@@ -36,16 +36,16 @@ def _write_stdout(db: sqlite_utils.Database, request: exporting.ExportRequest, f
 @cli.command()
 @click.option("--db", "db_path", default=ARABPRESS_DB, show_default=True, type=click.Path(dir_okay=False),
               help="SQLite database written by `arabpress crawl`.")
-@click.option("--table", type=click.Choice(exporting.TABLES), default="articles", show_default=True,
+@click.option("--table", type=click.Choice(exporting.TABLES, case_sensitive=False), default="articles", show_default=True,
               help="articles, headlines, or related (article → headline pairs with both titles).")
-@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS, case_sensitive=False), default="csv", show_default=True,
               help="csv (RFC 4180, UTF-8), json (one array) or jsonl (one object per line).")
 @click.option("--output", "-o", default=STDOUT, show_default=True,
               help="File to write (replaced atomically when complete); - for standard output.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Only articles published on or after this day.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Only articles published on or before this day.")
-@click.option("--section", help="Only articles of this section, e.g. Politics.")
-@click.option("--language", help="Only articles in this language: en or ar.")
+@click.option("--section", help="Only articles of this section, e.g. Business (case does not matter).")
+@click.option("--language", help="Only articles in this language: en or ar (case does not matter).")
 @click.option("--search", metavar="QUERY", help="Full-text search; Arabic matches with or without diacritics.")
 @click.option("--include-duplicates", is_flag=True,
               help="Also export near-duplicate copies (rows with duplicate_of set).")
@@ -70,11 +70,11 @@ def export(
 
     Example:
 
-        arabpress export --format json --section Politics --since 2025-11-01 -o politics.json
+        arabpress export --format json --section Business --since 2025-11-01 -o data/business.json
 
-        arabpress export --table related --format jsonl -o related.jsonl
+        arabpress export --table related --format jsonl -o data/related.jsonl
 
-        arabpress export --search "سوريا" --language ar --excel -o syria-ar.csv
+        arabpress export --search "قهوة" --language ar --excel -o data/coffee-ar.csv
     """
     request = exporting.ExportRequest(
         table=table, since=since, until=until, section=section, language=language, search=search,
