@@ -125,3 +125,23 @@ def test_dashboard_queries_run_on_the_sample(sample):
     assert sum(row[2] for row in rows["per-day-language"]) == 7  # the sample's articles minus the duplicate
     assert {row[0] for row in rows["runs"]} == {1, 2} and len(rows["runs"]) == 8  # every run, four figures
     assert rows["most-linked"][0][1] == 2
+
+
+def test_edited_after_publication_lists_only_changed_text(tmp_path):
+    import sqlite3
+
+    from test_export_sample import VISA_URL, sample_articles
+
+    from arabpress_crawler.datasette import build_metadata
+
+    items = sample_articles()
+    for item in items:  # every page claims an update after publication; only the e-visa story's text changed
+        item.modified_at = "2025-11-20T00:00:00Z"
+    path = build_sample_db(tmp_path / "edited.db", articles=items)
+    sql = build_metadata("edited")["databases"]["edited"]["queries"]["edited_after_publication"]["sql"]
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+    assert [(row[0], row[4]) for row in rows] == [(VISA_URL, 1)]
