@@ -33,32 +33,32 @@ EN_SECTIONS = ("Economy", "Politics", "Sports")
 AR_SECTIONS = ("اقتصاد", "سياسة", "رياضة")
 
 
+#: Per language: subjects, events, sections, the byline of odd and even items, and how a body is written.
+LANGUAGES = {
+    "en": (EN_SUBJECTS, EN_EVENTS, EN_SECTIONS, (["Lina Haddad"], ["Arab Press", "Reuters"]), "Gulf", "news",
+           lambda subject, event: f"{subject} said on Monday it {event.lower()}.\n\nOfficials welcomed the news."),
+    "ar": (AR_SUBJECTS, AR_EVENTS, AR_SECTIONS, (["لينا حداد"], ["عربي برس", "رويترز"]), "الخليج", "akhbar",
+           lambda subject, event: f"قال {subject} يوم الاثنين إنه {event}.\n\nورحب المسؤولون بالخبر."),
+}
+
+
 def news_articles() -> list[ArticleItem]:
     """Sixty articles, one per hour from 2025-11-20, alternating languages."""
     items = []
     for index in range(30):
-        subject, event = index % len(EN_SUBJECTS), index % len(EN_EVENTS)
         day, hour = 20 + index // 12, index % 12 * 2
-        items.append(ArticleItem(
-            url=f"{ORIGIN}/2025/11/{day}/news-{index}/",
-            title=f"{EN_SUBJECTS[subject]} {EN_EVENTS[event]}",
-            body=f"{EN_SUBJECTS[subject]} said on Monday it {EN_EVENTS[event].lower()}.\n\nOfficials welcomed the news.",
-            authors=["Arab Press", "Reuters"] if index % 2 else ["Lina Haddad"],
-            tags=[EN_SUBJECTS[subject].split()[0], "Gulf"],
-            section=EN_SECTIONS[index % len(EN_SECTIONS)],
-            language="en",
-            published_at=f"2025-11-{day}T{hour:02d}:00:00Z",
-            fetched_at="2025-11-24T08:00:00Z",
-        ))
-        items.append(ArticleItem(
-            url=f"{ORIGIN}/2025/11/{day}/akhbar-{index}/",
-            title=f"{AR_SUBJECTS[subject]} {AR_EVENTS[event]}",
-            body=f"قال {AR_SUBJECTS[subject]} يوم الاثنين إنه {AR_EVENTS[event]}.\n\nورحب المسؤولون بالخبر.",
-            authors=["عربي برس", "رويترز"] if index % 2 else ["لينا حداد"],
-            tags=[AR_SUBJECTS[subject].split()[0], "الخليج"],
-            section=AR_SECTIONS[index % len(AR_SECTIONS)],
-            language="ar",
-            published_at=f"2025-11-{day}T{hour + 1:02d}:00:00Z",
-            fetched_at="2025-11-24T08:00:00Z",
-        ))
+        for offset, (language, spec) in enumerate(LANGUAGES.items()):
+            subjects, events, sections, bylines, region, slug, body = spec
+            subject, event = subjects[index % len(subjects)], events[index % len(events)]
+            items.append(ArticleItem(
+                url=f"{ORIGIN}/2025/11/{day}/{slug}-{index}/",
+                title=f"{subject} {event}",
+                body=body(subject, event),
+                authors=bylines[index % 2],
+                tags=[subject.split()[0], region],
+                section=sections[index % len(sections)],
+                language=language,
+                published_at=f"2025-11-{day}T{hour + offset:02d}:00:00Z",
+                fetched_at="2025-11-24T08:00:00Z",
+            ))
     return items
