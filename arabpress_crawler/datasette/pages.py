@@ -22,12 +22,16 @@ from datasette import hookimpl
 from datasette.utils import path_from_row_pks
 
 from arabpress_crawler.datasette import build_metadata_for
+from arabpress_crawler.search import SYNTAX
 
 logger = logging.getLogger(__name__)
 
 ARTICLES = "articles"
 #: The columns the articles table shows first (the primary key ``url`` is always there: it is the link).
 NEWS_COLUMNS = ("title", "published_at", "section", "language", "authors", "word_count")
+SEARCH_HELP = (
+    f"Search accepts {SYNTAX}. Arabic words are found as typed: قهوة finds القهوة, مترو finds لمترو."
+)
 #: Tables that make a database an arabpress database.
 REQUIRED_TABLES = frozenset({"articles", "crawl_runs"})
 INTERNAL_DATABASES = frozenset({"_internal", "_memory"})
@@ -141,6 +145,7 @@ def extra_template_vars(template: str, database: str | None, table: str | None, 
     async def variables() -> dict[str, Any]:
         chosen = request.args.getlist("_col") if request else []
         return {
+            "arabpress_search_help": SEARCH_HELP,
             "arabpress_all_columns_url": await all_columns_url(datasette, request, database),
             "arabpress_news_columns": list(chosen) == list(NEWS_COLUMNS),
             "arabpress_news_columns_url": str(datasette.urls.table(database, ARTICLES)),
