@@ -29,9 +29,10 @@ logger = logging.getLogger(__name__)
 ARTICLES = "articles"
 #: The columns the articles table shows first (the primary key ``url`` is always there: it is the link).
 NEWS_COLUMNS = ("title", "published_at", "section", "language", "authors", "word_count")
-SEARCH_HELP = (
-    f"Search accepts {SYNTAX}. Arabic words are found as typed: قهوة finds القهوة, مترو finds لمترو."
-)
+SEARCH_HELP = markupsafe.Markup(
+    "Search accepts {}. Arabic words are found as typed: <bdi lang=\"ar\">قهوة</bdi> finds"
+    " <bdi lang=\"ar\">القهوة</bdi>, <bdi lang=\"ar\">مترو</bdi> finds <bdi lang=\"ar\">لمترو</bdi>."
+).format(SYNTAX)
 #: Tables that make a database an arabpress database.
 REQUIRED_TABLES = frozenset({"articles", "crawl_runs"})
 INTERNAL_DATABASES = frozenset({"_internal", "_memory"})
