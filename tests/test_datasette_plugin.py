@@ -145,3 +145,14 @@ def test_edited_after_publication_lists_only_changed_text(tmp_path):
     finally:
         conn.close()
     assert [(row[0], row[4]) for row in rows] == [(VISA_URL, 1)]
+
+
+def test_line_chart_shows_coinciding_lines_and_empty_runs():
+    from arabpress_crawler.datasette import charts
+
+    same = [1.0, 1.0, None]
+    svg = charts.line_chart(["#1", "#2", "#3"], [charts.Series("title", same), charts.Series("body", same)],
+                            label="runs")
+    widths = [part.split('stroke-width="')[1].split('"')[0] for part in svg.split("<polyline")[1:]]
+    assert len(set(widths)) == 2 and float(widths[0]) > float(widths[1]), "the later line is drawn inside the first"
+    assert svg.count('class="no-data"') == 1 and "#3: no articles extracted" in svg
