@@ -197,18 +197,29 @@ def test_all_columns_are_one_click_away(browser, site):
     assert browser.find_element(By.CSS_SELECTOR, "dl.column-descriptions").is_displayed()
 
 
-def test_arabic_row_page_is_titled_by_the_headline_and_fits_the_screen(browser, site, tmp_path):
+@pytest.mark.parametrize("width", [VIEWPORT["width"], 700, 420])
+def test_arabic_row_page_is_titled_by_the_headline_and_fits_the_screen(browser, site, tmp_path, width):
     key = ARABIC_URL.replace(":", "~3A").replace("/", "~2F").replace(".", "~2E")
-    browser.get(f"{site}/{DB_NAME}/articles/{key}")
-    _screenshot(browser, "article-ar", tmp_path)
-    from selenium.webdriver.common.by import By
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**VIEWPORT, "width": width})
+    try:
+        browser.get(f"{site}/{DB_NAME}/articles/{key}")
+        _screenshot(browser, f"article-ar-{width}", tmp_path)
+        from selenium.webdriver.common.by import By
 
-    assert browser.find_element(By.CSS_SELECTOR, "h1").text == ARABIC_TITLE
-    width = browser.execute_script("return document.documentElement.clientWidth")
-    for block in _css(browser, '.arabpress-text[dir="rtl"]'):
-        rect = browser.execute_script("return arguments[0].getBoundingClientRect()", block)
-        assert 0 <= rect["left"] and rect["right"] <= width, f"{block.text[:30]!r} runs off the screen: {rect}"
-    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+        assert browser.find_element(By.CSS_SELECTOR, "h1").text == ARABIC_TITLE
+        page_width = browser.execute_script("return document.documentElement.clientWidth")
+        blocks = _css(browser, '.arabpress-text[dir="rtl"]')
+        assert blocks
+        for block in blocks:
+            rect = browser.execute_script("return arguments[0].getBoundingClientRect()", block)
+            assert 0 <= rect["left"] and rect["right"] <= page_width, f"{block.text[:30]!r} runs off: {rect}"
+            clipped = browser.execute_script(
+                "return arguments[0].scrollWidth > arguments[0].clientWidth + 1"
+                " || arguments[0].scrollHeight > arguments[0].clientHeight + 1", block)
+            assert not clipped, f"{block.text[:30]!r} is cut off"
+        assert browser.execute_script("return document.documentElement.scrollWidth") <= page_width
+    finally:
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", VIEWPORT)
 
 
 # --- the dashboard (datasette-dashboards, Vega-Lite bundled: no network) ----------------------------
