@@ -184,6 +184,21 @@ def test_first_screen_shows_the_news(browser, site, tmp_path, name, query, arabi
     assert headers == ["title", "published_at ▲", "section", "language", "authors", "word_count"]
 
 
+@pytest.mark.parametrize("width", [700, 420])
+def test_arabic_titles_stay_whole_on_narrow_screens(browser, site, tmp_path, width):
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {**VIEWPORT, "width": width})
+    try:
+        browser.get(f"{site}/{DB_NAME}/articles?language=ar")
+        _screenshot(browser, f"articles-ar-{width}", tmp_path)
+        titles = browser.execute_script(FIRST_SCREEN_JS)
+        page_width = browser.execute_script("return document.documentElement.clientWidth")
+        assert titles and all(t["rtl"] for t in titles)
+        assert not [t["text"] for t in titles if t["clipped"]], "titles cut off"
+        assert not [t["text"] for t in titles if t["left"] < 0 or t["right"] > page_width], "titles off-screen"
+    finally:
+        browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", VIEWPORT)
+
+
 def test_all_columns_are_one_click_away(browser, site):
     browser.get(f"{site}/{DB_NAME}/articles")
     from selenium.webdriver.common.by import By
