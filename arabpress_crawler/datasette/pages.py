@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import urllib.parse
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ INTERNAL_DATABASES = frozenset({"_internal", "_memory"})
 COLUMN_PARAMETERS = frozenset({"_col", "_nocol"})
 
 # Per datasette instance, per database name: is it an arabpress database? (A file's tables do not change.)
-_KNOWN: dict[tuple[int, str], bool] = {}
+_KNOWN: weakref.WeakKeyDictionary[Any, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 
 def _has_arabpress_tables(path: str | None) -> bool:
@@ -62,14 +63,14 @@ def _has_arabpress_tables(path: str | None) -> bool:
 
 def arabpress_databases(datasette: Any) -> list[str]:
     """The names of the served databases that an arabpress crawl wrote."""
+    known = _KNOWN.setdefault(datasette, {})
     names = []
     for name, database in list(datasette.databases.items()):
         if name in INTERNAL_DATABASES:
             continue
-        key = (id(datasette), name)
-        if key not in _KNOWN:
-            _KNOWN[key] = _has_arabpress_tables(getattr(database, "path", None))
-        if _KNOWN[key]:
+        if name not in known:
+            known[name] = _has_arabpress_tables(getattr(database, "path", None))
+        if known[name]:
             names.append(name)
     return names
 
