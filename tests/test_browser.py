@@ -199,6 +199,26 @@ def test_arabic_titles_stay_whole_on_narrow_screens(browser, site, tmp_path, wid
         browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", VIEWPORT)
 
 
+def test_the_column_menu_shows_all_columns_too(browser, site):
+    """datasette's own "Show all columns" (in a column's menu) drops ``_col``; on articles it lists them all."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    def headers() -> list[str]:
+        return [th.get_attribute("data-column") for th in _css(browser, "table.rows-and-columns thead th")]
+
+    browser.get(f"{site}/{DB_NAME}/articles")
+    assert "_col=title" in browser.current_url  # the address says which columns are shown
+    browser.find_element(By.CSS_SELECTOR, 'th[data-column="section"] .dropdown-menu-icon').click()
+    browser.find_element(By.CSS_SELECTOR, ".dropdown-hide-column").click()  # hide one news column
+    WebDriverWait(browser, PAGE_LOAD_GUARD_SECONDS).until(lambda driver: "_nocol=section" in driver.current_url)
+    assert headers() == ["title", "published_at", "language", "authors", "word_count"]
+    browser.find_element(By.CSS_SELECTOR, 'th[data-column="language"] .dropdown-menu-icon').click()
+    browser.find_element(By.CSS_SELECTOR, ".dropdown-show-all-columns").click()
+    WebDriverWait(browser, PAGE_LOAD_GUARD_SECONDS).until(lambda driver: "content_hash" in driver.current_url)
+    assert {"section", "content_hash", "extraction", "etag", "body"} <= set(headers())
+
+
 def test_all_columns_are_one_click_away(browser, site):
     browser.get(f"{site}/{DB_NAME}/articles")
     from selenium.webdriver.common.by import By

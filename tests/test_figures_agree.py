@@ -42,7 +42,7 @@ def test_summary_run_record_stats_and_exports_agree(crawled_db_copy, crawled_mir
 
     assert run["errors"] >= 1, "the mirror's broken link is an error"
     assert int(summary["errors (as in the run record)"]) == run["errors"]
-    assert int(summary["pages received"]) == run["pages"]
+    assert int(summary["pages fetched"]) == run["pages"]
     assert int(summary["articles new"]) == run["articles_new"] == stored["n"]
     duplicates = int(summary["duplicates caught (aliases + near-duplicates)"])
     assert duplicates == run["duplicates"] == run["duplicates_alias"] + run["duplicates_near"]

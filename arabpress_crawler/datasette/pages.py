@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import urllib.parse
@@ -119,20 +120,36 @@ async def all_columns_url(datasette: Any, request: Any, database: str) -> str:
     return f"{datasette.urls.table(database, ARTICLES)}?{urllib.parse.urlencode(pairs)}"
 
 
+#: The page's address shows the news columns the server chose (so datasette's column menu, which reads the
+#: address, hides one of them rather than showing all the others), and its "Show all columns" item, which
+#: would drop ``_col`` and so come back to the news columns, lists every column instead.
+COLUMN_MENU_JS = """
+(function () {
+  var params = new URLSearchParams(window.location.search);
+  if (!params.has('_col') && !params.has('_nocol')) {
+    NEWS_COLUMNS.forEach(function (column) { params.append('_col', column); });
+    window.history.replaceState(null, '', window.location.pathname + '?' + params.toString() + window.location.hash);
+  }
+  document.addEventListener('click', function (event) {
+    if (!event.target.closest('.dropdown-show-all-columns')) { return; }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    window.location.href = ALL_COLUMNS_URL;
+  }, true);
+})();
+"""
+
+
 @hookimpl
 def extra_body_script(template: str, database: str | None, table: str | None, request: Any,
                       datasette: Any) -> Any:
-    """Datasette's "Show all columns" menu item drops ``_col``: on articles it lists every column instead."""
     if table != ARTICLES or database not in arabpress_databases(datasette) or not template.startswith("table"):
         return None
 
     async def script() -> str:
-        target = markupsafe.Markup(repr(await all_columns_url(datasette, request, database)))
-        return (
-            "document.addEventListener('click', function (event) {"
-            " if (!event.target.closest('.dropdown-show-all-columns')) { return; }"
-            f" event.preventDefault(); event.stopImmediatePropagation(); window.location.href = {target};"
-            " }, true);"
+        target = json.dumps(await all_columns_url(datasette, request, database))
+        return COLUMN_MENU_JS.replace("NEWS_COLUMNS", json.dumps(list(NEWS_COLUMNS))).replace(
+            "ALL_COLUMNS_URL", target
         )
 
     return script
