@@ -23,10 +23,10 @@ demo: $(STAMP)
 	$(BIN)/arabpress demo
 
 lint: $(DEV_STAMP)
-	$(BIN)/ruff check arabpress_crawler tests bench
+	$(BIN)/ruff check arabpress_crawler arabpress_mirror tests bench
 
 test: $(DEV_STAMP)
-	$(BIN)/ruff check arabpress_crawler tests bench
+	$(BIN)/ruff check arabpress_crawler arabpress_mirror tests bench
 	$(BIN)/python -m pytest
 
 bench: $(DEV_STAMP)

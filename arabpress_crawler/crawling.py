@@ -35,6 +35,8 @@ from scrapy.utils.asyncio import create_looping_call
 from twisted.python.failure import Failure
 
 from arabpress_crawler import DEFAULT_BASE_URL
+from arabpress_crawler.db import queries, runs
+from arabpress_crawler.db.runs import RUN_FINISHED
 from arabpress_crawler.profiles import PROFILE_SETTING
 from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import ArgumentError, SpiderArguments, parse_arguments
@@ -52,28 +54,8 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 #: Finish reasons of a run that did its job (a bound being reached is a job done).
 GOOD_FINISH_REASONS = frozenset({"finished", "closespider_pagecount", "closespider_itemcount"})
 MIRROR_PROFILE = "mirror"
-#: ``crawl_runs.status`` of a run that ended well (see :mod:`arabpress_crawler.store`).
-RUN_FINISHED = "finished"
 #: Stats kept by the dedupe pipeline, one key per kind (``content``, ``near``).
 DUPLICATE_STATS = f"{STAT_PREFIX}/duplicates/"
-
-
-SUMMARY_COUNTS = (
-    "articles",
-    "near_duplicates",
-    "content_aliases",
-    "headlines",
-    "related_headlines",
-    "article_revisions",
-)
-SUMMARY_COUNTS_SQL = """
-SELECT (SELECT count(*) FROM articles WHERE duplicate_of IS NULL),
-       (SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL),
-       (SELECT count(*) FROM url_aliases WHERE kind = 'content'),
-       (SELECT count(*) FROM headlines),
-       (SELECT count(*) FROM related_headlines),
-       (SELECT count(*) FROM article_revisions)
-"""
 
 
 class CrawlInputError(ValueError):
@@ -161,6 +143,8 @@ class CrawlOutcome:
     #: ``status`` and ``finish_reason`` of the run record the store pipeline closed (None: no record).
     run_status: str | None = None
     run_reason: str | None = None
+    #: The whole run record (``crawl_runs`` row) the crawl closed: the figures its summary shows.
+    run_record: dict[str, Any] | None = None
 
     @property
     def failed_in_store(self) -> bool:
@@ -347,27 +331,27 @@ def run_crawl(checked: CheckedCrawl, on_progress: ProgressCallback | None = None
     finally:
         root.removeHandler(handler)
         handler.close()
-    run_status, run_reason = last_run_record(checked.db) if not errors else (None, None)
+    record = last_run_record(checked.db) if not errors else None
     return CrawlOutcome(
         finish_reason=stats.get("finish_reason"),
         stats=stats,
         elapsed=time.monotonic() - started,
         error=errors[0] if errors else None,
-        run_status=run_status,
-        run_reason=run_reason,
+        run_status=record["status"] if record else None,
+        run_reason=record["finish_reason"] if record else None,
+        run_record=record,
     )
 
 
-def last_run_record(db: Path) -> tuple[str | None, str | None]:
-    """``(status, finish_reason)`` of the newest ``crawl_runs`` row, or ``(None, None)`` if unreadable."""
+def last_run_record(db: Path) -> dict[str, Any] | None:
+    """The newest ``crawl_runs`` row (the run this crawl closed), or ``None`` if there is none or it is unreadable."""
     if not db.is_file():
-        return None, None
+        return None
     try:
-        rows = read_only_query(db, "SELECT status, finish_reason FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        return runs.last_run_row(db)
     except sqlite3.Error as error:
         logger.warning("cannot read the run record in %s: %s", db, error)
-        return None, None
-    return (rows[0][0], rows[0][1]) if rows else (None, None)
+        return None
 
 
 def _attach_progress(crawler: Crawler, callback: ProgressCallback, max_pages: int | None) -> _ProgressPoller:
@@ -377,19 +361,9 @@ def _attach_progress(crawler: Crawler, callback: ProgressCallback, max_pages: in
     return poller
 
 
-def read_only_query(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Rows of one query on ``db``, opened read-only (never creates or changes the file)."""
-    connection = sqlite3.connect(f"{db.absolute().as_uri()}?mode=ro", uri=True)
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
-
-
 def database_counts(db: Path) -> dict[str, int]:
     """What the database holds, for summaries: articles (originals), near-duplicates, aliases, headlines…"""
-    (row,) = read_only_query(db, SUMMARY_COUNTS_SQL)
-    return dict(zip(SUMMARY_COUNTS, (int(value or 0) for value in row), strict=True))
+    return queries.database_counts(db)
 
 
 def _record_failure(failure: Failure, errors: list[str]) -> None:

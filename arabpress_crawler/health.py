@@ -19,21 +19,24 @@ from typing import Any
 
 import sqlite_utils
 
+from arabpress_crawler.db import queries
+from arabpress_crawler.db.runs import BAD_RUN_STATUSES, recent_run_rows
+
 logger = logging.getLogger(__name__)
 
 #: A database to read: an open sqlite-utils database or connection.
 DatabaseLike = sqlite_utils.Database | sqlite3.Connection
 
 DEFAULT_RECENT_RUNS = 10
-#: Fields whose coverage (share of stored articles that have them) is watched.
-COVERAGE_FIELDS = ("title", "body", "published_at")
+#: Fields whose coverage (share of stored articles that have them) is watched: a few of those the run record
+#: keeps (:data:`arabpress_crawler.run_record.COVERAGE_FIELDS`).
+WATCHED_COVERAGE_FIELDS = ("title", "body", "published_at")
 #: A coverage or site-layer share this far (absolute) below the recent median is a problem.
 MAX_SHARE_DROP = 0.2
 #: Runs that extracted fewer articles than this are too small to judge coverage by.
 MIN_ARTICLES_FOR_SHARES = 5
-STATUS_RUNNING = "running"
 NO_FINISHED_RUN = "no finished crawl run recorded: run `arabpress crawl` first"
-BAD_STATUSES = frozenset({"failed", "interrupted"})
+BAD_STATUSES = BAD_RUN_STATUSES
 SITE_LAYER = "site"
 #: ``crawl_runs`` columns counting the articles a run stored (coverage is computed over them).
 STORED_COUNT_COLUMNS = ("articles_new", "articles_updated", "articles_unchanged")
@@ -138,13 +141,8 @@ def run_from_row(row: Mapping[str, Any]) -> RunHealth:
 def recent_runs(db: DatabaseLike, *, limit: int = DEFAULT_RECENT_RUNS,
                 include_running: bool = True) -> list[RunHealth]:
     """The latest ``limit`` runs, newest first."""
-    database = _as_database(db)
-    if not database["crawl_runs"].exists():
-        return []
-    where = "" if include_running else "WHERE status IS NOT ? "
-    params: list[Any] = [] if include_running else [STATUS_RUNNING]
-    sql = f"SELECT * FROM crawl_runs {where}ORDER BY id DESC LIMIT ?"
-    return [run_from_row(row) for row in database.query(sql, [*params, limit])]
+    rows = recent_run_rows(_as_database(db), limit=limit, include_running=include_running)
+    return [run_from_row(row) for row in rows]
 
 
 # --- problems -------------------------------------------------------------------------------------
@@ -188,7 +186,7 @@ def _share_problems(run: RunHealth, earlier: list[RunHealth]) -> list[str]:
         return []
     comparable = [r for r in earlier if r.judged_by_shares]
     found = []
-    for name in COVERAGE_FIELDS:
+    for name in WATCHED_COVERAGE_FIELDS:
         problem = _drop_problem(f"{name} coverage", run.coverage.get(name),
                                 [r.coverage.get(name) for r in comparable])
         if problem:
@@ -246,9 +244,7 @@ def articles_per_day(db: DatabaseLike, *, days: int,
     The window ends today or, when the newest article is older (an old mirror), on its publication day.
     """
     database = _as_database(db)
-    newest = database.execute(
-        "SELECT max(substr(published_at, 1, 10)) FROM articles WHERE duplicate_of IS NULL"
-    ).fetchone()[0]
+    newest = queries.newest_publication_day(database)
     if not newest:
         return []
     try:
@@ -258,36 +254,16 @@ def articles_per_day(db: DatabaseLike, *, days: int,
         return []
     end = min(today or dt.date.today(), newest_day)
     start = end - dt.timedelta(days=days - 1)
-    counts = dict(database.execute(
-        "SELECT substr(published_at, 1, 10) AS day, count(*) FROM articles"
-        " WHERE duplicate_of IS NULL AND published_at >= ? AND published_at < ? GROUP BY day",
-        [start.isoformat(), (end + dt.timedelta(days=1)).isoformat()],
-    ).fetchall())
+    counts = queries.articles_by_day(database, start.isoformat(), (end + dt.timedelta(days=1)).isoformat())
     window = [(start + dt.timedelta(days=n)).isoformat() for n in range(days)]
     return [(day, counts.get(day, 0)) for day in window]
 
 
 def count_by(db: DatabaseLike, column: str, *, limit: int = 10) -> list[tuple[str, int]]:
     """The most frequent values of an ``articles`` column (``section`` or ``language``), duplicates left out."""
-    if column not in {"section", "language"}:
-        raise ValueError(f"cannot count articles by {column!r}")
-    database = _as_database(db)
-    sql = (f"SELECT coalesce({column}, '(none)'), count(*) AS n FROM articles WHERE duplicate_of IS NULL"
-           f" GROUP BY 1 ORDER BY n DESC, 1 LIMIT ?")
-    return [(str(name), int(n)) for name, n in database.execute(sql, [limit]).fetchall()]
+    return queries.count_by(_as_database(db), column, limit=limit)
 
 
 def totals(db: DatabaseLike) -> dict[str, int]:
     """Row counts of the main tables (articles split into originals and duplicates)."""
-    database = _as_database(db)
-    out: dict[str, int] = {}
-    if database["articles"].exists():
-        originals, duplicates = database.execute(
-            "SELECT count(*) - count(duplicate_of), count(duplicate_of) FROM articles"
-        ).fetchone()
-        out["articles"] = int(originals)
-        out["duplicates"] = int(duplicates)
-    for table in ("headlines", "related_headlines", "url_aliases", "article_revisions", "crawl_runs"):
-        if database[table].exists():
-            out[table] = database[table].count
-    return out
+    return queries.totals(_as_database(db))

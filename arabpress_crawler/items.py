@@ -5,7 +5,10 @@ Exporters (``scrapy crawl articles -O items.jsonl``) know every column because e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from itemadapter import ItemAdapter
 
 
 @dataclass
@@ -57,3 +60,36 @@ class UnchangedArticle:
 
     url: str
     fetched_at: str | None = None
+
+
+#: Fields every article item has (those of :class:`ArticleItem`).
+ARTICLE_FIELDS = tuple(f.name for f in fields(ArticleItem))
+#: Fields of which an item needs one, besides ``url``, to be read as an article.
+ARTICLE_TEXT_FIELDS = frozenset({"title", "body"})
+
+
+def _related(entry: Any) -> RelatedHeadline:
+    if isinstance(entry, RelatedHeadline):
+        return entry
+    adapter = ItemAdapter(entry)
+    return RelatedHeadline(title=adapter.get("title") or "", url=adapter.get("url") or "", position=adapter.get("position") or 0)
+
+
+def as_article(item: Any) -> ArticleItem | None:
+    """The article ``item`` holds, whatever its type, read through :class:`itemadapter.ItemAdapter`.
+
+    An :class:`ArticleItem` is returned as it is; a dict, ``scrapy.Item``, attrs or dataclass item with a
+    ``url`` and a ``title`` or ``body`` becomes an :class:`ArticleItem` of its article fields (others are left
+    out; related headlines may be dicts too). ``None`` for anything else (a 304, another kind of item).
+    """
+    if isinstance(item, ArticleItem):
+        return item
+    if isinstance(item, UnchangedArticle) or not ItemAdapter.is_item(item):
+        return None
+    adapter = ItemAdapter(item)
+    present = {name for name in ARTICLE_FIELDS if adapter.get(name) is not None}
+    if "url" not in present or not present & ARTICLE_TEXT_FIELDS:
+        return None
+    values = {name: adapter[name] for name in present}
+    values["related"] = [_related(entry) for entry in values.get("related") or ()]
+    return ArticleItem(**values)

@@ -107,7 +107,11 @@ FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
 # Start-up objects (modules, classes, settings) are frozen out of the garbage collector's full collections.
-EXTENSIONS = {"arabpress_crawler.extensions.FreezeStartupObjects": 0}
+# The run record (crawl_runs) is kept by an extension, whatever starts the crawl.
+EXTENSIONS = {
+    "arabpress_crawler.extensions.FreezeStartupObjects": 0,
+    "arabpress_crawler.run_record.RunRecord": 10,
+}
 ARABPRESS_GC_FREEZE = True
 
 ITEM_PIPELINES = {

@@ -377,7 +377,7 @@ def incremental_section(main: MainResults, plan: CrawlPlan) -> Section:
         intro=(
             "After each full crawl, `arabpress crawl` runs again on the same database and the unchanged mirror. "
             f"Then, {plan.runs} times, {plan.edits} original articles spread over the archive are edited in the "
-            "served copy of the mirror (`arabpress_crawler.demo.edit.edit_article`: new text, later modified "
+            "served copy of the mirror (`arabpress_mirror.edit.edit_article`: new text, later modified "
             "time, bumped sitemap lastmod) and the same database is crawled again; \"exactly\" means every edited "
             "article fetched and updated and no other stored article fetched (pages never stored before are new "
             "discoveries, counted apart). Wall time is the whole process (start-up included); requests come from "

@@ -4,7 +4,7 @@
   in ``bench/out/mirrors/``, keyed by a hash of the generator's sources, so a changed generator regenerates.
 * :func:`working_copy` makes a hard-linked copy of a cached mirror (cheap at any size); files about to be
   edited are un-shared first (:func:`unshare`), so edits never reach the cached mirror.
-* :func:`edit_articles` edits chosen originals with :func:`arabpress_crawler.demo.edit.edit_article`, as an
+* :func:`edit_articles` edits chosen originals with :func:`arabpress_mirror.edit.edit_article`, as an
   editor updating posts in WordPress would (new paragraph text, later modified time, bumped sitemap lastmod).
 """
 
@@ -17,10 +17,10 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from arabpress_crawler.demo.content import KIND_ARTICLE, MirrorArticle
-from arabpress_crawler.demo.edit import SITEMAP_GLOB, SITEMAP_INDEX, edit_article
-from arabpress_crawler.demo.generate import generated_articles
-from arabpress_crawler.demo.render import url_to_file
+from arabpress_mirror.content import KIND_ARTICLE, MirrorArticle
+from arabpress_mirror.edit import SITEMAP_GLOB, SITEMAP_INDEX, edit_article
+from arabpress_mirror.generate import generated_articles
+from arabpress_mirror.layout import url_to_file
 from bench import OUT_DIR, ROOT
 from bench.process import Measured, run_measured, tool
 
@@ -30,7 +30,7 @@ MIRRORS_DIR = OUT_DIR / "mirrors"
 #: Written last into a cached mirror: a directory without it is an interrupted generation.
 COMPLETE_MARKER = ".bench-complete"
 #: Sources whose changes change the generated files.
-GENERATOR_SOURCES = ("arabpress_crawler/demo", "arabpress_crawler/demo/content")
+GENERATOR_SOURCES = ("arabpress_mirror", "arabpress_mirror/content")
 SOURCE_SUFFIXES = (".py", ".j2", ".toml", ".css", ".txt")
 HASH_CHARS = 12
 GENERATE_TIMEOUT_SECONDS = 1800

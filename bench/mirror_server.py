@@ -1,7 +1,7 @@
 """The mirror server in its own process, with its request counter readable from the harness.
 
 The benchmark must not share a process (or its GIL) with the crawls it measures, so the harness starts
-:class:`arabpress_crawler.demo.server.MirrorServer` in a child process and talks to it over stdin/stdout,
+:class:`arabpress_mirror.server.MirrorServer` in a child process and talks to it over stdin/stdout,
 one line each way:
 
 ==========  ===========================================================
@@ -30,7 +30,7 @@ from collections import Counter
 from pathlib import Path
 from types import TracebackType
 
-from arabpress_crawler.demo.server import MirrorServer
+from arabpress_mirror.server import MirrorServer
 from bench import ROOT
 
 logger = logging.getLogger(__name__)

@@ -26,7 +26,8 @@ from typing import Any
 
 import pytest
 
-from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
+from arabpress_mirror.layout import DEMO_SITE_DIR
+from arabpress_mirror.server import MirrorServer
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Generous: a crawl of the mirror takes a few seconds; this only stops a hung test.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from arabpress_crawler.demo.render import url_to_file
+from arabpress_mirror.layout import url_to_file
 from bench import crawls, extraction, machine, mirror, report, stages, stats, storage
 from bench.process import CommandFailed, run_measured, shell_line
 from bench.run import failed_section, ordered

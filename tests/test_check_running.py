@@ -12,7 +12,8 @@ from pathlib import Path
 from conftest import arabpress_command, clean_env
 from test_export_sample import add_run
 
-from arabpress_crawler import crawling, store
+from arabpress_crawler import crawling
+from arabpress_crawler import db as db_api
 
 #: Holds the crawl lock of a database until its standard input closes, like a running crawl.
 HOLD_LOCK = (
@@ -35,11 +36,11 @@ def crawl_holding_the_lock(db: Path) -> Iterator[None]:
 
 
 def database(path: Path, *, finished_runs: int) -> Path:
-    db = store.open_db(path)
+    db = db_api.open_db(path)
     try:
         for _ in range(finished_runs):
             add_run(db)
-        store.start_run(db, base_url="https://arab.press", started_at=STARTED)  # the crawl under way
+        db_api.start_run(db, base_url="https://arab.press", started_at=STARTED)  # the crawl under way
     finally:
         db.close()
     return path

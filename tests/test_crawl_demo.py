@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from conftest import CRAWL_TIMEOUT_SECONDS, arabpress_command, clean_env, read_rows
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 
 pytestmark = pytest.mark.slow
 
@@ -52,9 +52,9 @@ def test_demo_refuses_a_busy_remembered_port_in_one_line(tmp_path):
         blocker.bind(("127.0.0.1", 0))
         blocker.listen()
         port = blocker.getsockname()[1]
-        db = store.open_db(tmp_path / "data" / "demo.db")
-        store.finish_run(
-            db, store.start_run(db, base_url=f"http://127.0.0.1:{port}"), store.RunSummary("finished")
+        db = db_api.open_db(tmp_path / "data" / "demo.db")
+        db_api.finish_run(
+            db, db_api.start_run(db, base_url=f"http://127.0.0.1:{port}"), db_api.RunSummary("finished")
         )
         db.close()
         before = (tmp_path / "data" / "demo.db").read_bytes()

@@ -12,9 +12,9 @@ from datetime import UTC, datetime
 import pytest
 from conftest import CRAWL_TIMEOUT_SECONDS, arabpress_command, clean_env, read_rows
 
-from arabpress_crawler import store
-from arabpress_crawler.demo.content import EDITED_ORIGINAL, REPUBLISHED_ORIGINAL, demo_articles, seed_article
+from arabpress_crawler import db as db_api
 from arabpress_crawler.profiles import MIRROR
+from arabpress_mirror.content import EDITED_ORIGINAL, REPUBLISHED_ORIGINAL, demo_articles, seed_article
 
 pytestmark = pytest.mark.slow
 
@@ -124,9 +124,9 @@ def test_sigkill_mid_crawl_then_rerun_matches_an_uninterrupted_crawl(site_copy, 
     assert partial < len(tables(reference)["articles"])
     assert [run["status"] for run in rerun.runs()] == ["interrupted", "finished"]
     assert tables(killed) == tables(reference)
-    db = store.open_db(killed, create=False)
+    db = db_api.open_db(killed, create=False)
     try:
-        assert store.check_consistency(db, deep=True) == []
+        assert db_api.check_consistency(db, deep=True) == []
     finally:
         db.close()
 
@@ -177,8 +177,8 @@ def test_two_concurrent_crawls_one_crawls_the_other_says_so(demo_site, serve, te
     assert first.returncode == 0, err
     assert [run["status"] for run in read_rows(temp_db, "SELECT status FROM crawl_runs")] == ["finished"]
     assert read_rows(temp_db, "SELECT count(*) AS n FROM articles")[0]["n"] == 62
-    db = store.open_db(temp_db, create=False)
+    db = db_api.open_db(temp_db, create=False)
     try:
-        assert store.check_consistency(db, deep=True) == []
+        assert db_api.check_consistency(db, deep=True) == []
     finally:
         db.close()

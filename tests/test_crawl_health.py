@@ -6,15 +6,15 @@ import sqlite3
 
 import pytest
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 
 pytestmark = pytest.mark.slow
 
 
 def database_with_a_fruitful_run(path, articles: int = 60) -> None:
-    db = store.open_db(path)
-    run_id = store.start_run(db, base_url="http://127.0.0.1:1")
-    store.finish_run(db, run_id, store.RunSummary("finished", "finished", pages=80, articles_new=articles))
+    db = db_api.open_db(path)
+    run_id = db_api.start_run(db, base_url="http://127.0.0.1:1")
+    db_api.finish_run(db, run_id, db_api.RunSummary("finished", "finished", pages=80, articles_new=articles))
     db.close()
 
 

@@ -10,7 +10,8 @@ import sys
 import pytest
 from conftest import ROOT, clean_env, read_rows
 
-from arabpress_crawler.demo.content import (
+from arabpress_crawler.urls import canonicalize_url
+from arabpress_mirror.content import (
     KIND_AMP,
     KIND_ARTICLE,
     KIND_EDITED_COPY,
@@ -19,8 +20,7 @@ from arabpress_crawler.demo.content import (
     seed_article,
     seed_page,
 )
-from arabpress_crawler.demo.edit import edit_article
-from arabpress_crawler.urls import canonicalize_url
+from arabpress_mirror.edit import edit_article
 
 pytestmark = pytest.mark.slow
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from conftest import read_rows
 
-from arabpress_crawler.demo import render
-from arabpress_crawler.demo.edit import edit_article
-from arabpress_crawler.demo.generate import generate_mirror
-from arabpress_crawler.store import SITEMAP_LASTMOD_STAT
+from arabpress_crawler.spiders import SITEMAP_LASTMOD_STAT
+from arabpress_mirror import render
+from arabpress_mirror.edit import edit_article
+from arabpress_mirror.generate import generate_mirror
 
 pytestmark = pytest.mark.slow
 

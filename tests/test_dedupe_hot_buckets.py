@@ -14,7 +14,8 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
+from arabpress_crawler.db import DedupedArticle, Fingerprint
 from arabpress_crawler.items import ArticleItem
 from arabpress_crawler.pipelines.dedupe import (
     LSH_BANDS,
@@ -22,11 +23,9 @@ from arabpress_crawler.pipelines.dedupe import (
     MINHASH_SCHEME,
     NUM_PERM,
     DedupePipeline,
-    Known,
     lsh_buckets,
     signature,
 )
-from arabpress_crawler.store import DedupedArticle, Fingerprint
 from arabpress_crawler.text import clean_body
 from tests.test_pipelines import EDITED, LIGHTLY_EDITED, ORIGINAL, article, articles_table, crawl
 
@@ -48,17 +47,8 @@ def store_fillers(
     db: sqlite_utils.Database, buckets: Sequence[tuple[int, ...]], *, start: int = 0
 ) -> list[str]:
     """Store one article per bucket tuple, with that fingerprint; their URLs."""
-    writer = store.ArticleWriter(db)
-    records = [
-        DedupedArticle(
-            article=ArticleItem(
-                url=filler_url(start + i), title=f"Filler {start + i}", body=f"Body {start + i}"
-            ),
-            fingerprint=Fingerprint(MINHASH_SCHEME, NUM_PERM, FAKE_MINHASH, tuple(bands)),
-        )
-        for i, bands in enumerate(buckets)
-    ]
-    writer.write_batch(records)
+    records = filler_records(buckets, start=start)
+    db_api.ArticleWriter(db).write_batch(records)
     return [record.article.url for record in records]
 
 
@@ -93,28 +83,44 @@ def test_a_hot_bucket_no_longer_grows_the_candidate_set(pipeline: DedupePipeline
         store_fillers(pipeline.db, [unique_buckets(i, band0=HOT) for i in range(stored, total)], start=stored)
         stored = total
         assert candidates(pipeline, lookup) == set(companion)  # the cool bucket still counts
-        members = store.lsh_bucket_members(pipeline.db, lookup, limit=MAX_BUCKET_MEMBERS + 1)
+        members = db_api.lsh_bucket_members(pipeline.db, lookup, limit=MAX_BUCKET_MEMBERS + 1)
         assert len(members[0]) == MAX_BUCKET_MEMBERS + 1  # the index read stops there, however full
 
 
-def test_a_bucket_hot_in_this_runs_memory_gives_no_candidates(pipeline: DedupePipeline) -> None:
-    for i in range(MAX_BUCKET_MEMBERS + 1):
-        pipeline.recent.remember(Known(filler_url(i), None, None, None, None, unique_buckets(i, band0=HOT)))
+def filler_records(buckets: Sequence[tuple[int, ...]], *, start: int = 0) -> list[DedupedArticle]:
+    return [
+        DedupedArticle(
+            article=ArticleItem(url=filler_url(start + i), title=f"Filler {start + i}", body=f"Body {start + i}"),
+            fingerprint=Fingerprint(MINHASH_SCHEME, NUM_PERM, FAKE_MINHASH, tuple(bands)),
+        )
+        for i, bands in enumerate(buckets)
+    ]
+
+
+def write_uncommitted(pipeline: DedupePipeline, buckets: Sequence[tuple[int, ...]], *, start: int) -> None:
+    """Write fillers in the crawl store's open transaction, as the store pipeline does between commits."""
+    assert pipeline.store is not None
+    for record in filler_records(buckets, start=start):
+        pipeline.store.write(record)
+
+
+def test_a_bucket_hot_in_this_runs_uncommitted_writes_gives_no_candidates(pipeline: DedupePipeline) -> None:
+    write_uncommitted(pipeline, [unique_buckets(i, band0=HOT) for i in range(MAX_BUCKET_MEMBERS + 1)], start=0)
+    assert pipeline.store is not None and pipeline.store.uncommitted == MAX_BUCKET_MEMBERS + 1
     assert candidates(pipeline, unique_buckets(999, band0=HOT)) == set()
 
 
-def test_stored_and_remembered_members_count_together(pipeline: DedupePipeline) -> None:
+def test_committed_and_uncommitted_members_count_together(pipeline: DedupePipeline) -> None:
     assert pipeline.db is not None
     half = MAX_BUCKET_MEMBERS // 2
     store_fillers(pipeline.db, [unique_buckets(i, band0=HOT) for i in range(half)])
-    for i in range(half, MAX_BUCKET_MEMBERS):
-        pipeline.recent.remember(Known(filler_url(i), None, None, None, None, unique_buckets(i, band0=HOT)))
+    write_uncommitted(pipeline, [unique_buckets(i, band0=HOT) for i in range(half, MAX_BUCKET_MEMBERS)], start=half)
     lookup = unique_buckets(999, band0=HOT)
     assert len(candidates(pipeline, lookup)) == MAX_BUCKET_MEMBERS
-    # An article both stored and remembered (committed by the store, still in the overlay) counts once.
-    pipeline.recent.remember(Known(filler_url(0), None, None, None, None, unique_buckets(0, band0=HOT)))
+    # An article committed and written again in the open transaction counts once.
+    write_uncommitted(pipeline, [unique_buckets(0, band0=HOT)], start=0)
     assert len(candidates(pipeline, lookup)) == MAX_BUCKET_MEMBERS
-    pipeline.recent.remember(Known(filler_url(998), None, None, None, None, unique_buckets(998, band0=HOT)))
+    write_uncommitted(pipeline, [unique_buckets(998, band0=HOT)], start=998)
     assert candidates(pipeline, lookup) == set()
 
 
@@ -124,7 +130,7 @@ def test_a_real_near_duplicate_is_still_found_when_all_but_one_shared_bucket_are
     edited = article(EDITED, body=LIGHTLY_EDITED, published_at="2025-11-21T08:00:00Z")
     values = signature(edited.title, clean_body(edited.body))
     assert values is not None
-    db = store.open_db(db_path)
+    db = db_api.open_db(db_path)
     try:
         stored = dict(
             db.execute(

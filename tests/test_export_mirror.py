@@ -9,7 +9,8 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from arabpress_crawler import health, store
+from arabpress_crawler import db as db_api
+from arabpress_crawler import health
 from arabpress_crawler.cli import cli
 from arabpress_crawler.datasette import plugin
 from arabpress_crawler.text import normalize_for_search
@@ -74,7 +75,7 @@ def test_stats_and_chart_figures(crawled_db_copy):
     result = invoke("stats", "--db", str(crawled_db_copy))
     assert result.exit_code == 0, result.output
     assert "Health: ok" in result.output
-    db = store.open_db(crawled_db_copy, create=False)
+    db = db_api.open_db(crawled_db_copy, create=False)
     try:
         context = plugin.chart_context(db, days=plugin.DEFAULT_CHART_DAYS)
         run = health.recent_runs(db, limit=1)[0]

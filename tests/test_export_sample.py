@@ -1,6 +1,6 @@
 """A small synthetic database shared by the export, serve, health and browser tests, and checks of it.
 
-Rows go through the store's own schema (``store.open_db``) and writer, so the full-text side tables and
+Rows go through the store's own schema (``db_api.open_db``) and writer, so the full-text side tables and
 their triggers are filled exactly as a crawl fills them. Other test modules import :func:`build_sample_db`.
 """
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.items import ArticleItem, RelatedHeadline
 
 ORIGIN = "https://arab.press"
@@ -139,7 +139,7 @@ def sample_articles() -> list[ArticleItem]:
 def add_run(
     db: sqlite_utils.Database,
     *,
-    status: str = store.RUN_FINISHED,
+    status: str = db_api.RUN_FINISHED,
     coverage: dict[str, float] | None = None,
     site_share: float = 1.0,
     requested: int = 8,
@@ -149,12 +149,12 @@ def add_run(
     finish_reason: str | None = None,
 ) -> int:
     """Record one finished run with the given health figures; returns its id."""
-    run_id = store.start_run(db, base_url=ORIGIN, started_at=started_at)
+    run_id = db_api.start_run(db, base_url=ORIGIN, started_at=started_at)
     layers = {name: {"site": site_share, "metadata": round(1 - site_share, 4)}
               for name in ("title", "body", "published_at", "authors")}
-    summary = store.RunSummary(
+    summary = db_api.RunSummary(
         status=status,
-        finish_reason=finish_reason or ("finished" if status == store.RUN_FINISHED else status),
+        finish_reason=finish_reason or ("finished" if status == db_api.RUN_FINISHED else status),
         pages=requested + 5,
         articles_new=new,
         coverage=coverage if coverage is not None else {"title": 1.0, "body": 1.0, "published_at": 1.0},
@@ -162,16 +162,16 @@ def add_run(
         stats={"arabpress/articles/requested": requested, "arabpress/skipped/known": known},
         finished_at=started_at.replace("08:00", "08:05"),
     )
-    store.finish_run(db, run_id, summary)
+    db_api.finish_run(db, run_id, summary)
     return run_id
 
 
 def build_sample_db(path: Path, *, runs: Sequence[dict] = ({},), articles: Sequence[ArticleItem] | None = None) -> Path:
     """Write the sample database at ``path`` (runs given as :func:`add_run` keyword sets) and return ``path``."""
-    db = store.open_db(path)
+    db = db_api.open_db(path)
     try:
         run_ids = [add_run(db, **run) for run in runs]
-        writer = store.ArticleWriter(db, run_id=run_ids[-1] if run_ids else None)
+        writer = db_api.ArticleWriter(db, run_id=run_ids[-1] if run_ids else None)
         items = list(sample_articles() if articles is None else articles)
         writer.write_batch(items)
         # The e-visa story is edited after publication: its first text becomes a revision.
@@ -191,9 +191,9 @@ def build_sample_db(path: Path, *, runs: Sequence[dict] = ({},), articles: Seque
 
 
 def test_sample_database_is_consistent(tmp_path):
-    db = store.open_db(build_sample_db(tmp_path / "sample.db"))
+    db = db_api.open_db(build_sample_db(tmp_path / "sample.db"))
     try:
-        assert store.check_consistency(db) == []
+        assert db_api.check_consistency(db) == []
         assert db["articles"].count == len(sample_articles())
         assert db["article_revisions"].count == 1
         assert db["related_headlines"].count == len(RELATED) + 2
@@ -202,9 +202,9 @@ def test_sample_database_is_consistent(tmp_path):
 
 
 def test_store_search_finds_diacritised_arabic_without_diacritics(tmp_path):
-    db = store.open_db(build_sample_db(tmp_path / "sample.db"))
+    db = db_api.open_db(build_sample_db(tmp_path / "sample.db"))
     try:
-        hits = store.search_articles(db, "وزراء الدفاع")
+        hits = db_api.search_articles(db, "وزراء الدفاع")
         assert [hit["url"] for hit in hits] == [ARABIC_URL]
     finally:
         db.close()

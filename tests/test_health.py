@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 from test_export_sample import add_run, build_sample_db
 
-from arabpress_crawler import health, store
+from arabpress_crawler import db as db_api
+from arabpress_crawler import health
 from arabpress_crawler.cli import cli
 
 HEALTHY = {"title": 1.0, "body": 1.0, "published_at": 1.0}
@@ -17,7 +18,7 @@ HEALTHY = {"title": 1.0, "body": 1.0, "published_at": 1.0}
 
 def runs_db(path: Path, *runs: dict) -> Path:
     """A database holding only the given runs (``add_run`` keyword sets), oldest first."""
-    db = store.open_db(path)
+    db = db_api.open_db(path)
     try:
         for run in runs:
             add_run(db, **run)
@@ -39,7 +40,7 @@ def test_no_run_at_all_is_a_problem(tmp_path):
     assert found == ["no finished crawl run recorded: run `arabpress crawl` first"]
 
 
-@pytest.mark.parametrize("status", [store.RUN_FAILED, store.RUN_INTERRUPTED])
+@pytest.mark.parametrize("status", [db_api.RUN_FAILED, db_api.RUN_INTERRUPTED])
 def test_failed_or_interrupted_last_run(tmp_path, status):
     found = problems_of(tmp_path, {}, {"status": status, "finish_reason": "closespider_errorcount"})
     assert len(found) == 1
@@ -48,12 +49,12 @@ def test_failed_or_interrupted_last_run(tmp_path, status):
 
 
 def test_an_earlier_failure_is_not_reported(tmp_path):
-    assert problems_of(tmp_path, {"status": store.RUN_FAILED}, {}) == []
+    assert problems_of(tmp_path, {"status": db_api.RUN_FAILED}, {}) == []
 
 
 def test_a_run_still_running_is_ignored(tmp_path):
-    path = runs_db(tmp_path / "runs.db", {}, {"status": store.RUN_FAILED})
-    db = store.open_db(path)
+    path = runs_db(tmp_path / "runs.db", {}, {"status": db_api.RUN_FAILED})
+    db = db_api.open_db(path)
     try:
         # A row left "running" (a crawl in progress): the check judges the last finished run.
         db.execute("INSERT INTO crawl_runs(started_at, status) VALUES ('2025-11-11T00:00:00Z', 'running')")
@@ -110,7 +111,7 @@ def test_median_is_over_the_recent_runs_only(tmp_path):
 
 
 def test_several_problems_at_once(tmp_path):
-    found = problems_of(tmp_path, {}, {}, {"status": store.RUN_FAILED, "coverage": {**HEALTHY, "body": 0.1}})
+    found = problems_of(tmp_path, {}, {}, {"status": db_api.RUN_FAILED, "coverage": {**HEALTHY, "body": 0.1}})
     assert len(found) == 2
 
 
@@ -139,7 +140,7 @@ def test_run_from_row_survives_missing_or_broken_json():
 
 
 def test_articles_per_day_fills_gaps_and_leaves_duplicates_out(tmp_path):
-    db = store.open_db(build_sample_db(tmp_path / "sample.db"))
+    db = db_api.open_db(build_sample_db(tmp_path / "sample.db"))
     try:
         points = health.articles_per_day(db, days=7, today=dt.date(2025, 11, 20))
     finally:
@@ -166,7 +167,7 @@ def test_check_ok(tmp_path):
 
 
 def test_check_reports_one_line_per_problem_and_exits_1(tmp_path):
-    path = runs_db(tmp_path / "runs.db", {}, {}, {"status": store.RUN_INTERRUPTED, "coverage": {**HEALTHY, "title": 0.2}})
+    path = runs_db(tmp_path / "runs.db", {}, {}, {"status": db_api.RUN_INTERRUPTED, "coverage": {**HEALTHY, "title": 0.2}})
     result = CliRunner().invoke(cli, ["check", "--db", str(path)])
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
@@ -193,7 +194,7 @@ def test_check_missing_database(tmp_path):
 @pytest.fixture(scope="module")
 def stats_output(tmp_path_factory) -> str:
     path = build_sample_db(tmp_path_factory.mktemp("stats") / "sample.db",
-                           runs=[{}, {"status": store.RUN_FAILED, "started_at": "2025-11-11T08:00:00Z"}])
+                           runs=[{}, {"status": db_api.RUN_FAILED, "started_at": "2025-11-11T08:00:00Z"}])
     result = CliRunner().invoke(cli, ["stats", "--db", str(path)])
     assert result.exit_code == 0, result.output
     return result.output

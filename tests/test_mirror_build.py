@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arabpress_crawler.demo.build import DEMO_SITE_DIR, build_demo_site
-from arabpress_crawler.demo.content import demo_articles
+from arabpress_mirror.build import build_demo_site
+from arabpress_mirror.content import demo_articles
+from arabpress_mirror.layout import DEMO_SITE_DIR
 
 MAX_SITE_BYTES = 5 * 1024 * 1024
-REGENERATE = "python -m arabpress_crawler.demo.build"
+REGENERATE = "python -m arabpress_mirror.build"
 
 
 def tree(root: Path) -> dict[str, bytes]:

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from arabpress_crawler.demo.content import ORIGIN, demo_articles
-from arabpress_crawler.demo.edit import edit_article
-from arabpress_crawler.demo.render import url_to_file
-from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
+from arabpress_mirror.content import ORIGIN, demo_articles
+from arabpress_mirror.edit import edit_article
+from arabpress_mirror.layout import DEMO_SITE_DIR, url_to_file
+from arabpress_mirror.server import MirrorServer
 
 ARTICLES = demo_articles()
 SEED = ARTICLES[0]

@@ -10,9 +10,10 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import html
 
-from arabpress_crawler.demo.content import KIND_AMP, KIND_EDITED_COPY, KIND_REPUBLISHED
-from arabpress_crawler.demo.generate import generate_mirror, generated_articles
-from arabpress_crawler.demo.render import SITEMAP_MAX_URLS, url_to_file
+from arabpress_mirror.content import KIND_AMP, KIND_EDITED_COPY, KIND_REPUBLISHED
+from arabpress_mirror.generate import generate_mirror, generated_articles
+from arabpress_mirror.layout import url_to_file
+from arabpress_mirror.render import SITEMAP_MAX_URLS
 
 COUNT = 400
 #: A generous bound on the mirror's size per article page (keeps 100,000 articles to a few GB).

@@ -12,14 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from arabpress_crawler.demo.content import BROKEN_LINK_PATH, ORIGIN, demo_articles
-from arabpress_crawler.demo.server import (
-    DEMO_SITE_DIR,
-    FAULT_KINDS,
-    MirrorServer,
-    parse_etags,
-    parse_fault_spec,
-)
+from arabpress_mirror.content import BROKEN_LINK_PATH, ORIGIN, demo_articles
+from arabpress_mirror.faults import FAULT_KINDS, parse_fault_spec
+from arabpress_mirror.layout import DEMO_SITE_DIR
+from arabpress_mirror.responses import parse_etags
+from arabpress_mirror.server import MirrorServer
 
 SEED = demo_articles()[0]
 ARABIC = next(article for article in demo_articles() if article.language == "ar" and "%" in article.path)
@@ -309,7 +306,7 @@ def test_wildcard_faults_and_clearing(server: MirrorServer) -> None:
 
 
 def test_every_fault_kind_is_documented_and_tested() -> None:
-    import arabpress_crawler.demo.server as module
+    import arabpress_mirror.faults as module
 
     tested = {"503", "429", "slow", "truncate", "reset", "stall", "status", "redirect", "redirect-loop",
               "binary", "huge", "charset", "body"}  # fmt: skip

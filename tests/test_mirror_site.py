@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import etree, html
 
-from arabpress_crawler.demo.content import (
+from arabpress_mirror.content import (
     BROKEN_LINK_PATH,
     KIND_AMP,
     KIND_EDITED_COPY,
@@ -22,8 +22,8 @@ from arabpress_crawler.demo.content import (
     demo_articles,
     seed_page,
 )
-from arabpress_crawler.demo.render import SITEMAP_MAX_URLS, SiteRenderer, url_to_file
-from arabpress_crawler.demo.server import DEMO_SITE_DIR
+from arabpress_mirror.layout import DEMO_SITE_DIR, url_to_file
+from arabpress_mirror.render import SITEMAP_MAX_URLS, SiteRenderer
 
 SHARED_SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "arabpress-article-page.txt"
 INVISIBLE_TAGS = {"script", "style", "noscript", "template", "head", "title", "meta", "link"}

@@ -1,6 +1,6 @@
 """Extraction of every page of the demo mirror, compared with the mirror's content model.
 
-The content model (:func:`arabpress_crawler.demo.content.demo_articles`) holds the true value of every field
+The content model (:func:`arabpress_mirror.content.demo_articles`) holds the true value of every field
 of every rendered article page; this compares field by field. The renamed tests rename every class and id
 of the seed page programmatically and check that title, body and date still come out through the metadata
 and generic layers.
@@ -17,11 +17,11 @@ import pytest
 from lxml import html as lxml_html
 from scrapy.http import HtmlResponse
 
-from arabpress_crawler.demo.content import MirrorArticle, demo_articles, seed_article
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.listing import ListingPage
+from arabpress_mirror.content import MirrorArticle, demo_articles, seed_article
 
-SITE = Path(__file__).resolve().parent.parent / "arabpress_crawler" / "demo" / "site"
+SITE = Path(__file__).resolve().parent.parent / "arabpress_mirror" / "site"
 ORIGIN = "https://arab.press"
 ARTICLES = demo_articles()
 FIELDS = (

@@ -21,7 +21,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html
 
-from arabpress_crawler.demo.server import DEMO_SITE_DIR
 from arabpress_crawler.pages.common import (
     _iter_text,
     absolute_url,
@@ -32,6 +31,7 @@ from arabpress_crawler.pages.common import (
 )
 from arabpress_crawler.pages.metadata import MetadataLayer
 from arabpress_crawler.pages.selectors import ARAB_PRESS_2025, css_matches, css_union
+from arabpress_mirror.layout import DEMO_SITE_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: Page URLs links are resolved against: both schemes, a port, a query, a non-ASCII path.

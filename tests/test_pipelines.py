@@ -13,12 +13,13 @@ from scrapy import Spider, signals
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.items import ArticleItem, RelatedHeadline, UnchangedArticle
 from arabpress_crawler.pipelines.clean import CleanPipeline, clean_article
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
-from arabpress_crawler.pipelines.store import StorePipeline, error_total, errors_by_kind, run_status
+from arabpress_crawler.pipelines.store import StorePipeline
 from arabpress_crawler.pipelines.validate import ValidatePipeline, drop_reason
+from arabpress_crawler.run_record import RunRecord, error_total, errors_by_kind, run_status
 
 SITE = "https://arab.press"
 ORIGINAL = f"{SITE}/2025/11/08/ministers-meet/"
@@ -73,12 +74,13 @@ def article(
 
 
 class Chain:
-    """One crawl's worth of pipelines, opened and closed like Scrapy does (without a crawler)."""
+    """One crawl's worth of pipelines and the run record, opened and closed like Scrapy does (without a crawler)."""
 
     def __init__(self, db_path: Path, *, batch_size: int = 100, stats: Stats | None = None) -> None:
         self.stats = stats or Stats()
         self.validate = ValidatePipeline(stats=self.stats)  # type: ignore[arg-type]
-        self.store = StorePipeline(db_path, base_url=SITE, batch_size=batch_size, stats=self.stats)  # type: ignore[arg-type]
+        self.store = StorePipeline(db_path, batch_size=batch_size, stats=self.stats)  # type: ignore[arg-type]
+        self.run = RunRecord(db_path, base_url=SITE, stats=self.stats)  # type: ignore[arg-type]
         self.pipelines = [
             CleanPipeline(),
             self.validate,
@@ -90,12 +92,14 @@ class Chain:
         for pipeline in self.pipelines:
             if hasattr(pipeline, "open_spider"):
                 pipeline.open_spider()
+        self.run.spider_opened()  # Scrapy sends spider_opened after the pipelines opened
         return self
 
     def __exit__(self, *exc: object) -> None:
         for pipeline in reversed(self.pipelines):
             if hasattr(pipeline, "close_spider"):
                 pipeline.close_spider()
+        self.run.spider_closed()  # and spider_closed after they closed
 
     def feed(self, item: Any) -> Any:
         try:
@@ -119,7 +123,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 def open_rows(db_path: Path, sql: str) -> list[dict[str, Any]]:
-    db = store.open_db(db_path)
+    db = db_api.open_db(db_path)
     try:
         return list(db.query(sql))
     finally:
@@ -262,7 +266,7 @@ def test_the_original_wins_whichever_order_the_crawl_meets_them(tmp_path: Path) 
     assert [(url, dup) for url, dup, _ in articles_table(forwards)] == [(ORIGINAL, None), (EDITED, ORIGINAL)]
     aliases = "SELECT alias_url, url, kind FROM url_aliases ORDER BY alias_url"
     assert open_rows(forwards, aliases) == open_rows(backwards, aliases)
-    assert store.check_consistency(store.open_db(backwards), deep=True) == []
+    assert db_api.check_consistency(db_api.open_db(backwards), deep=True) == []
 
 
 def test_a_near_duplicate_is_found_in_a_later_run(db_path: Path) -> None:
@@ -426,12 +430,15 @@ def test_a_running_run_left_by_a_killed_crawl_becomes_interrupted(db_path: Path)
 )
 def test_the_finish_reason_from_scrapy_sets_the_status(db_path: Path, reason: str, status: str) -> None:
     assert run_status(reason) == status
-    crawler = get_crawler(Spider, {"ARABPRESS_DB": str(db_path), "ARABPRESS_BASE_URL": SITE})
+    settings = {"ARABPRESS_DB": str(db_path), "ARABPRESS_BASE_URL": SITE, "ITEM_PIPELINES": {StorePipeline: 400}}
+    crawler = get_crawler(Spider, settings)
     pipeline = StorePipeline.from_crawler(crawler)
+    run = RunRecord.from_crawler(crawler)
     pipeline.open_spider()
+    run.spider_opened()
     pipeline.process_item(article())
     pipeline.close_spider()
-    assert last_run(db_path)["status"] == "finished"  # provisional, until Scrapy says why it closed
+    assert last_run(db_path)["status"] == "running"  # closed once Scrapy says why the spider closed
     crawler.signals.send_catch_log(signals.spider_closed, spider=Spider("articles"), reason=reason)
     run = last_run(db_path)
     assert (run["status"], run["finish_reason"], run["articles_new"]) == (status, reason, 1)
@@ -474,8 +481,8 @@ def test_known_articles_lists_what_the_pipelines_stored(db_path: Path) -> None:
             article(COPY, published_at="2025-11-20"),
         ],
     )
-    db: sqlite_utils.Database = store.open_db(db_path)
-    known = store.known_articles(db)
+    db: sqlite_utils.Database = db_api.open_db(db_path)
+    known = db_api.known_articles(db)
     assert set(known) == {ORIGINAL, COPY}
     assert known[COPY].url == ORIGINAL and known[COPY].is_alias
     assert (known[ORIGINAL].etag, known[ORIGINAL].last_modified) == ('"abc"', "Sat, 08 Nov 2025 09:00:00 GMT")
@@ -496,7 +503,7 @@ def test_a_full_disk_stops_writing_keeps_what_was_stored_and_fails_the_run(db_pa
         assert str(db_path) in chain.store.store_error
     assert [row[0] for row in articles_table(db_path)] == [ORIGINAL]
     assert stats.values["arabpress/store/lost"] == 3
-    assert store.check_consistency(store.open_db(db_path)) == []
+    assert db_api.check_consistency(db_api.open_db(db_path)) == []
     run = last_run(db_path)
     assert run["status"] != "finished"
 
@@ -504,7 +511,7 @@ def test_a_full_disk_stops_writing_keeps_what_was_stored_and_fails_the_run(db_pa
 def test_a_damaged_database_file_is_named_in_the_error(tmp_path: Path) -> None:
     path = tmp_path / "arabpress.db"
     path.write_bytes(b"this is not an SQLite database, but a text file " * 200)
-    with pytest.raises(store.UnusableDatabase, match="arabpress.db is damaged or not an SQLite database"):
+    with pytest.raises(db_api.UnusableDatabase, match="arabpress.db is damaged or not an SQLite database"):
         StorePipeline(path).open_spider()
 
 

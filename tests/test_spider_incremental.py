@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from arabpress_crawler.db import ArticleState
 from arabpress_crawler.spiders.arguments import ArgumentError, parse_arguments
 from arabpress_crawler.spiders.incremental import RefetchPolicy, Verdict
-from arabpress_crawler.store import ArticleState
 
 NOW = datetime(2025, 11, 8, 12, 0, tzinfo=UTC)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from conftest import read_rows
 
-from arabpress_crawler.demo.content import seed_article
-from arabpress_crawler.demo.render import url_to_file
+from arabpress_mirror.content import seed_article
+from arabpress_mirror.layout import url_to_file
 
 pytestmark = pytest.mark.slow
 

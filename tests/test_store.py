@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.items import ArticleItem, RelatedHeadline, UnchangedArticle
 
 URL = "https://arab.press/2025/11/08/russia-turkey-syria-talks/"
@@ -51,7 +51,7 @@ def article(
 
 @pytest.fixture
 def db(tmp_path: Path) -> sqlite_utils.Database:
-    database = store.open_db(tmp_path / "arabpress.db")
+    database = db_api.open_db(tmp_path / "arabpress.db")
     yield database
     database.close()
 
@@ -70,15 +70,15 @@ def content_rows(db: sqlite_utils.Database) -> dict[str, list[dict]]:
     }
 
 
-def write(db: sqlite_utils.Database, *records: object, run_id: int | None = None) -> list[store.WriteResult]:
-    return store.ArticleWriter(db, run_id=run_id).write_batch(list(records))  # type: ignore[arg-type]
+def write(db: sqlite_utils.Database, *records: object, run_id: int | None = None) -> list[db_api.WriteResult]:
+    return db_api.ArticleWriter(db, run_id=run_id).write_batch(list(records))  # type: ignore[arg-type]
 
 
 # -- schema and migrations
 
 
 def test_schema_is_created_with_wal_and_foreign_keys(db: sqlite_utils.Database) -> None:
-    assert store.schema_version(db) == store.SCHEMA_VERSION
+    assert db_api.schema_version(db) == db_api.SCHEMA_VERSION
     assert set(ALL_TABLES) | {"crawl_runs", "articles_fts", "headlines_fts"} <= set(db.table_names())
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
@@ -86,20 +86,20 @@ def test_schema_is_created_with_wal_and_foreign_keys(db: sqlite_utils.Database) 
 
 
 def test_ensure_schema_twice_changes_nothing(db: sqlite_utils.Database) -> None:
-    assert store.ensure_schema(db) == store.SCHEMA_VERSION
-    assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(store.MIGRATIONS)
+    assert db_api.ensure_schema(db) == db_api.SCHEMA_VERSION
+    assert db.execute("SELECT count(*) FROM schema_version").fetchone()[0] == len(db_api.MIGRATIONS)
 
 
 def test_a_newer_schema_is_refused(db: sqlite_utils.Database) -> None:
     db.execute("INSERT INTO schema_version VALUES (999, 'future', '2030-01-01T00:00:00Z')")
     with pytest.raises(RuntimeError, match="newer"):
-        store.ensure_schema(db)
+        db_api.ensure_schema(db)
 
 
 def test_migration_from_version_1_keeps_rows_and_indexes_them(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    old = store.open_db(path, create=False)
-    assert store.migrate(old, target=1) == 1
+    old = db_api.open_db(path, create=False)
+    assert db_api.migrate(old, target=1) == 1
     old.execute(
         "INSERT INTO articles(url, title, body, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?)",
         (ARABIC_URL, "وزراءُ الدفاع", ARABIC_BODY, "2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"),
@@ -111,21 +111,21 @@ def test_migration_from_version_1_keeps_rows_and_indexes_them(tmp_path: Path) ->
     assert "articles_fts" not in old.table_names()
     old.close()
 
-    upgraded = store.open_db(path)
-    assert store.schema_version(upgraded) == store.SCHEMA_VERSION
-    assert [r["url"] for r in store.search_articles(upgraded, "وزراء")] == [ARABIC_URL]
-    assert [r["title"] for r in store.search_headlines(upgraded, "old headline")] == ["Old Headline"]
+    upgraded = db_api.open_db(path)
+    assert db_api.schema_version(upgraded) == db_api.SCHEMA_VERSION
+    assert [r["url"] for r in db_api.search_articles(upgraded, "وزراء")] == [ARABIC_URL]
+    assert [r["title"] for r in db_api.search_headlines(upgraded, "old headline")] == ["Old Headline"]
     assert "sitemap_lastmod" in upgraded["articles"].columns_dict
-    assert store.check_consistency(upgraded, deep=True) == []
+    assert db_api.check_consistency(upgraded, deep=True) == []
 
 
 # -- articles, revisions, related headlines
 
 
 def test_a_new_article_is_stored_with_json_lists_and_related_headlines(db: sqlite_utils.Database) -> None:
-    run_id = store.start_run(db, base_url="https://arab.press")
+    run_id = db_api.start_run(db, base_url="https://arab.press")
     [result] = write(db, article(), run_id=run_id)
-    assert result.outcome == store.OUTCOME_NEW
+    assert result.outcome == db_api.OUTCOME_NEW
     [row] = rows(db, "articles")
     assert json.loads(row["authors"]) == ["AFP"]
     assert json.loads(row["tags"]) == ["Syria", "Turkey"]
@@ -147,9 +147,9 @@ def test_the_same_items_twice_give_the_same_rows(db: sqlite_utils.Database) -> N
     write(db, *items)
     first = content_rows(db)
     results = write(db, *[article(), article(ARABIC_URL, body=ARABIC_BODY, title="وزراء الدفاع")])
-    assert [r.outcome for r in results] == [store.OUTCOME_UNCHANGED, store.OUTCOME_UNCHANGED]
+    assert [r.outcome for r in results] == [db_api.OUTCOME_UNCHANGED, db_api.OUTCOME_UNCHANGED]
     assert content_rows(db) == first
-    assert store.check_consistency(db, deep=True) == []
+    assert db_api.check_consistency(db, deep=True) == []
 
 
 def test_unchanged_text_bumps_last_seen_only(db: sqlite_utils.Database) -> None:
@@ -169,14 +169,14 @@ def test_changed_text_moves_the_old_version_to_revisions(db: sqlite_utils.Databa
     [result] = write(
         db, article(body=edited, fetched_at="2025-11-09T08:00:00Z", modified_at="2025-11-09T07:00:00Z")
     )
-    assert result.outcome == store.OUTCOME_UPDATED
+    assert result.outcome == db_api.OUTCOME_UPDATED
     [revision] = rows(db, "article_revisions")
     assert (revision["url"], revision["content_hash"], revision["body"]) == (URL, old_hash, BODY)
     assert revision["fetched_at"] == "2025-11-08T10:00:00Z"
     [row] = rows(db, "articles")
     assert row["body"] == edited and row["modified_at"] == "2025-11-09T07:00:00Z"
-    assert [r["url"] for r in store.search_articles(db, "thursday")] == [URL]
-    assert store.search_articles(db, "wednesday") == []
+    assert [r["url"] for r in db_api.search_articles(db, "thursday")] == [URL]
+    assert db_api.search_articles(db, "wednesday") == []
 
 
 def test_a_recrawl_replaces_the_related_list(db: sqlite_utils.Database) -> None:
@@ -193,7 +193,7 @@ def test_a_recrawl_replaces_the_related_list(db: sqlite_utils.Database) -> None:
     ]
     headline = db["headlines"].get("https://arab.press/2025/11/02/e-visa/")
     assert headline["title"] == "Renamed e-Visa story"
-    assert [r["title"] for r in store.search_headlines(db, "renamed")] == ["Renamed e-Visa story"]
+    assert [r["title"] for r in db_api.search_headlines(db, "renamed")] == ["Renamed e-Visa story"]
 
 
 # -- aliases and 304s
@@ -206,18 +206,18 @@ def test_a_different_fetched_url_becomes_an_alias(db: sqlite_utils.Database) -> 
     assert result.url_alias
     [alias] = rows(db, "url_aliases")
     assert (alias["alias_url"], alias["url"], alias["kind"]) == ("https://arab.press/?p=123", URL, "url")
-    known = store.known_articles(db)
+    known = db_api.known_articles(db)
     assert known["https://arab.press/?p=123"].url == URL and known["https://arab.press/?p=123"].is_alias
     assert known[URL].etag == '"v1"' and not known[URL].is_alias
 
 
 def test_an_alias_that_gets_its_own_text_becomes_an_article(db: sqlite_utils.Database) -> None:
     other = "https://arab.press/2025/11/10/other/"
-    write(db, article(), store.ArticleAlias(alias_url=other, url=URL))
+    write(db, article(), db_api.ArticleAlias(alias_url=other, url=URL))
     assert [r["alias_url"] for r in rows(db, "url_aliases")] == [other]
     write(db, article(other, body=BODY + " A new paragraph."))
     assert rows(db, "url_aliases") == []
-    assert store.check_consistency(db) == []
+    assert db_api.check_consistency(db) == []
 
 
 def test_a_304_bumps_last_seen_and_counts_as_unchanged(db: sqlite_utils.Database) -> None:
@@ -229,9 +229,9 @@ def test_a_304_bumps_last_seen_and_counts_as_unchanged(db: sqlite_utils.Database
         UnchangedArticle("https://arab.press/2020/01/01/never-stored/"),
     )
     assert [r.outcome for r in results] == [
-        store.OUTCOME_UNCHANGED,
-        store.OUTCOME_UNCHANGED,
-        store.OUTCOME_UNKNOWN,
+        db_api.OUTCOME_UNCHANGED,
+        db_api.OUTCOME_UNCHANGED,
+        db_api.OUTCOME_UNKNOWN,
     ]
     [row] = rows(db, "articles")
     assert row["last_seen_at"] == "2025-11-13T00:00:00Z"
@@ -250,9 +250,9 @@ def test_a_failing_record_rolls_back_the_whole_batch(db: sqlite_utils.Database) 
 
 def test_search_in_english_is_case_insensitive(db: sqlite_utils.Database) -> None:
     write(db, article(), article(ARABIC_URL, body=ARABIC_BODY, title="وزراء الدفاع"))
-    assert [r["url"] for r in store.search_articles(db, "MOSCOW wednesday")] == [URL]
-    assert store.search_articles(db, "moscow paris") == []
-    assert store.search_articles(db, "  ") == []
+    assert [r["url"] for r in db_api.search_articles(db, "MOSCOW wednesday")] == [URL]
+    assert db_api.search_articles(db, "moscow paris") == []
+    assert db_api.search_articles(db, "  ") == []
 
 
 @pytest.mark.parametrize(
@@ -260,18 +260,18 @@ def test_search_in_english_is_case_insensitive(db: sqlite_utils.Database) -> Non
 )
 def test_search_in_arabic_with_or_without_diacritics(db: sqlite_utils.Database, query: str) -> None:
     write(db, article(), article(ARABIC_URL, body=ARABIC_BODY, title="وزراء الدفاع"))
-    assert ARABIC_URL in [r["url"] for r in store.search_articles(db, query)]
+    assert ARABIC_URL in [r["url"] for r in db_api.search_articles(db, query)]
 
 
 def test_search_syntax_in_queries_is_harmless(db: sqlite_utils.Database) -> None:
     write(db, article())
-    assert [r["url"] for r in store.search_articles(db, '"moscow" AND (wednesday*')] == [URL]
-    assert store.search_articles(db, 'NEAR(" OR') == []
+    assert [r["url"] for r in db_api.search_articles(db, '"moscow" AND (wednesday*')] == [URL]
+    assert db_api.search_articles(db, 'NEAR(" OR') == []
 
 
 def test_search_triggers_need_no_custom_function(tmp_path: Path) -> None:
     path = tmp_path / "plain.db"
-    database = store.open_db(path)
+    database = db_api.open_db(path)
     write(database, article())
     database.close()
     # A plain sqlite3 connection (as datasette or the sqlite3 shell) can edit rows and query the index.
@@ -283,7 +283,7 @@ def test_search_triggers_need_no_custom_function(tmp_path: Path) -> None:
         conn.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'moscow'").fetchone()[0] == 0
     )
     conn.close()
-    assert store.check_consistency(store.open_db(path)) == []
+    assert db_api.check_consistency(db_api.open_db(path)) == []
 
 
 # -- consistency checks
@@ -291,43 +291,43 @@ def test_search_triggers_need_no_custom_function(tmp_path: Path) -> None:
 
 def test_check_consistency_reports_an_out_of_sync_index(db: sqlite_utils.Database) -> None:
     write(db, article())
-    assert store.check_consistency(db) == []
+    assert db_api.check_consistency(db) == []
     db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('delete-all')")
-    problems = store.check_consistency(db)
+    problems = db_api.check_consistency(db)
     assert any("articles_fts" in problem for problem in problems)
-    store.rebuild_search(db)
-    assert store.check_consistency(db) == []
+    db_api.rebuild_search(db)
+    assert db_api.check_consistency(db) == []
 
 
 def test_check_consistency_reports_missing_and_stale_search_rows(db: sqlite_utils.Database) -> None:
     write(db, article())
     db.execute("UPDATE articles SET body = 'Edited by hand in the sqlite3 shell' WHERE url = ?", [URL])
-    assert store.check_consistency(db) == []
-    assert store.check_consistency(db, deep=True) == [f"stale search copy for {URL}"]
+    assert db_api.check_consistency(db) == []
+    assert db_api.check_consistency(db, deep=True) == [f"stale search copy for {URL}"]
     db.execute("DELETE FROM articles_search")
-    assert "articles without a search row: 1" in store.check_consistency(db)
-    store.rebuild_search(db)
-    assert store.check_consistency(db, deep=True) == []
-    assert [r["url"] for r in store.search_articles(db, "sqlite3 shell")] == [URL]
+    assert "articles without a search row: 1" in db_api.check_consistency(db)
+    db_api.rebuild_search(db)
+    assert db_api.check_consistency(db, deep=True) == []
+    assert [r["url"] for r in db_api.search_articles(db, "sqlite3 shell")] == [URL]
 
 
 def test_check_consistency_reports_doubled_content(db: sqlite_utils.Database) -> None:
     write(db, article(), article("https://arab.press/2025/11/10/copy/"))
-    assert "articles sharing one content hash: 1" in store.check_consistency(db)
+    assert "articles sharing one content hash: 1" in db_api.check_consistency(db)
 
 
 # -- run record
 
 
 def test_run_lifecycle_and_interrupted_runs(db: sqlite_utils.Database) -> None:
-    killed = store.start_run(db, base_url="https://arab.press", started_at="2025-11-01T00:00:00Z")
-    current = store.start_run(db, base_url="https://arab.press")
+    killed = db_api.start_run(db, base_url="https://arab.press", started_at="2025-11-01T00:00:00Z")
+    current = db_api.start_run(db, base_url="https://arab.press")
     runs = {r["id"]: r for r in rows(db, "crawl_runs")}
-    assert runs[killed]["status"] == store.RUN_INTERRUPTED
-    assert runs[killed]["finish_reason"] == store.INTERRUPTED_REASON
-    assert runs[current]["status"] == store.RUN_RUNNING
-    summary = store.RunSummary(
-        status=store.RUN_FINISHED,
+    assert runs[killed]["status"] == db_api.RUN_INTERRUPTED
+    assert runs[killed]["finish_reason"] == db_api.INTERRUPTED_REASON
+    assert runs[current]["status"] == db_api.RUN_RUNNING
+    summary = db_api.RunSummary(
+        status=db_api.RUN_FINISHED,
         finish_reason="finished",
         pages=7,
         articles_new=3,
@@ -338,7 +338,7 @@ def test_run_lifecycle_and_interrupted_runs(db: sqlite_utils.Database) -> None:
         coverage={"title": 1.0},
         stats={"item_scraped_count": 3},
     )
-    store.finish_run(db, current, summary)
+    db_api.finish_run(db, current, summary)
     run = db["crawl_runs"].get(current)
     assert (run["status"], run["pages"], run["articles_new"], run["duplicates"]) == ("finished", 7, 3, 3)
     assert (run["dropped"], run["errors"]) == (2, 1)

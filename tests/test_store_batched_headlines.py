@@ -15,9 +15,9 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.items import ArticleItem, RelatedHeadline
-from arabpress_crawler.text import normalize_for_search
+from arabpress_crawler.search import search_text
 
 SITE = "https://arab.press"
 HEADLINE_URLS = [f"{SITE}/2024/01/0{day}/story-{day}/" for day in range(1, 8)]
@@ -30,7 +30,7 @@ TABLE_QUERIES = {
 }
 
 
-class ReferenceWriter(store.ArticleWriter):
+class ReferenceWriter(db_api.ArticleWriter):
     """The previous related-headline writer: one lookup and one upsert per headline."""
 
     def _write_related(
@@ -71,7 +71,7 @@ class ReferenceWriter(store.ArticleWriter):
         conn.execute(
             "INSERT INTO headlines_search(headline_rowid, url, title) VALUES (?, ?, ?)"
             " ON CONFLICT(headline_rowid) DO UPDATE SET url = excluded.url, title = excluded.title",
-            (rowid, url, normalize_for_search(title)),
+            (rowid, url, search_text(title)),
         )
 
 
@@ -96,18 +96,18 @@ def article(index: int, related: list[tuple[str, str | None]], batch: int) -> Ar
     )
 
 
-def write(writer_class: type[store.ArticleWriter], crawl: list[list[tuple[int, Any]]]) -> dict[str, Any]:
-    db: sqlite_utils.Database = store.open_db(":memory:")
+def write(writer_class: type[db_api.ArticleWriter], crawl: list[list[tuple[int, Any]]]) -> dict[str, Any]:
+    db: sqlite_utils.Database = db_api.open_db(":memory:")
     try:
         writer = writer_class(db, run_id=None)
         for batch, records in enumerate(crawl):
             writer.write_batch([article(index, related, batch) for index, related in records])
         tables = {name: db.execute(sql).fetchall() for name, sql in TABLE_QUERIES.items()}
         tables["matches"] = [
-            [row["url"] for row in store.search_headlines(db, word, limit=50)]
+            [row["url"] for row in db_api.search_headlines(db, word, limit=50)]
             for word in ("talks", "resume", "محادثات", "prices")
         ]
-        tables["problems"] = store.check_consistency(db, deep=True)
+        tables["problems"] = db_api.check_consistency(db, deep=True)
         return tables
     finally:
         db.close()
@@ -118,7 +118,7 @@ def write(writer_class: type[store.ArticleWriter], crawl: list[list[tuple[int, A
 def test_batched_related_headlines_equal_one_statement_per_headline(
     crawl: list[list[tuple[int, Any]]],
 ) -> None:
-    batched = write(store.ArticleWriter, crawl)
+    batched = write(db_api.ArticleWriter, crawl)
     assert batched == write(ReferenceWriter, crawl)
     assert batched["problems"] == []
 
@@ -126,7 +126,7 @@ def test_batched_related_headlines_equal_one_statement_per_headline(
 def test_a_known_headline_keeps_its_title_unless_given_one_and_is_searchable_by_the_new_one() -> None:
     url = HEADLINE_URLS[0]
     crawl = [[(0, [(url, "Talks resume")])], [(1, [(url, None)])], [(2, [(url, "Prices rise again")])]]
-    tables = write(store.ArticleWriter, crawl)
+    tables = write(db_api.ArticleWriter, crawl)
     assert [row[2] for row in tables["headlines"]] == ["Prices rise again"]
     assert tables["matches"] == [[], [], [], [url]]
     assert tables == write(ReferenceWriter, crawl)

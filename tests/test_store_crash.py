@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.items import ArticleItem, RelatedHeadline
 from arabpress_crawler.pipelines.clean import CleanPipeline
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
 from arabpress_crawler.pipelines.store import StorePipeline
 from arabpress_crawler.pipelines.validate import ValidatePipeline
+from arabpress_crawler.run_record import RunRecord
 
 ARTICLES = 400
 KILL_AFTER_ROWS = 60
@@ -67,22 +68,25 @@ CHILD = "import sys, pathlib, test_store_crash; test_store_crash.run_all(pathlib
 
 
 def run_all(db_path: Path) -> None:
-    """Run the four pipelines over :func:`stream` in batches of 5, like a crawl would."""
+    """Run the four pipelines over :func:`stream` in batches of 5, with the run record, like a crawl would."""
     pipelines = [
         CleanPipeline(),
         ValidatePipeline(),
         DedupePipeline(db_path),
-        StorePipeline(db_path, base_url="https://arab.press", batch_size=5),
+        StorePipeline(db_path, batch_size=5),
     ]
+    run = RunRecord(db_path, base_url="https://arab.press")
     for pipeline in pipelines:
         if hasattr(pipeline, "open_spider"):
             pipeline.open_spider()
+    run.spider_opened()
     for item in stream():
         for pipeline in pipelines:
             item = pipeline.process_item(item)
     for pipeline in reversed(pipelines):
         if hasattr(pipeline, "close_spider"):
             pipeline.close_spider()
+    run.spider_closed()
 
 
 def snapshot(db_path: Path) -> dict[str, list[tuple]]:
@@ -127,8 +131,8 @@ def test_a_killed_writer_leaves_a_consistent_database_that_a_rerun_completes(tmp
     os.kill(child.pid, signal.SIGKILL)
     child.wait()
 
-    db = store.open_db(killed_db)
-    assert store.check_consistency(db, deep=True) == []
+    db = db_api.open_db(killed_db)
+    assert db_api.check_consistency(db, deep=True) == []
     partial = db.execute("SELECT count(*) FROM articles").fetchone()[0]
     assert KILL_AFTER_ROWS <= partial
     assert db.execute("SELECT status FROM crawl_runs").fetchall() == [("running",)]
@@ -137,8 +141,8 @@ def test_a_killed_writer_leaves_a_consistent_database_that_a_rerun_completes(tmp
     run_all(killed_db)
     run_all(clean_db)
     assert snapshot(killed_db) == snapshot(clean_db)
-    db = store.open_db(killed_db)
-    assert store.check_consistency(db, deep=True) == []
+    db = db_api.open_db(killed_db)
+    assert db_api.check_consistency(db, deep=True) == []
     assert db.execute("SELECT status FROM crawl_runs ORDER BY id").fetchall() == [
         ("interrupted",),
         ("finished",),

@@ -1,4 +1,8 @@
-"""``arabpress crawl`` and ``arabpress demo``: run the crawler, show progress, report the run's health."""
+"""``arabpress crawl`` and ``arabpress demo``: run the crawler, show progress, report the run's health.
+
+``demo`` serves the packaged mirror; it imports the mirror package ``arabpress_mirror`` inside the command only,
+so ``arabpress crawl`` runs where the mirror is not installed.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -20,10 +25,14 @@ from rich.table import Table
 from rich.text import Text
 
 from arabpress_crawler import crawling, health
-from arabpress_crawler.cli import cli
+from arabpress_crawler.cli import MIRROR_MISSING, cli, mirror_missing
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
-from arabpress_crawler.demo.server import DEMO_SITE_DIR, MirrorServer
+from arabpress_crawler.db import runs
+from arabpress_crawler.db.runs import RUN_INTERRUPTED
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
+
+if TYPE_CHECKING:
+    from arabpress_mirror.server import MirrorServer
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +41,6 @@ DEMO_LOG_FILE = Path("data/logs/demo.log")
 #: The demo mirror's port when no earlier demo run chose one.
 DEMO_PORT = 8642
 EXIT_PROBLEMS = 1
-RUN_INTERRUPTED = "interrupted"  # crawl_runs.status of a run stopped before its end
 LIVE_REFRESH_PER_SECOND = 4
 
 
@@ -76,27 +84,36 @@ def live_progress(enabled: bool) -> Iterator[crawling.ProgressCallback | None]:
         yield update
 
 
-def summary_table(outcome: CrawlOutcome, db: Path) -> Table:
+def summary_rows(outcome: CrawlOutcome) -> list[tuple[str, object]]:
+    """The summary's figures, each named for what it counts. Counts come from the run record the crawl
+    closed (the same row `arabpress stats`, `check` and datasette read); without one, from Scrapy's stats."""
     progress = outcome.progress()
-    stats = outcome.stats
-    table = Table(title=f"crawl of {db}", show_header=False, title_justify="left")
-    table.add_column("what")
-    table.add_column("how many", justify="right")
-    rows = [
+    run = outcome.run_record or {}
+
+    def recorded(column: str, fallback: int) -> object:
+        return run.get(column, fallback) if run else fallback
+
+    return [
         ("finish reason", str(outcome.finish_reason or outcome.error or "unknown")),
-        ("pages fetched", progress.pages),
-        ("article pages fetched", progress.article_pages),
-        ("articles new", progress.articles_new),
-        ("articles updated", progress.articles_updated),
-        ("articles unchanged (304 or same text)", progress.articles_unchanged),
-        ("known articles not fetched again", stats.get("arabpress/skipped/known", 0)),
-        ("duplicates caught", progress.duplicates),
-        ("items dropped", progress.dropped),
-        ("errors", progress.errors),
+        ("pages fetched", recorded("pages", progress.pages)),
+        ("article pages requested", progress.article_pages),
+        ("articles new", recorded("articles_new", progress.articles_new)),
+        ("articles updated", recorded("articles_updated", progress.articles_updated)),
+        ("articles unchanged (304 or same text)", recorded("articles_unchanged", progress.articles_unchanged)),
+        ("known articles not fetched again", outcome.stats.get("arabpress/skipped/known", 0)),
+        ("duplicates caught (aliases + near-duplicates)", recorded("duplicates", progress.duplicates)),
+        ("items dropped", recorded("dropped", progress.dropped)),
+        ("errors (as in the run record)", recorded("errors", progress.errors)),
         ("time", _duration(outcome.elapsed)),
         ("rate", f"{progress.rate:.1f} pages/s"),
     ]
-    for name, value in rows:
+
+
+def summary_table(outcome: CrawlOutcome, db: Path) -> Table:
+    table = Table(title=f"crawl of {db}", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("how many", justify="right")
+    for name, value in summary_rows(outcome):
         table.add_row(name, str(value))
     return table
 
@@ -147,13 +164,11 @@ def _run(options: CrawlOptions, *, wait: bool, quiet: bool) -> tuple[CrawlOutcom
 def _running_description(db: Path) -> str:
     """"the crawl running on <db> (run N, started …)", as far as the run record tells."""
     try:
-        rows = crawling.read_only_query(
-            db, "SELECT id, started_at FROM crawl_runs WHERE status = 'running' ORDER BY id DESC LIMIT 1"
-        )
+        running = runs.running_run(db)
     except sqlite3.Error:
-        rows = []
-    if rows:
-        return f"the crawl running on {db} (run {rows[0][0]}, started {rows[0][1]})"
+        running = None
+    if running:
+        return f"the crawl running on {db} (run {running[0]}, started {running[1]})"
     return f"the crawl running on {db}"
 
 
@@ -242,19 +257,26 @@ def _remembered_port(db: Path) -> int | None:
     if not db.is_file():
         return None
     try:
-        rows = crawling.read_only_query(db, "SELECT base_url FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        base_url = runs.last_base_url(db)
     except sqlite3.Error:
         return None
-    if not rows or not rows[0][0]:
+    if not base_url:
         return None
     try:
-        return urlsplit(rows[0][0]).port
+        return urlsplit(base_url).port
     except ValueError:
         return None
 
 
 def _start_mirror(db: Path, port: int | None) -> MirrorServer:
     """The packaged mirror on ``port``, else the port the last demo used, else :data:`DEMO_PORT`, else any."""
+    try:
+        from arabpress_mirror.layout import DEMO_SITE_DIR
+        from arabpress_mirror.server import MirrorServer
+    except ModuleNotFoundError as error:
+        if not mirror_missing(error):
+            raise
+        raise click.ClickException(MIRROR_MISSING) from None
     remembered = _remembered_port(db)
     wanted = port if port is not None else remembered if remembered is not None else DEMO_PORT
     try:

@@ -46,7 +46,11 @@ def _write_stdout(db: sqlite_utils.Database, request: exporting.ExportRequest, f
 @click.option("--until", metavar="YYYY-MM-DD", help="Only articles published on or before this day.")
 @click.option("--section", help="Only articles of this section, e.g. Business (case does not matter).")
 @click.option("--language", help="Only articles in this language: en or ar (case does not matter).")
-@click.option("--search", metavar="QUERY", help="Full-text search; Arabic matches with or without diacritics.")
+@click.option("--search", metavar="QUERY",
+              help='Full-text search: words (all must occur), "a phrase", prefix*, OR between alternatives. '
+                   "Arabic words are found with or without diacritics and attached prefixes (قهوة finds القهوة).")
+@click.option("--sort", type=click.Choice(exporting.SORTS, case_sensitive=False), default=exporting.SORT_DATE,
+              show_default=True, help="date (publication, oldest first) or relevance (best match first; with --search).")
 @click.option("--include-duplicates", is_flag=True,
               help="Also export near-duplicate copies (rows with duplicate_of set).")
 @click.option("--excel", is_flag=True, help="Start the CSV with a byte-order mark so spreadsheets read Arabic right.")
@@ -60,6 +64,7 @@ def export(
     section: str | None,
     language: str | None,
     search: str | None,
+    sort: str,
     include_duplicates: bool,
     excel: bool,
 ) -> None:
@@ -75,10 +80,12 @@ def export(
         arabpress export --table related --format jsonl -o data/related.jsonl
 
         arabpress export --search "قهوة" --language ar --excel -o data/coffee-ar.csv
+
+        arabpress export --search "Syria OR Russia" --sort relevance --format jsonl -o data/syria.jsonl
     """
     request = exporting.ExportRequest(
         table=table, since=since, until=until, section=section, language=language, search=search,
-        include_duplicates=include_duplicates,
+        include_duplicates=include_duplicates, sort=sort.lower(),
     )
     try:
         db = exporting.open_readonly(db_path)
@@ -87,7 +94,10 @@ def export(
                 _write_stdout(db, request, fmt, excel=excel)
             else:
                 count = exporting.export_to_file(db, request, fmt, Path(output), excel=excel)
-                click.echo(f"exported {count} {table} rows to {output}", err=True)
+                left_out = exporting.duplicate_rows_left_out(db, request, count)
+                note = (f" ({left_out} rows of near-duplicate copies left out; --include-duplicates keeps them)"
+                        if left_out else "")
+                click.echo(f"exported {count} {table} rows to {output}{note}", err=True)
         finally:
             db.conn.close()
     except exporting.ExportError as exc:

@@ -21,6 +21,7 @@ from rich.table import Table
 
 from arabpress_crawler import crawling, exporting, health
 from arabpress_crawler.cli import cli
+from arabpress_crawler.db.runs import RUN_RUNNING
 from arabpress_crawler.settings import ARABPRESS_DB
 
 logger = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def running_crawl(db_path: Path, db: sqlite_utils.Database) -> str | None:
     if not crawl_lock_held(db_path):
         return None
     runs = health.recent_runs(db, limit=1)
-    if runs and runs[0].status == health.STATUS_RUNNING:
+    if runs and runs[0].status == RUN_RUNNING:
         return f"a crawl is running (started {runs[0].started_at}, run {runs[0].id})"
     return "a crawl is running (started just now: no run recorded yet)"
 
@@ -192,7 +193,7 @@ def _runs_table(db: sqlite_utils.Database, plain: bool) -> Table:
         status = run.status or "?"
         if not plain and run.status in health.BAD_STATUSES:
             status = f"[red]{status}[/red]"
-        coverage = [_percent(run.coverage.get(name)) for name in health.COVERAGE_FIELDS]
+        coverage = [_percent(run.coverage.get(name)) for name in health.WATCHED_COVERAGE_FIELDS]
         table.add_row(f"#{run.id}", _started(run.started_at), status, f"{run.pages:,}", f"{run.articles_found:,}",
                       f"{run.articles_extracted:,}", *coverage, _percent(run.site_share))
     return table

@@ -1,4 +1,8 @@
-"""``arabpress mirror serve`` and ``arabpress mirror generate``: the local mirror of Arab Press."""
+"""``arabpress mirror serve`` and ``arabpress mirror generate``: the local mirror of Arab Press.
+
+One of the two crawler modules that import the mirror package (the other is the demo command in
+``cli/crawl.py``); ``arabpress_crawler.cli`` loads this module only when ``arabpress mirror`` is asked for.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +16,10 @@ from typing import Any
 
 import click
 
-from arabpress_crawler.cli import cli
-from arabpress_crawler.demo.generate import MAX_ARTICLES, generate_mirror
-from arabpress_crawler.demo.server import DEMO_SITE_DIR, FAULT_KINDS, MirrorServer, parse_fault_spec
+from arabpress_mirror.faults import FAULT_KINDS, parse_fault_spec
+from arabpress_mirror.generate import MAX_ARTICLES, generate_mirror
+from arabpress_mirror.layout import DEMO_SITE_DIR
+from arabpress_mirror.server import MirrorServer
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +29,7 @@ MIRROR_MARKER = "sitemap_index.xml"
 MEBIBYTE = 1024 * 1024
 
 
-@cli.group()
+@click.group()
 def mirror() -> None:
     """The local mirror of Arab Press: serve it, or generate a bigger one.
 

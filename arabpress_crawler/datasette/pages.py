@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import markupsafe
+import sqlite_utils
 from datasette import hookimpl
 from datasette.utils import path_from_row_pks
 
 from arabpress_crawler.datasette import build_metadata_for
+from arabpress_crawler.db.connection import connect_readonly
 from arabpress_crawler.search import SYNTAX
 
 logger = logging.getLogger(__name__)
@@ -49,11 +51,11 @@ def _has_arabpress_tables(path: str | None) -> bool:
     if not path or not Path(path).is_file():
         return False
     try:
-        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        conn = connect_readonly(path)
     except sqlite3.Error:
         return False
     try:
-        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        names = set(sqlite_utils.Database(conn).table_names())
     except sqlite3.DatabaseError as error:
         logger.warning("cannot read the tables of %s: %s", path, error)
         return False

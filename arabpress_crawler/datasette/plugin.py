@@ -26,7 +26,7 @@ from datasette.utils.asgi import NotFound, Response, asgi_send_file
 
 from arabpress_crawler import health
 from arabpress_crawler.datasette import CHARTS_PATH, STATIC_DIR, STATIC_MOUNT, charts
-from arabpress_crawler.store import fts_query
+from arabpress_crawler.db import fts_query
 from arabpress_crawler.text import normalize_for_search
 
 logger = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def chart_context(db: sqlite_utils.Database, days: int) -> dict[str, Any]:
     labels = [f"#{run.id}" for run in runs]
     series = [
         charts.Series(f"{field} coverage", [run.coverage.get(field) for run in runs])
-        for field in health.COVERAGE_FIELDS
+        for field in health.WATCHED_COVERAGE_FIELDS
     ]
     series.append(charts.Series("site-layer share", [run.site_share for run in runs]))
     return {

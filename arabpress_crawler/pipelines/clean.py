@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from arabpress_crawler.dates import normalize_date
-from arabpress_crawler.items import ArticleItem, RelatedHeadline, UnchangedArticle
+from arabpress_crawler.items import ArticleItem, RelatedHeadline, UnchangedArticle, as_article
 from arabpress_crawler.text import clean_body, clean_list, clean_text, word_count
 from arabpress_crawler.urls import canonicalize_url, is_same_site
 
@@ -86,8 +86,9 @@ class CleanPipeline:
         return cls()
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem):
-            return clean_article(item)
+        article = as_article(item)  # any item type, through itemadapter
+        if article is not None:
+            return clean_article(article)
         if isinstance(item, UnchangedArticle):
             item.url = canonicalize_url(item.url) or item.url
         return item

@@ -5,7 +5,7 @@ Three levels, all computed on the normalised text (:func:`arabpress_crawler.text
 (a) **Canonical URL**: the clean pipeline made ``url`` canonical; the store records a different
     ``fetched_url`` as a URL alias.
 (b) **Exact content**: ``content_hash`` of the normalised title and body. The same hash under another URL
-    becomes an alias of the original (:class:`~arabpress_crawler.store.ArticleAlias`), not a second row.
+    becomes an alias of the original (:class:`~arabpress_crawler.db.ArticleAlias`), not a second row.
 (c) **Near duplicates** (lightly edited republications): MinHash signatures (datasketch) of word shingles,
     looked up through LSH bands. A near-duplicate is stored as its own row with ``duplicate_of`` set.
     A bucket holding more than :data:`MAX_BUCKET_MEMBERS` articles (a phrase common to many stories) gives
@@ -16,26 +16,35 @@ URL), so a re-run after a crash, or a crawl that meets the copy first, ends with
 
 Persistence across runs: signatures and their LSH band buckets are stored in the database (by the store
 pipeline) and looked up with indexed queries, so nothing is rebuilt in memory at start and lookups stay
-sublinear at any size. Decisions of this run that the store may not have committed yet are kept in a small
-in-memory overlay of the most recent articles (:class:`RecentDecisions`).
+sublinear at any size. This pipeline reads through the crawl's shared store
+(:class:`arabpress_crawler.db.session.CrawlStore`): the store pipeline writes each record as it arrives in
+the store's open transaction, on the same connection, so the decisions of this run are in the rows read here
+before they are committed; nothing is kept in memory between items. (Both pipelines are synchronous, so
+Scrapy runs the store pipeline on an item before the dedupe pipeline sees the next one.)
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections import OrderedDict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from arabpress_crawler import store
-from arabpress_crawler.items import ArticleItem
-from arabpress_crawler.store import ALIAS_KIND_CONTENT, ArticleAlias, DedupedArticle, Fingerprint
+from arabpress_crawler import db as database
+from arabpress_crawler.db import (
+    ALIAS_KIND_CONTENT,
+    ArticleAlias,
+    DedupedArticle,
+    Fingerprint,
+    queries,
+    session,
+)
+from arabpress_crawler.items import ArticleItem, as_article
 from arabpress_crawler.text import content_hash, words
 
 if TYPE_CHECKING:
@@ -61,8 +70,6 @@ LSH_CANDIDATE_THRESHOLD = 0.5
 #: its 500 near-duplicates shared 6 to 14 bands, one of them a bucket of at most 2 articles); the decision is
 #: still made by the full MinHash similarity, only pairs that share nothing but hot buckets are not compared.
 MAX_BUCKET_MEMBERS = 32
-#: Articles of this run remembered in memory; older ones are committed by the store (it flushes every few seconds).
-RECENT_WINDOW = 5000
 STATS_PREFIX = "arabpress/duplicates/"
 #: Sorts after every ISO date: articles without a publication date never win "original" over dated ones.
 UNDATED = "~"
@@ -128,11 +135,6 @@ def lsh_buckets(values: np.ndarray) -> tuple[int, ...]:
     return tuple(buckets)
 
 
-def _hot(recent: set[str], stored: Sequence[int]) -> bool:
-    """Whether a bucket is hot from what is known before merging: its recent or its stored members alone."""
-    return len(recent) > MAX_BUCKET_MEMBERS or len(stored) > MAX_BUCKET_MEMBERS
-
-
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
     """Estimated Jaccard similarity of two MinHash signatures."""
     return float(np.count_nonzero(a == b)) / len(a)
@@ -145,97 +147,62 @@ def precedence(published_at: str | None, url: str) -> tuple[str, str]:
 
 @dataclass
 class Known:
-    """One article as this pipeline knows it (from this run, or read from the store)."""
+    """One stored article as this pipeline reads it (this run's writes included)."""
 
     url: str
     content_hash: str | None
     published_at: str | None
     duplicate_of: str | None
     values: np.ndarray | None
-    buckets: tuple[int, ...] = ()
-    removed: bool = False  # became an alias in this run
-
-
-@dataclass
-class RecentDecisions:
-    """Decisions of this run the store may not have committed yet: the last ``window`` articles, plus regroups."""
-
-    window: int = RECENT_WINDOW
-    articles: OrderedDict[str, Known] = field(default_factory=OrderedDict)
-    by_hash: dict[str, str] = field(default_factory=dict)
-    by_bucket: dict[tuple[int, int], set[str]] = field(default_factory=dict)
-    regrouped: dict[str, str] = field(default_factory=dict)  # old original → new original (whole run)
-
-    def remember(self, known: Known) -> None:
-        self.forget(known.url)
-        self.articles[known.url] = known
-        if known.removed:
-            return
-        if known.content_hash:
-            self.by_hash[known.content_hash] = known.url
-        for band, bucket in enumerate(known.buckets):
-            self.by_bucket.setdefault((band, bucket), set()).add(known.url)
-        while len(self.articles) > self.window:
-            self.forget(next(iter(self.articles)))
-
-    def forget(self, url: str) -> None:
-        known = self.articles.pop(url, None)
-        if known is None:
-            return
-        if known.content_hash and self.by_hash.get(known.content_hash) == url:
-            del self.by_hash[known.content_hash]
-        for band, bucket in enumerate(known.buckets):
-            urls = self.by_bucket.get((band, bucket))
-            if urls is not None:
-                urls.discard(url)
-                if not urls:
-                    del self.by_bucket[(band, bucket)]
-
-    def members(self, band: int, bucket: int) -> set[str]:
-        """This run's recent articles in the bucket ``bucket`` of ``band``."""
-        return self.by_bucket.get((band, bucket), set())
 
 
 class DedupePipeline:
     """Third pipeline: exact-content aliases and near-duplicate links, consistent across runs."""
 
-    def __init__(
-        self, db_path: str | Path, *, stats: StatsCollector | None = None, window: int = RECENT_WINDOW
-    ) -> None:
+    def __init__(self, db_path: str | Path, *, stats: StatsCollector | None = None) -> None:
         self.db_path = Path(db_path)
         self.stats = stats
-        self.window = window
-        self.db: sqlite_utils.Database | None = None
-        self.recent = RecentDecisions(window=window)
+        self.store: session.CrawlStore | None = None
+        #: Stored articles the decision being made turns into aliases: ``url → its replacement``.
+        self._retiring: dict[str, str] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
         return cls(crawler.settings.get("ARABPRESS_DB"), stats=crawler.stats)
 
+    @property
+    def db(self) -> sqlite_utils.Database | None:
+        """The crawl's shared connection while the spider is open."""
+        return self.store.db if self.store is not None else None
+
     def open_spider(self) -> None:
-        self.db = store.open_db(self.db_path)
-        self.recent = RecentDecisions(window=self.window)
+        self.store = session.acquire(self.db_path)
 
     def close_spider(self) -> None:
-        if self.db is not None:
-            self.db.close()
-            self.db = None
+        store, self.store = self.store, None
+        if store is not None:
+            session.release(store)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
+        article = as_article(item)  # any item type, through itemadapter
+        if article is None:
             return item
-        if self.db is None:
+        if self.store is None:
             raise RuntimeError("DedupePipeline used before open_spider()")
-        return self.deduplicate(item)
+        return self.deduplicate(article)
 
-    # -- state lookups: this run first, then the store
+    # -- state lookups: the store's connection sees this run's uncommitted writes too
 
-    def known(self, url: str, stored: dict[str, store.DedupeState] | None = None) -> Known | None:
-        """``url`` as this run knows it, else as stored (``stored``: states already read from the store)."""
-        if url in self.recent.articles:
-            return self.recent.articles[url]
-        assert self.db is not None
-        state = stored.get(url) if stored is not None else store.dedupe_state(self.db, url)
+    def _database(self) -> sqlite_utils.Database:
+        if self.store is None:
+            raise RuntimeError("DedupePipeline used before open_spider()")
+        return self.store.db
+
+    def known(self, url: str, stored: dict[str, database.DedupeState] | None = None) -> Known | None:
+        """``url`` as stored (``stored``: states already read), or ``None`` (not stored, or being retired)."""
+        if url in self._retiring:
+            return None
+        state = stored.get(url) if stored is not None else database.dedupe_state(self._database(), url)
         if state is None:
             return None
         values = None
@@ -243,49 +210,40 @@ class DedupePipeline:
             values = np.frombuffer(state.minhash, dtype="<u4").astype(np.uint32)
         return Known(state.url, state.content_hash, state.published_at, state.duplicate_of, values)
 
-    def live(self, url: str, stored: dict[str, store.DedupeState] | None = None) -> Known | None:
-        known = self.known(url, stored)
-        return None if known is None or known.removed else known
+    live = known
 
     def original_of(self, url: str) -> str:
-        """The original of ``url``'s near-duplicate group, with this run's regroupings applied."""
+        """The original of ``url``'s near-duplicate group: its ``duplicate_of``, or where an alias points now."""
         root, seen = url, set()
         while root not in seen:
             seen.add(root)
             known = self.live(root)
-            if known is not None and known.duplicate_of:
-                root = known.duplicate_of
-            elif root in self.recent.regrouped:
-                root = self.recent.regrouped[root]
+            if known is not None:
+                if known.duplicate_of:
+                    root = known.duplicate_of
+            elif root in self._retiring:
+                root = self._retiring[root]
+            else:
+                root = queries.resolve(self._database(), root) or root  # demoted to an alias of another
         return root
 
     def content_holder(self, digest: str, url: str) -> Known | None:
-        holder = self.recent.by_hash.get(digest)
-        if holder is None or holder == url:
-            assert self.db is not None
-            holder = store.content_holder(self.db, digest, exclude=url)
+        holder = database.content_holder(self._database(), digest, exclude=url)
         known = self.live(holder) if holder else None
         return known if known is not None and known.content_hash == digest else None
 
-    def lsh_candidates(self, buckets: tuple[int, ...]) -> tuple[set[str], dict[str, store.DedupeState]]:
-        """Articles (of this run and stored) sharing a bucket with ``buckets``; hot buckets are passed over.
+    def lsh_candidates(self, buckets: tuple[int, ...]) -> tuple[set[str], dict[str, database.DedupeState]]:
+        """Stored articles (this run's included) sharing a bucket with ``buckets``; hot buckets are passed over.
 
         A bucket holding more than :data:`MAX_BUCKET_MEMBERS` articles is made by a phrase common to many
         stories: it gives no candidates, and reading it costs at most that many index entries. Returns the
-        candidates' URLs, and the stored states of the stored ones (read in one query).
+        candidates' URLs and their stored states (read in one query).
         """
-        assert self.db is not None
-        stored_ids = store.lsh_bucket_members(self.db, buckets, limit=MAX_BUCKET_MEMBERS + 1)
-        recent = [self.recent.members(band, bucket) for band, bucket in enumerate(buckets)]
-        cool = [band for band, members in enumerate(recent) if not _hot(members, stored_ids.get(band, ()))]
-        by_id = store.fingerprint_states(
-            self.db, sorted({fid for band in cool for fid in stored_ids.get(band, ())})
-        )
-        found: set[str] = set()
-        for band in cool:
-            members = recent[band].union(by_id[fid].url for fid in stored_ids.get(band, ()) if fid in by_id)
-            if len(members) <= MAX_BUCKET_MEMBERS:
-                found |= members
+        db = self._database()
+        stored_ids = database.lsh_bucket_members(db, buckets, limit=MAX_BUCKET_MEMBERS + 1)
+        cool = [band for band in range(len(buckets)) if len(stored_ids.get(band, ())) <= MAX_BUCKET_MEMBERS]
+        by_id = database.fingerprint_states(db, sorted({fid for band in cool for fid in stored_ids.get(band, ())}))
+        found = {by_id[fid].url for band in cool for fid in stored_ids.get(band, ()) if fid in by_id}
         return found, {state.url: state for state in by_id.values() if state.url in found}
 
     def near_duplicates(
@@ -308,6 +266,12 @@ class DedupePipeline:
 
     def deduplicate(self, item: ArticleItem) -> DedupedArticle | ArticleAlias:
         """Decide what ``item`` is: a new/updated original, a near-duplicate, or an alias of stored text."""
+        try:
+            return self._decide(item)
+        finally:
+            self._retiring.clear()  # the store writes the decision next: from then on the rows say it
+
+    def _decide(self, item: ArticleItem) -> DedupedArticle | ArticleAlias:
         item.content_hash = content_hash(item.title, item.body)
         previous = self.live(item.url)
         holder = self.content_holder(item.content_hash, item.url)
@@ -333,9 +297,6 @@ class DedupePipeline:
             )
         else:
             item.duplicate_of = None
-        self.recent.remember(
-            Known(item.url, item.content_hash, item.published_at, item.duplicate_of, values, buckets)
-        )
         return decision
 
     def _alias(self, item: ArticleItem, holder: Known, previous: Known | None) -> ArticleAlias:
@@ -352,9 +313,8 @@ class DedupePipeline:
         )
 
     def _retire(self, url: str, replacement: str) -> None:
-        """Remember that the stored article ``url`` becomes an alias of ``replacement`` in this run."""
-        self.recent.remember(Known(url, None, None, None, None, removed=True))
-        self.recent.regrouped[url] = self.original_of(replacement) if replacement != url else replacement
+        """Remember, while this decision is made, that the stored article ``url`` becomes an alias of ``replacement``."""
+        self._retiring[url] = self.original_of(replacement) if replacement != url else replacement
 
     def _link_near_duplicates(
         self,
@@ -378,6 +338,9 @@ class DedupePipeline:
         if best == item.url:
             item.duplicate_of = None
             decision.regroup.extend((original, item.url) for original in sorted(originals))
+            for original in sorted(originals):  # stored before it, they are its near-duplicates now
+                logger.info("%s is a near-duplicate of %s", original, item.url)
+                self._count("near")
         else:
             item.duplicate_of = best
             decision.regroup.extend((original, best) for original in sorted(originals - {best}))
@@ -385,8 +348,6 @@ class DedupePipeline:
                 decision.regroup.append((item.url, best))  # it may have had near-duplicates of its own
             logger.info("%s is a near-duplicate of %s", item.url, best)
             self._count("near")
-        for old, new in decision.regroup:
-            self.recent.regrouped[old] = new
 
     def _count(self, kind: str) -> None:
         if self.stats is not None:

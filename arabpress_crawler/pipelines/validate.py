@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from arabpress_crawler.items import ArticleItem
+from arabpress_crawler.items import ArticleItem, as_article
 from arabpress_crawler.text import normalize_for_search, word_count
 from arabpress_crawler.urls import is_listing_url
 
@@ -122,8 +122,10 @@ class ValidatePipeline:
         return cls(stats=crawler.stats)
 
     def process_item(self, item: Any) -> Any:
-        if not isinstance(item, ArticleItem):
+        article = as_article(item)  # any item type, through itemadapter
+        if article is None:
             return item
+        item = article
         reason = drop_reason(item)
         if reason is None:
             return item

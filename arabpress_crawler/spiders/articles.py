@@ -51,17 +51,18 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from arabpress_crawler.dates import date_from_url, normalize_date
+from arabpress_crawler.db import utc_now
 from arabpress_crawler.items import UnchangedArticle
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
-from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
+from arabpress_crawler.spiders import ARTICLES_SPIDER, SITEMAP_LASTMOD_STAT, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
 from arabpress_crawler.spiders.known import load_known_articles, load_sitemap_lastmods
-from arabpress_crawler.store import SITEMAP_LASTMOD_STAT, utc_now
 from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ ARTICLE_PRIORITY = 10
 SITEMAP_PRIORITY = 5
 SECTION_LINKS = LinkExtractor(allow=(r"/category/[^/]+/$",), deny=(r"/page/\d+/",))
 #: WordPress names its sitemaps ``post-sitemap.xml``, ``post-sitemap2.xml``… and ``news-sitemap.xml``.
-POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml$")
+POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml(?:\.gz)?$")
 #: Messages of Scrapy's ``IgnoreRequest`` for robots.txt and for redirect loops.
 ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
 MAX_REDIRECTIONS = "max redirections reached"
@@ -207,8 +208,11 @@ class ArticlesSpider(scrapy.Spider):
                 )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        body = sitemap_body(response, self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        if body is None:
+            return
         try:
-            sitemap = Sitemap(response.body)
+            sitemap = Sitemap(body)
         except (XMLSyntaxError, StopIteration) as error:  # empty body / no element at all
             logger.warning("not a sitemap, ignored: %s (%r)", response.url, error)
             return
@@ -437,3 +441,20 @@ def _header(response: Response, name: bytes) -> str | None:
 def _post_sitemap_number(url: str) -> int:
     match = POST_SITEMAP.search(url)
     return int(match["number"] or 1) if match else 0
+
+
+def sitemap_body(response: Response, max_size: int) -> bytes | None:
+    """The XML of a sitemap response: gunzipped when the body is gzip (a ``.xml.gz`` file, or a gzip body
+    served without ``Content-Encoding``), as Scrapy's ``SitemapSpider`` does, with the download size cap
+    (``download_maxsize`` meta, else ``DOWNLOAD_MAXSIZE``) applied to the decompressed size; ``None`` when it
+    cannot be read (logged with the URL)."""
+    if not gzip_magic_number(response):
+        return response.body
+    limit = response.meta.get("download_maxsize", max_size)
+    try:
+        return gunzip(response.body, max_size=limit)
+    except ValueError:  # Scrapy's "decompressed size over max_size"
+        logger.warning("gzipped sitemap larger than %d bytes once decompressed, ignored: %s", limit, response.url)
+    except (OSError, EOFError) as error:  # damaged or truncated gzip
+        logger.warning("gzipped sitemap cannot be decompressed, ignored: %s (%r)", response.url, error)
+    return None

@@ -1,6 +1,6 @@
 """Incremental crawling: which known articles to fetch again, and how.
 
-The spider loads what the store knows (:func:`arabpress_crawler.store.known_articles`, one query, at start)
+The spider loads what the store knows (:func:`arabpress_crawler.db.known_articles`, one query, at start)
 and asks :class:`RefetchPolicy` about every article link before requesting it. A stored article (looked up by
 canonical URL or alias) is fetched again only when
 
@@ -26,7 +26,7 @@ from arabpress_crawler.dates import normalize_date
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from arabpress_crawler.store import ArticleState
+    from arabpress_crawler.db import ArticleState
 
 logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from arabpress_crawler import store
-from arabpress_crawler.store import ArticleState
+from arabpress_crawler import db
+from arabpress_crawler.db import ArticleState
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -21,16 +21,16 @@ T = TypeVar("T")
 def load_known_articles(db_path: Path) -> dict[str, ArticleState]:
     """Stored article and alias URLs → their article's state; empty when there is no database yet.
 
-    One query (:func:`arabpress_crawler.store.known_articles`). The database is only read here: the store
+    One query (:func:`arabpress_crawler.db.known_articles`). The database is only read here: the store
     pipeline owns every write and creates the schema.
     """
-    return _read_if_stored(db_path, store.known_articles, "no stored articles", "every article is new")
+    return _read_if_stored(db_path, db.known_articles, "no stored articles", "every article is new")
 
 
 def load_sitemap_lastmods(db_path: Path) -> dict[str, str]:
     """Sub-sitemap URL → ``<lastmod>`` as the last finished run recorded them; empty without a database."""
     return _read_if_stored(
-        db_path, store.sitemap_lastmods, "no crawl runs", "only the newest post sitemap is read"
+        db_path, db.sitemap_lastmods, "no crawl runs", "only the newest post sitemap is read"
     )
 
 
@@ -41,11 +41,11 @@ def _read_if_stored(
     if not db_path.is_file():
         logger.info("no database at %s yet: %s", db_path, consequence)
         return {}
-    db = store.open_db(db_path, create=False)
+    database = db.open_db(db_path, create=False)
     try:
-        return read(db)
+        return read(database)
     except sqlite3.OperationalError as error:  # a database without the table yet
         logger.info("%s in %s (%s): %s", missing, db_path, error, consequence)
         return {}
     finally:
-        db.close()
+        database.close()

@@ -22,8 +22,9 @@ import os
 import sys
 from typing import Any
 
-from arabpress_crawler import crawling, store
+from arabpress_crawler import crawling
 from arabpress_crawler.cli import cli
+from arabpress_crawler.db import connection
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def _override_settings(extra: dict[str, Any]) -> None:
 
 
 def _cap_database_size(growth: int) -> None:
-    original = store.open_db
+    original = connection.open_db
 
     @functools.wraps(original)
     def open_db(path: Any, *, create: bool = True) -> Any:
@@ -53,14 +54,14 @@ def _cap_database_size(growth: int) -> None:
         logger.info("database %s capped at %d pages (simulated full disk)", path, int(pages) + growth)
         return db
 
-    store.open_db = open_db
+    connection.open_db = open_db
 
 
 def apply_overrides(overrides: dict[str, Any]) -> None:
     if overrides.get("settings"):
         _override_settings(dict(overrides["settings"]))
     if overrides.get("busy_timeout_ms") is not None:
-        store.BUSY_TIMEOUT_MS = int(overrides["busy_timeout_ms"])
+        connection.BUSY_TIMEOUT_MS = int(overrides["busy_timeout_ms"])
     if overrides.get("max_page_count_growth") is not None:
         _cap_database_size(int(overrides["max_page_count_growth"]))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from arabpress_crawler.demo.server import MirrorServer
+from arabpress_mirror.server import MirrorServer
 
 from . import harness
 from .report import CATEGORIES, Case, ReliabilityReport

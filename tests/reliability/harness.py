@@ -2,7 +2,7 @@
 
 A case's mirror is a copy of the packaged demo mirror plus the case's pages, linked from the homepage so
 the spider finds them. Crawls run ``arabpress crawl`` in a child process (a Twisted reactor runs once per
-process), against a :class:`~arabpress_crawler.demo.server.MirrorServer` in the test process, so the
+process), against a :class:`~arabpress_mirror.server.MirrorServer` in the test process, so the
 server's fault switches and request counters are at hand. :class:`CrawlResult` reads back what a crawl
 left: the exit code and output, the run record, the articles, the log, and the store's consistency check.
 """
@@ -24,8 +24,8 @@ from string import Template
 from typing import Any
 from urllib.parse import urlsplit
 
-from arabpress_crawler import store
-from arabpress_crawler.demo.server import DEMO_SITE_DIR
+from arabpress_crawler import db as db_api
+from arabpress_mirror.layout import DEMO_SITE_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -250,9 +250,9 @@ class CrawlResult:
             return [tuple(row) for row in conn.execute(sql, params)]
 
     def consistency_problems(self) -> list[str]:
-        db = store.open_db(self.db_path, create=False)
+        db = db_api.open_db(self.db_path, create=False)
         try:
-            return store.check_consistency(db, deep=True)
+            return db_api.check_consistency(db, deep=True)
         finally:
             db.close()
 
@@ -312,7 +312,7 @@ def assert_finished(result: CrawlResult) -> None:
     assert_no_traceback(result.cli.stdout, result.cli.stderr)
     assert result.returncode == 0, f"crawl exited {result.returncode}:\n{result.cli.output[-3000:]}"
     run = result.run
-    assert run["status"] == store.RUN_FINISHED, f"run ended {run['status']} ({run['finish_reason']})"
+    assert run["status"] == db_api.RUN_FINISHED, f"run ended {run['status']} ({run['finish_reason']})"
     assert run["finished_at"], "the run record was not closed"
 
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
-from arabpress_crawler import store
-from arabpress_crawler.demo.server import MirrorServer
+from arabpress_crawler import db as db_api
+from arabpress_mirror.server import MirrorServer
 
 from . import harness
 from .harness import Article, case_path
@@ -184,14 +184,14 @@ def test_sigkill_mid_crawl_then_rerun(site: FaultSite, tmp_path: Path) -> None:
         kill(process)
     partial = result_for(db, server.base_url)
     harness.assert_consistent(partial)
-    assert [run["status"] for run in partial.runs()] == [store.RUN_RUNNING]
+    assert [run["status"] for run in partial.runs()] == [db_api.RUN_RUNNING]
     site.hide_new_pages()
 
     rerun = harness.crawl(server.base_url, db.parent, db=db, name="arabpress")
 
     harness.assert_finished(rerun)
     harness.assert_consistent(rerun)
-    assert [run["status"] for run in rerun.runs()] == [store.RUN_INTERRUPTED, store.RUN_FINISHED]
+    assert [run["status"] for run in rerun.runs()] == [db_api.RUN_INTERRUPTED, db_api.RUN_FINISHED]
     assert snapshot(db, server.base_url) == snapshot(site.prepared_db, server.base_url)
 
 
@@ -217,7 +217,7 @@ def test_sigkill_mid_refresh_keeps_stored_rows(site: FaultSite, tmp_path: Path) 
     harness.assert_finished(rerun)
     harness.assert_consistent(rerun)
     statuses = [run["status"] for run in rerun.runs()]
-    assert statuses == [store.RUN_FINISHED, store.RUN_INTERRUPTED, store.RUN_FINISHED]
+    assert statuses == [db_api.RUN_FINISHED, db_api.RUN_INTERRUPTED, db_api.RUN_FINISHED]
     expected = set(site.prepared_paths()) | set(STALLED) | {article.path for article in NEW_PAGES}
     assert set(rerun.articles()) == expected
     counts = rerun.rows("SELECT count(*), count(DISTINCT content_hash) FROM articles")[0]
@@ -316,7 +316,7 @@ def test_disk_full(site: FaultSite, tmp_path: Path) -> None:
     after = snapshot(db, site.server.base_url)
     assert set(before["articles"]) <= set(after["articles"]), "rows stored before the disk filled up were lost"
     runs = result.runs()
-    assert len(runs) == 1 or runs[-1]["status"] != store.RUN_FINISHED, "a run that lost its writes claims success"
+    assert len(runs) == 1 or runs[-1]["status"] != db_api.RUN_FINISHED, "a run that lost its writes claims success"
 
 
 # -- a corrupted database file ----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from arabpress_crawler import store
+from arabpress_crawler import db as db_api
 from arabpress_crawler.cli import cli
 from arabpress_crawler.cli.serve import build_datasette
 from arabpress_crawler.items import ArticleItem
@@ -100,7 +100,7 @@ class HostileCrawl:
 
 @pytest.fixture(scope="module")
 def hostile_crawl(tmp_path_factory: pytest.TempPathFactory) -> HostileCrawl:
-    from arabpress_crawler.demo.server import MirrorServer
+    from arabpress_mirror.server import MirrorServer
 
     workdir = tmp_path_factory.mktemp("hostile")
     sentinel_root = harness.build_site(workdir / "sentinel")
@@ -182,11 +182,11 @@ def hostile_db(hostile_crawl: HostileCrawl, tmp_path_factory: pytest.TempPathFac
     source.backup(target)
     source.close()
     target.close()
-    db = store.open_db(path)
+    db = db_api.open_db(path)
     try:
-        run_id = store.start_run(db, base_url="https://arab.press")
-        store.ArticleWriter(db, run_id=run_id).write_batch(list(HOSTILE_ROWS))
-        store.finish_run(db, run_id, store.RunSummary(status=store.RUN_FINISHED, finish_reason="finished"))
+        run_id = db_api.start_run(db, base_url="https://arab.press")
+        db_api.ArticleWriter(db, run_id=run_id).write_batch(list(HOSTILE_ROWS))
+        db_api.finish_run(db, run_id, db_api.RunSummary(status=db_api.RUN_FINISHED, finish_reason="finished"))
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         db.close()
@@ -330,11 +330,11 @@ def test_sql_and_fts_metacharacters_in_export_search(hostile_db: Path) -> None:
 def test_sql_and_fts_metacharacters_in_searches(hostile_db: Path) -> None:
     """The store's search functions and datasette's search (table ``_search`` and the canned query) with the
     same inputs: results or an empty list, never an error page or a traceback."""
-    db = store.open_db(hostile_db, create=False)
+    db = db_api.open_db(hostile_db, create=False)
     try:
         for value in SQL_META:
-            assert isinstance(store.search_articles(db, value), list)
-            assert isinstance(store.search_headlines(db, value), list)
+            assert isinstance(db_api.search_articles(db, value), list)
+            assert isinstance(db_api.search_headlines(db, value), list)
     finally:
         db.close()
     name = hostile_db.stem

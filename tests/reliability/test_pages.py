@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from arabpress_crawler.demo.server import MirrorServer
+from arabpress_mirror.server import MirrorServer
 
 from . import harness
 from .harness import Article, case_path, page_file

@@ -1,6 +1,6 @@
-"""Render the packaged demo mirror: ``python -m arabpress_crawler.demo.build``.
+"""Render the packaged demo mirror: ``python -m arabpress_mirror.build``.
 
-The demo mirror (``arabpress_crawler/demo/site/``) is committed package data, so ``arabpress demo`` works
+The demo mirror (``arabpress_mirror/site/``) is committed package data, so ``arabpress demo`` works
 from any install. Regenerate it deliberately with this module after changing the content or the templates;
 ``tests/test_mirror_build.py`` fails while the committed files differ from a fresh render.
 """
@@ -11,12 +11,11 @@ import argparse
 import logging
 from pathlib import Path
 
-from arabpress_crawler.demo.content import demo_articles
-from arabpress_crawler.demo.render import RenderStats, render_site
+from arabpress_mirror.content import demo_articles
+from arabpress_mirror.layout import DEMO_SITE_DIR
+from arabpress_mirror.writer import RenderStats, render_site
 
 logger = logging.getLogger(__name__)
-
-DEMO_SITE_DIR = Path(__file__).parent / "site"
 
 
 def build_demo_site(out_dir: Path = DEMO_SITE_DIR) -> RenderStats:

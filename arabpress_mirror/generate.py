@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from arabpress_crawler.demo.content import (
+from arabpress_mirror.content import (
     ARABIC_SECTION,
     AUTHOR_SLUGS,
     KIND_EDITED_COPY,
@@ -38,7 +38,7 @@ from arabpress_crawler.demo.content import (
     set_related,
     slugify,
 )
-from arabpress_crawler.demo.render import RenderStats, render_site
+from arabpress_mirror.writer import RenderStats, render_site
 
 logger = logging.getLogger(__name__)
 

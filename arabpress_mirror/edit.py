@@ -25,8 +25,9 @@ from pathlib import Path
 
 from lxml import etree, html
 
-from arabpress_crawler.demo.content import ORIGIN, SITE_NAME, format_iso, parse_iso
-from arabpress_crawler.demo.render import display_date, iso_with_offset, url_to_file
+from arabpress_mirror.content import ORIGIN, SITE_NAME, format_iso, parse_iso
+from arabpress_mirror.dates import display_date, iso_with_offset
+from arabpress_mirror.layout import url_to_file
 
 logger = logging.getLogger(__name__)
 

@@ -1,1 +1,0 @@
-"""The local mirror of Arab Press: content, renderer, generator and server."""
