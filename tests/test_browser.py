@@ -168,6 +168,7 @@ def _on_first_screen(driver) -> list[dict]:
         ("articles", {}, None),
         ("articles-ar", {"language": "ar"}, True),
         ("articles-search", {"_search": "officials welcomed"}, False),
+        ("articles-search-ar", {"_search": "مسؤول"}, True),  # written المسؤولون: found by its stem
     ],
 )
 def test_first_screen_shows_the_news(browser, site, tmp_path, name, query, arabic):

@@ -55,3 +55,21 @@ def test_choices_ignore_case(demo_dir):
     assert len(result.stdout.splitlines()) == 10
     result = arabpress(demo_dir, "export", "--db", "data/demo.db", "--section", "business", "-o", "-")
     assert result.returncode == 0, result.stderr
+
+
+#: Issue 15's Arabic searches on the demo database: the bare word, and the article it must find.
+ISSUE_SEARCHES = {
+    "قهوة": "coffee-prices-rise-local-markets",
+    "مترو": "riyadh-metro-new-line-opens",
+    "رياض": "riyadh-metro-new-line-opens",
+    "جامعه": "amman-university-ai-programme",
+}
+
+
+@pytest.mark.parametrize(("query", "slug"), ISSUE_SEARCHES.items())
+def test_issue_searches_find_their_article_on_the_demo(demo_dir, query, slug):
+    result = arabpress(demo_dir, "export", "--db", "data/demo.db", "--search", query, "--language", "ar",
+                       "--format", "jsonl", "-o", "-")
+    assert result.returncode == 0, result.stderr
+    urls = [json.loads(line)["url"] for line in result.stdout.splitlines()]
+    assert any(slug in url for url in urls), urls
