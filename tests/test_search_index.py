@@ -36,6 +36,9 @@ def test_schema_4_search_copies_are_stemmed_by_the_migration(tmp_path: Path):
     old.conn.commit()
     assert db_api.search_articles(old, "قهوة") == []  # what issue 15 found: the bare word missed القهوة
     old.close()
+    result = CliRunner().invoke(cli, ["export", "--db", str(path), "--search", "قهوة", "-o", "-"])
+    assert result.exit_code == 0 and "older than this arabpress" in result.output  # read-only: says so
+    assert f"arabpress db check --db {path}" in result.output
 
     database = db_api.open_db(path)
     try:

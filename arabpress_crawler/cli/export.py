@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 
+from arabpress_crawler import db as db_api
 from arabpress_crawler import exporting
 from arabpress_crawler.cli import cli
 from arabpress_crawler.settings import ARABPRESS_DB
@@ -31,6 +32,17 @@ def _write_stdout(db: sqlite_utils.Database, request: exporting.ExportRequest, f
         except BrokenPipeError:  # the reader (e.g. `| head`) went away: nothing left to say
             pass
         out.detach()
+
+
+def warn_if_outdated(db: sqlite_utils.Database, db_path: str | Path) -> None:
+    """One warning line when the file was written by an older arabpress (read-only commands do not migrate)."""
+    found = db_api.schema_version(db)
+    if found < db_api.SCHEMA_VERSION:
+        click.echo(
+            f"warning: {db_path} has schema version {found}, older than this arabpress ({db_api.SCHEMA_VERSION}):"
+            f" searches may miss words until `arabpress db check --db {db_path}` migrates it (a crawl does too)",
+            err=True,
+        )
 
 
 @cli.command()
@@ -89,6 +101,7 @@ def export(
     )
     try:
         db = exporting.open_readonly(db_path)
+        warn_if_outdated(db, db_path)
         try:
             if output == STDOUT:
                 _write_stdout(db, request, fmt, excel=excel)

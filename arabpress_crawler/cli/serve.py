@@ -12,6 +12,7 @@ import click
 
 from arabpress_crawler import exporting
 from arabpress_crawler.cli import cli
+from arabpress_crawler.cli.export import warn_if_outdated
 from arabpress_crawler.settings import ARABPRESS_DB
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,11 @@ def serve(db_path: str, port: int, host: str, live: bool) -> None:
     """
     path = Path(db_path)
     try:
-        exporting.open_readonly(path).conn.close()
+        database = exporting.open_readonly(path)
+        try:
+            warn_if_outdated(database, path)
+        finally:
+            database.conn.close()
     except exporting.ExportError as exc:
         raise click.ClickException(str(exc)) from exc
     check_port_free(host, port)
