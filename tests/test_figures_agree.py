@@ -69,3 +69,44 @@ def test_related_export_says_what_it_leaves_out(crawled_db_copy, tmp_path):
     if written < total:
         assert f"{total - written} rows of near-duplicate copies left out" in result.stderr
         assert "--include-duplicates" in result.stderr
+
+
+def test_an_interrupted_crawl_reports_what_it_stored(serve, demo_site, tmp_path):
+    """Ctrl-C (SIGINT) in the middle of a crawl with a 404 in it: the summary, the run record and the
+    database agree on the articles stored before the stop and on the errors."""
+    import signal
+    import time
+
+    from conftest import read_rows as rows_of
+
+    server = serve(demo_site)
+    server.set_fault("/2025/1*", "slow", seconds=2)  # articles of October and November come slowly
+    db = tmp_path / "interrupted.db"
+    crawl = subprocess.Popen(
+        arabpress_command("crawl", "--base-url", server.base_url, "--db", str(db), "--mirror-profile",
+                          "--log-file", str(tmp_path / "crawl.log")),
+        env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + CRAWL_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:  # some articles stored, the slow ones still to come
+            try:
+                if rows_of(db, "SELECT count(*) AS n FROM articles")[0]["n"] >= 5:
+                    break
+            except Exception:  # noqa: BLE001 - the database may not exist yet
+                pass
+            time.sleep(0.2)
+        crawl.send_signal(signal.SIGINT)
+        stdout, stderr = crawl.communicate(timeout=CRAWL_TIMEOUT_SECONDS)
+    finally:
+        if crawl.poll() is None:
+            crawl.kill()
+            crawl.wait()
+    summary = summary_figures(stdout)
+    run = rows_of(db, "SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")[0]
+    stored = rows_of(db, "SELECT count(*) AS n FROM articles")[0]["n"]
+    assert run["status"] == "interrupted", (run["status"], run["finish_reason"], stderr[-500:])
+    assert 0 < stored < 62
+    assert int(summary["articles new"]) == run["articles_new"] == stored
+    assert int(summary["errors (as in the run record)"]) == run["errors"]
+    assert int(summary["duplicates caught (aliases + near-duplicates)"]) == run["duplicates"]
