@@ -13,7 +13,7 @@ import sqlite_utils
 
 from arabpress_crawler.db.connection import transaction
 from arabpress_crawler.db.runs import RUN_STATUSES
-from arabpress_crawler.db.schema import SEARCH_INDEXES, SEARCH_TRIGGERS, backfill_search
+from arabpress_crawler.db.schema import SEARCH_INDEXES, recompute_search
 from arabpress_crawler.search import search_text
 
 #: How many stale search copies a deep check names before it only counts them.
@@ -83,19 +83,7 @@ def _stale_search_rows(db: sqlite_utils.Database) -> list[str]:
 
 
 def rebuild_search(db: sqlite_utils.Database) -> None:
-    """Recompute every normalised search copy and rebuild both FTS indexes (after hand edits to the text).
-
-    The sync triggers are dropped for the rewrite (they would ask the index to delete entries it may not
-    have) and created again in the same transaction; the indexes are then rebuilt from their side tables
-    with sqlite-utils' ``rebuild_fts``.
-    """
-    with transaction(db) as conn:
-        for name in SEARCH_TRIGGERS:
-            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-        for index in SEARCH_INDEXES:
-            conn.execute(f"DELETE FROM {index.side_table}")
-        backfill_search(conn)
-        for sql in SEARCH_TRIGGERS.values():
-            conn.execute(sql)
-        for index in SEARCH_INDEXES:
-            db[index.fts_table].rebuild_fts()
+    """Recompute every search copy and rebuild both FTS indexes (after hand edits to the text), in one
+    transaction (:func:`arabpress_crawler.db.schema.recompute_search`)."""
+    with transaction(db):
+        recompute_search(db)

@@ -306,9 +306,13 @@ def _sitemap_lastmods(db: sqlite_utils.Database) -> None:
             )
 
 
-@migration(5, "stemmed search copies: Arabic words found without their attached prefixes")
-def _stemmed_search(db: sqlite_utils.Database) -> None:
-    # The search copies change form (docs/search.md): recomputed, and the indexes rebuilt from them.
+def recompute_search(db: sqlite_utils.Database) -> None:
+    """Recompute every search copy and rebuild both FTS indexes, inside the caller's transaction.
+
+    The sync triggers are dropped for the rewrite (they would ask the index to delete entries it may not
+    have) and created again; the indexes are then rebuilt from their side tables with sqlite-utils'
+    ``rebuild_fts``.
+    """
     conn = db.conn
     for name in SEARCH_TRIGGERS:
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -319,6 +323,11 @@ def _stemmed_search(db: sqlite_utils.Database) -> None:
         conn.execute(sql)
     for index in SEARCH_INDEXES:
         db[index.fts_table].rebuild_fts()
+
+
+@migration(5, "stemmed search copies: Arabic words found without their attached prefixes")
+def _stemmed_search(db: sqlite_utils.Database) -> None:
+    recompute_search(db)  # the search copies change form (docs/search.md)
 
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
