@@ -48,7 +48,7 @@ def _fts_problems(db: sqlite_utils.Database, fts: str) -> list[str]:
 def check_consistency(db: sqlite_utils.Database, *, deep: bool = False) -> list[str]:
     """Problems found in ``db`` (empty when all is well): SQLite integrity, foreign keys, FTS sync, invariants.
 
-    ``deep`` also recomputes every normalised search copy (one pass over the text).
+    ``deep`` also recomputes every search copy (one pass over the text).
     """
     problems = [
         f"integrity_check: {row[0]}" for row in db.execute("PRAGMA integrity_check") if row[0] != "ok"

@@ -2,7 +2,7 @@
 
 :class:`ArticleWriter` writes records in order inside one transaction per :meth:`ArticleWriter.write_batch`
 (``BEGIN IMMEDIATE`` … ``COMMIT``), with upserts (``INSERT … ON CONFLICT DO UPDATE``; never
-``INSERT OR REPLACE``, which orphans full-text rows); the normalised search copy of each article is written in
+``INSERT OR REPLACE``, which orphans full-text rows); the search copy of each article is written in
 the same transaction. Related headlines are written by :mod:`arabpress_crawler.db.related`.
 
 **Adding a column**: add it in a migration (:mod:`arabpress_crawler.db.schema`), to
