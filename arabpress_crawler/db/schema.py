@@ -325,7 +325,14 @@ def recompute_search(db: sqlite_utils.Database) -> None:
         db[index.fts_table].rebuild_fts()
 
 
-@migration(5, "stemmed search copies: Arabic words found without their attached prefixes")
+@migration(5, "the frontier: links a run found but did not finish")
+def _frontier(db: sqlite_utils.Database) -> None:
+    from arabpress_crawler.db.frontier import create_table
+
+    create_table(db)
+
+
+@migration(6, "stemmed search copies: Arabic words found without their attached prefixes")
 def _stemmed_search(db: sqlite_utils.Database) -> None:
     recompute_search(db)  # the search copies change form (docs/search.md)
 
