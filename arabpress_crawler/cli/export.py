@@ -66,6 +66,8 @@ def warn_if_outdated(db: sqlite_utils.Database, db_path: str | Path) -> None:
 @click.option("--include-duplicates", is_flag=True,
               help="Also export near-duplicate copies (rows with duplicate_of set).")
 @click.option("--excel", is_flag=True, help="Start the CSV with a byte-order mark so spreadsheets read Arabic right.")
+@click.option("--with-html", is_flag=True,
+              help="Add an html column: each article's page as archived by the crawl (large).")
 def export(
     db_path: str,
     table: str,
@@ -79,6 +81,7 @@ def export(
     sort: str,
     include_duplicates: bool,
     excel: bool,
+    with_html: bool,
 ) -> None:
     """Export articles, headlines or related headlines to CSV, JSON or JSON Lines.
 
@@ -97,7 +100,7 @@ def export(
     """
     request = exporting.ExportRequest(
         table=table, since=since, until=until, section=section, language=language, search=search,
-        include_duplicates=include_duplicates, sort=sort.lower(),
+        include_duplicates=include_duplicates, with_html=with_html, sort=sort.lower(),
     )
     try:
         db = exporting.open_readonly(db_path)

@@ -61,6 +61,8 @@ class ExportRequest:
     search: str | None = None
     include_duplicates: bool = False
     sort: str = SORT_DATE  # "date" (publication, oldest first) or "relevance" (best match first; needs search)
+    #: Add each article's archived page (``html``): only when asked, raw pages are large.
+    with_html: bool = False
 
 
 @dataclass(frozen=True)
@@ -232,6 +234,8 @@ def build_query(db: sqlite_utils.Database, request: ExportRequest) -> ExportQuer
         raise ExportError(f"unknown sort {request.sort!r}: use one of {', '.join(SORTS)}")
     if request.sort == SORT_RELEVANCE and (request.search is None or request.table != "articles"):
         raise ExportError("--sort relevance orders the articles a --search found: give --search (and --table articles)")
+    if request.with_html and request.table != "articles":
+        raise ExportError("--with-html adds the archived page of each article: use it with --table articles")
     return builder(db, request)
 
 

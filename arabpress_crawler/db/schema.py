@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from arabpress_crawler.db import archive as archive_db
 from arabpress_crawler.db.connection import transaction, utc_now
 from arabpress_crawler.search import search_text
 
@@ -332,7 +333,14 @@ def _frontier(db: sqlite_utils.Database) -> None:
     create_table(db)
 
 
-@migration(6, "stemmed search copies: Arabic words found without their attached prefixes")
+@migration(6, archive_db.MIGRATION_NAME)
+def _web_archive(db: sqlite_utils.Database) -> None:
+    # A rebuild of article_revisions (see db/archive.py) is SQL sqlite-utils' transform cannot express: its
+    # table-level UNIQUE becomes a partial unique index.
+    run_script(db.conn, archive_db.MIGRATION_SCRIPT)
+
+
+@migration(7, "stemmed search copies: Arabic words found without their attached prefixes")
 def _stemmed_search(db: sqlite_utils.Database) -> None:
     recompute_search(db)  # the search copies change form (docs/search.md)
 
