@@ -154,6 +154,8 @@ class CrawlOutcome:
     #: ``status`` and ``finish_reason`` of the run record the store pipeline closed (None: no record).
     run_status: str | None = None
     run_reason: str | None = None
+    #: The whole run record (``crawl_runs`` row) the crawl closed: the figures its summary shows.
+    run_record: dict[str, Any] | None = None
 
     @property
     def failed_in_store(self) -> bool:
@@ -376,27 +378,28 @@ def run_crawl(checked: CheckedCrawl, on_progress: ProgressCallback | None = None
         root.removeHandler(handler)
         handler.close()
     log_error = handler.failure if isinstance(handler, CrawlLogHandler) else None
-    run_status, run_reason = last_run_record(checked.db) if not errors else (None, None)
+    record = last_run_record(checked.db) if not errors else None
     return CrawlOutcome(
         finish_reason=stats.get("finish_reason"),
         stats=stats,
         elapsed=time.monotonic() - started,
         error=errors[0] if errors else None,
         log_error=log_error,
-        run_status=run_status,
-        run_reason=run_reason,
+        run_status=record["status"] if record else None,
+        run_reason=record["finish_reason"] if record else None,
+        run_record=record,
     )
 
 
-def last_run_record(db: Path) -> tuple[str | None, str | None]:
-    """``(status, finish_reason)`` of the newest ``crawl_runs`` row, or ``(None, None)`` if unreadable."""
+def last_run_record(db: Path) -> dict[str, Any] | None:
+    """The newest ``crawl_runs`` row (the run this crawl closed), or ``None`` if there is none or it is unreadable."""
     if not db.is_file():
-        return None, None
+        return None
     try:
-        return runs.last_run_record(db)
+        return runs.last_run_row(db)
     except sqlite3.Error as error:
         logger.warning("cannot read the run record in %s: %s", db, error)
-        return None, None
+        return None
 
 
 class _StopOnLogFailure:

@@ -158,7 +158,7 @@ class RunCounters:
         self.outcomes[result.outcome] += 1
         self.outcomes[database.OUTCOME_NEW] -= result.retracted_new
         self.duplicates_alias += result.demoted + (result.outcome == database.OUTCOME_ALIAS)
-        self.duplicates_near += result.near_duplicate
+        self.duplicates_near += result.near_duplicate + result.regrouped
         self.url_aliases += result.url_alias
         if article is not None and result.outcome in ARTICLE_OUTCOMES:
             self.articles += 1
