@@ -36,8 +36,8 @@ Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched
 ``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``,
 ``skipped/seen``, ``skipped/offsite``, ``skipped/unsafe``, ``skipped/listing``, ``skipped/robots``,
 ``skipped/max_pages``, ``skipped/max_depth``, ``skipped/too_long``, ``skipped/query_variant``, ``cut/<field>``
-(articles whose field was cut to its size limit), ``known_urls``, and ``errors/<kind>`` for pages that could not
-be fetched (``http_404``, ``redirect_loop``, ``timeout_error``…), each also logged with its URL.
+(a field cut to its size limit), ``articles/refused/<reason>``, ``known_urls``, and ``errors/<kind>`` for pages
+that could not be fetched (``http_404``, ``timeout_error``…), each also logged with its URL.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ from arabpress_crawler.spiders import ARTICLES_SPIDER, SITEMAP_LASTMOD_STAT, STA
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.failures import FailureHandling
 from arabpress_crawler.spiders.frontier_links import FrontierTracker
-from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
+from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict, validator
 from arabpress_crawler.spiders.known import load_frontier, load_known_articles, load_sitemap_lastmods
 from arabpress_crawler.spiders.limits import CrawlLimits, Limiter
 from arabpress_crawler.spiders.sitemaps import POST_SITEMAP, post_sitemap_number, sitemap_body
@@ -332,9 +332,10 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
 
     # -- articles --------------------------------------------------------------------------------------------
 
-    def _refuse_page(self, canonical: str) -> None:
-        """Count a page fetched as an article that is none: in the stats and, with its reason, in the run record."""
+    def _refuse_page(self, canonical: str, reason: str = "not_text") -> None:
+        """Count a page fetched as an article that is none: in the stats (by reason) and in the run record."""
         self._inc("pages/not_article")
+        self._inc(f"articles/refused/{reason}")
         self._inc("dropped/not_article_page")
         self._kept.drop(canonical, "not an article")
         self._kept.flush()
@@ -361,8 +362,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         page = ArticlePage(response)
         item = page.to_item()
         if item is None:
-            self._refuse_page(link_canonical)
-            self._inc(f"articles/refused/{page.refusal}")
+            self._refuse_page(link_canonical, str(page.refusal))
             logger.info("not an article page (%s), nothing stored: %s", page.not_article_reason, response.url)
             return
         for name in page.cuts.fields:  # a field over its size limit was cut (pages/limits.py)
@@ -375,8 +375,8 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
             return
         item.fetched_url = response.meta.get("redirect_urls", [response.url])[0]
         item.fetched_at = utc_now()
-        item.etag = _header(response, b"ETag")
-        item.last_modified = _header(response, b"Last-Modified")
+        item.etag = validator(response, b"ETag")
+        item.last_modified = validator(response, b"Last-Modified")
         # Not an ArticleItem field (yet): the store keeps it to compare with the next run's sitemap.
         item.sitemap_lastmod = self.sitemap_lastmods.get(item.url) or self.sitemap_lastmods.get(
             link_canonical
@@ -495,8 +495,3 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
 
     def _inc(self, key: str) -> None:
         self.crawler.stats.inc_value(f"{STAT_PREFIX}/{key}")
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None
