@@ -58,4 +58,7 @@ def test_a_gzip_body_under_an_xml_url_is_read(site_copy: Path, serve, temp_db: P
     assert run.returncode == 0, run.stderr
     assert "not a sitemap" not in temp_db.with_suffix(".log").read_text(encoding="utf-8")
     assert f"{SITEMAP_LASTMOD_STAT}{server.base_url}/post-sitemap.xml" in run.stats()
-    assert read_rows(temp_db, "SELECT count(*) AS n FROM articles WHERE sitemap_lastmod IS NOT NULL")[0]["n"] > 0
+    # Every entry of the gzipped post sitemap was read (whether an article's row keeps the sitemap's lastmod
+    # depends on whether its page was parsed after the sitemap: a race of the crawl's order, not of gzip).
+    listed = len(re.findall(r"<loc>", post))
+    assert listed > 0 and run.stats()["arabpress/sitemaps/entries"] >= listed

@@ -36,7 +36,7 @@ Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched
 ``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``,
 ``skipped/seen``, ``skipped/offsite``, ``skipped/unsafe``, ``skipped/listing``, ``skipped/robots``,
 ``skipped/max_pages``, ``skipped/max_depth``, ``skipped/too_long``, ``skipped/query_variant``, ``cut/<field>``
-(a field cut to its size limit), ``articles/refused/<reason>``, ``known_urls``, and ``errors/<kind>`` for pages
+(a field cut to its size limit), ``articles/refused/<reason>``, ``sitemaps/entries``, ``known_urls``, and ``errors/<kind>`` for pages
 that could not be fetched (``http_404``, ``timeout_error``…), each also logged with its URL.
 """
 
@@ -265,6 +265,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         if sitemap.type == "sitemapindex":
             yield from self._follow_sitemaps(response, entries)
             return
+        self.crawler.stats.inc_value(f"{STAT_PREFIX}/sitemaps/entries", len(entries))  # article URLs listed
         index_lastmod = response.meta.get("index_lastmod")
         if index_lastmod:
             self._record_sitemap(response.url, index_lastmod)
