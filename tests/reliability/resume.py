@@ -26,7 +26,8 @@ POLL_SECONDS = 0.02
 #: Columns that differ between two equal crawls: times, run ids, row ids given in insertion order, and how a
 #: page was reached: ``fetched_url`` (the first of its equivalent links to be requested, tracking parameters
 #: and all) and ``sitemap_lastmod`` (the lastmod known when it was fetched: set only if its sitemap was read
-#: earlier in the same run), both of which depend on the order of concurrent requests.
+#: earlier in the same run), both of which depend on the order of concurrent requests; ``archive_*`` (where
+#: the run's web archive put the response: its file and place in it depend on the run and that same order).
 VOLATILE_COLUMNS = frozenset(
     {"run_id", "first_run_id", "id", "article_rowid", "headline_rowid", "fingerprint_id", "fetched_url",
      "sitemap_lastmod", "archive_file", "archive_offset", "archive_length", "archive_record_id"}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -87,8 +88,12 @@ def count_articles(db: Path) -> int:
 
 
 def copy_database(source: Path, target: Path) -> Path:
-    """A consistent copy of an SQLite database (its WAL included), through the backup API."""
+    """A consistent copy of an SQLite database (its WAL included), through the backup API, with its web archive
+    (``archive/`` beside it: rows point into it) when the source has one and the target folder has none."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    archive = source.parent / "archive"
+    if archive.is_dir() and not (target.parent / "archive").exists():
+        shutil.copytree(archive, target.parent / "archive")
     src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     dst = sqlite3.connect(target)
     try:
