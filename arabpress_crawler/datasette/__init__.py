@@ -66,6 +66,7 @@ from arabpress_crawler.datasette.pages import (  # noqa: E402
 )
 from arabpress_crawler.datasette.plugin import (  # noqa: E402
     extra_css_urls,
+    extra_js_urls,
     menu_links,
     prepare_connection,
     register_routes,
@@ -78,6 +79,7 @@ __all__ = [
     "build_metadata_for",
     "extra_body_script",
     "extra_css_urls",
+    "extra_js_urls",
     "extra_template_vars",
     "get_metadata",
     "menu_links",

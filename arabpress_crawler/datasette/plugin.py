@@ -195,5 +195,10 @@ def extra_css_urls(datasette: Any) -> list[str]:
 
 
 @hookimpl
+def extra_js_urls(datasette: Any) -> list[str]:
+    return [datasette.urls.path(f"/{STATIC_MOUNT}/arabpress-table.js")]
+
+
+@hookimpl
 def menu_links(datasette: Any) -> list[dict[str, str]]:
     return [{"href": datasette.urls.path(CHARTS_PATH), "label": "Run health (charts without JavaScript)"}]
