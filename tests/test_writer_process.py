@@ -203,3 +203,11 @@ def test_a_killed_crawler_stops_its_writer_and_a_rerun_gives_the_uninterrupted_d
     assert snapshot(db) == snapshot(clean_crawl)
     assert consistent(db) == []
     assert [run["status"] for run in runs(db)] == ["interrupted", "finished"]
+
+
+def test_an_unknown_writer_mode_is_refused_in_one_line(generated: MirrorServer, tmp_path: Path) -> None:
+    run = run_crawl_cli(generated.base_url, tmp_path / "x.db", env=clean_env(ARABPRESS_WRITER="threads"))
+    assert run.returncode != 0
+    assert "ARABPRESS_WRITER='threads' is not a writer mode: use process or inline" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not (tmp_path / "x.db").exists()

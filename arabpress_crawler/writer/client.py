@@ -17,9 +17,12 @@ them again, as it would after an inline crawl killed before its commit.
 from __future__ import annotations
 
 import logging
-import multiprocessing
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,12 +33,8 @@ from arabpress_crawler.items import UnchangedArticle, as_article
 from arabpress_crawler.pipelines.store import DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_SECONDS, LOST_STAT
 from arabpress_crawler.run_record import writer_committed
 from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch
-from arabpress_crawler.writer.server import serve
 
 if TYPE_CHECKING:
-    from multiprocessing.connection import Connection
-    from multiprocessing.process import BaseProcess
-
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
@@ -48,6 +47,28 @@ CLOSE_TIMEOUT_SECONDS = 600.0
 POLL_SECONDS = 0.2
 #: Stat: batches the writer committed and acknowledged.
 BATCHES_STAT = "arabpress/writer/batches"
+
+
+def start_writer(db_path: Path, log_level: int) -> tuple[subprocess.Popen[bytes], Connection, Connection]:
+    """Start ``python -m arabpress_crawler.writer`` for ``db_path``; returns it and the crawler's pipe ends.
+
+    A plain child process with two pipes (not :mod:`multiprocessing`, whose ``spawn`` would import the
+    crawler's whole ``__main__`` again): the writer imports only what it needs. Each side holds only its own
+    ends, so when one process dies the other reads end-of-file.
+    """
+    batches_in, batches_out = os.pipe()
+    acks_in, acks_out = os.pipe()
+    level = log_level if isinstance(log_level, int) else logging.INFO
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "arabpress_crawler.writer", str(db_path), str(batches_in), str(acks_out), str(level)],
+            pass_fds=(batches_in, acks_out),
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        os.close(batches_in)
+        os.close(acks_out)
+    return process, Connection(batches_out, readable=False), Connection(acks_in, writable=False)
 
 
 class WriterPipeline:
@@ -73,7 +94,7 @@ class WriterPipeline:
         self.log_level = log_level
         self.on_counters: list[Callable[[Any], None]] = []
         self.store: session.CrawlStore | None = None
-        self.process: BaseProcess | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self._batches: Connection | None = None
         self._acks: Connection | None = None
         self._pending: list[Any] = []
@@ -108,16 +129,7 @@ class WriterPipeline:
     def open_spider(self) -> None:
         # The crawler's own connection: the run record opens and closes the run on it (schema created here).
         self.store = session.acquire(self.db_path)
-        context = multiprocessing.get_context("spawn")
-        batches_in, self._batches = context.Pipe(duplex=False)
-        self._acks, acks_out = context.Pipe(duplex=False)
-        level = self.log_level if isinstance(self.log_level, int) else logging.INFO
-        self.process = context.Process(
-            target=serve, args=(str(self.db_path), batches_in, acks_out, level), name="arabpress-writer", daemon=True
-        )
-        self.process.start()
-        batches_in.close()  # the writer holds the only copies of its ends: EOF tells each side the other is gone
-        acks_out.close()
+        self.process, self._batches, self._acks = start_writer(self.db_path, self.log_level)
         logger.info("Writer process %s started for %s", self.process.pid, self.db_path)
         self._last_send = time.monotonic()
         if self._use_timer and is_reactor_installed():
@@ -147,16 +159,15 @@ class WriterPipeline:
             pass
         self._batches.close()
         deadline = time.monotonic() + CLOSE_TIMEOUT_SECONDS
-        while self.process.is_alive() and time.monotonic() < deadline:
+        while self.process.poll() is None and time.monotonic() < deadline:
             self.receive(timeout=POLL_SECONDS)
         self.receive(timeout=0)
-        self.process.join(timeout=POLL_SECONDS)
-        if self.process.is_alive():
+        if self.process.poll() is None:
             logger.error("The writer process %s did not stop; terminating it", self.process.pid)
             self.process.terminate()
-            self.process.join()
+            self.process.wait()
         if self._in_flight:
-            message = f"the writer process ended (exit code {self.process.exitcode}) before committing everything"
+            message = f"the writer process ended (exit code {self.process.returncode}) before committing everything"
             self._fail(message, writer_gone=True)
         assert self._acks is not None
         self._acks.close()
@@ -215,8 +226,8 @@ class WriterPipeline:
                 timeout = 0
         except (EOFError, OSError):
             pass
-        if self._in_flight and not self.process.is_alive() and not self.failed:
-            self._fail(f"the writer process ended unexpectedly (exit code {self.process.exitcode})", writer_gone=True)
+        if self._in_flight and self.process.poll() is not None and not self.failed:
+            self._fail(f"the writer process ended unexpectedly (exit code {self.process.returncode})", writer_gone=True)
 
     def _apply(self, ack: Ack) -> None:
         for name, level, message in ack.logs:
