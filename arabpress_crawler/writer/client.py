@@ -47,6 +47,9 @@ CLOSE_TIMEOUT_SECONDS = 600.0
 POLL_SECONDS = 0.2
 #: Stat: batches the writer committed and acknowledged.
 BATCHES_STAT = "arabpress/writer/batches"
+#: How the writer process is started (followed by its arguments); a test harness may start it through its own
+#: runner so that its fault injections apply in the writer too.
+WRITER_COMMAND: list[str] = [sys.executable, "-m", "arabpress_crawler.writer"]
 
 
 def start_writer(db_path: Path, log_level: int) -> tuple[subprocess.Popen[bytes], Connection, Connection]:
@@ -61,7 +64,7 @@ def start_writer(db_path: Path, log_level: int) -> tuple[subprocess.Popen[bytes]
     level = log_level if isinstance(log_level, int) else logging.INFO
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "arabpress_crawler.writer", str(db_path), str(batches_in), str(acks_out), str(level)],
+            [*WRITER_COMMAND, str(db_path), str(batches_in), str(acks_out), str(level)],
             pass_fds=(batches_in, acks_out),
             stdin=subprocess.DEVNULL,
         )

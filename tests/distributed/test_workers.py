@@ -1,0 +1,60 @@
+"""Several worker processes sharing one frontier over the generated 300-article mirror (stores nothing)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import clean_env
+
+from arabpress_mirror.generate import generate_mirror
+from arabpress_mirror.server import MirrorServer
+
+ARTICLES = 300
+ARTICLE_PATH = re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/$")
+WORKER_TIMEOUT_SECONDS = 300
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorServer]:
+    root = tmp_path_factory.mktemp("distributed-mirror") / "site"
+    generate_mirror(root, ARTICLES, seed=5)
+    with MirrorServer(root) as server:
+        yield server
+
+
+def start_worker(redis_url: str, run: str, base_url: str, folder: Path, name: str) -> subprocess.Popen[str]:
+    command = [
+        sys.executable, "-m", "arabpress_crawler.distributed.worker", "--redis", redis_url, "--run", run,
+        "--base-url", base_url, "--backfill", "-s", "ARABPRESS_PROFILE=mirror", "-s", "ITEM_PIPELINES={}",
+        "-s", f"ARABPRESS_DB={folder / 'unused.db'}", "-s", f"LOG_FILE={folder / f'{name}.log'}",
+        "-s", f"ARABPRESS_REDIS_WORKER={name}",
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def article_requests(server: MirrorServer, before: Any) -> dict[str, int]:
+    return {path: n for path, n in (server.requests - before).items() if ARTICLE_PATH.match(path)}
+
+
+def test_two_workers_share_the_frontier_fetch_each_article_once_stop_by_themselves_and_leave_no_key(
+    redis_url: str, server: Any, generated: MirrorServer, tmp_path: Path
+) -> None:
+    before = generated.requests
+    workers = [start_worker(redis_url, "run-a", generated.base_url, tmp_path, f"w{n}") for n in (1, 2)]
+    for worker in workers:
+        output, _ = worker.communicate(timeout=WORKER_TIMEOUT_SECONDS)
+        assert worker.returncode == 0, output
+    fetched = article_requests(generated, before)
+    assert len(fetched) >= ARTICLES * 0.9
+    assert max(fetched.values()) == 1  # no article fetched twice by the two workers
+    logs = [(tmp_path / f"w{n}.log").read_text(encoding="utf-8") for n in (1, 2)]
+    assert all("Spider closed (finished)" in log for log in logs)  # each stopped by itself, once the run was done
+    assert sum("deleted its" in log for log in logs) == 1  # by the last worker to leave
+    assert list(server.scan_iter("arabpress:*:run-a:*")) == []  # no key of the run is left
