@@ -226,6 +226,8 @@ class RunRecord:
         settings = crawler.settings
         if not settings.get("ARABPRESS_DB"):
             raise NotConfigured("no ARABPRESS_DB: nothing to record the run in")
+        if settings.get("ARABPRESS_REDIS_RUN"):
+            raise NotConfigured("a distributed worker: the coordinator keeps the run record")
         if not stores_items(settings.getwithbase("ITEM_PIPELINES")):
             raise NotConfigured("the store pipeline is off: no run to record (e.g. the bare spider of the bench)")
         extension = cls(settings.get("ARABPRESS_DB"), base_url=settings.get("ARABPRESS_BASE_URL"), stats=crawler.stats)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
@@ -130,19 +130,43 @@ def _fail(outcome: CrawlOutcome, db: Path, log_file: Path | None) -> None:
     click.echo(f"error: {message}{where}", err=True)
 
 
-def _run(options: CrawlOptions, *, wait: bool, quiet: bool) -> tuple[CrawlOutcome, Path] | None:
+def _run(
+    options: CrawlOptions, *, wait: bool, quiet: bool, redis: str | None = None, workers: int = 1
+) -> tuple[CrawlOutcome, Path] | None:
     """Check, lock and crawl. ``None`` when another crawl holds the lock (already said so)."""
     try:
         checked = crawling.check_options(options)
     except CrawlInputError as error:
         raise click.ClickException(str(error)) from None
+    run_distributed = _distributed() if redis else None
+    if redis and options.max_pages is not None:
+        raise click.ClickException("--max-pages is not supported with --redis (each worker would count its own)")
     with crawling.crawl_lock(checked.db, wait=wait) as locked:
         if not locked:
             click.echo(f"a crawl is already running on {checked.db}")
             return None
-        with live_progress(not quiet) as on_progress:
-            outcome = crawling.run_crawl(checked, on_progress)
+        if run_distributed is not None and redis:
+            try:
+                outcome = run_distributed(checked, redis, workers)
+            except Exception as error:  # Redis unreachable: one line
+                if type(error).__module__.startswith("redis"):
+                    raise click.ClickException(f"cannot use Redis at {redis}: {error}") from None
+                raise
+        else:
+            with live_progress(not quiet) as on_progress:
+                outcome = crawling.run_crawl(checked, on_progress)
     return outcome, checked.db
+
+
+def _distributed() -> Any:
+    """The coordinator of distributed crawls, or one line saying how to install it."""
+    try:
+        from arabpress_crawler.distributed.coordinator import run_distributed
+    except ImportError as error:
+        raise click.ClickException(
+            f"--redis needs the [distributed] extra (pip install 'arabpress-crawler[distributed]'): {error}"
+        ) from None
+    return run_distributed
 
 
 # -- commands -------------------------------------------------------------------------------------------------------
@@ -167,6 +191,9 @@ def _run(options: CrawlOptions, *, wait: bool, quiet: bool) -> tuple[CrawlOutcom
               show_default=True, help="Scrapy's log (rotated).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line or summary; only warnings and errors.")
 @click.option("--no-fail-on-warnings", is_flag=True, help="Exit 0 even when the run-health checks warn.")
+@click.option("--redis", metavar="URL", help="Share the frontier through Redis (the [distributed] extra).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes on this machine (with --redis).")
 def crawl(
     base_url: str | None,
     db: Path,
@@ -181,6 +208,8 @@ def crawl(
     log_file: Path,
     quiet: bool,
     no_fail_on_warnings: bool,
+    redis: str | None,
+    workers: int,
 ) -> None:
     """Crawl the site into the database: new and changed articles only (incremental).
 
@@ -194,6 +223,7 @@ def crawl(
     \b
         arabpress crawl --db data/arabpress.db --max-pages 200
         arabpress crawl --base-url http://127.0.0.1:8000 --mirror-profile --since 2025-01-01
+        arabpress crawl --backfill --redis redis://127.0.0.1:6379/0 --workers 4
     """
     options = CrawlOptions(
         base_url=base_url,
@@ -207,7 +237,7 @@ def crawl(
         mirror_profile=mirror_profile,
         log_file=log_file,
     )
-    result = _run(options, wait=wait, quiet=quiet)
+    result = _run(options, wait=wait, quiet=quiet, redis=redis, workers=workers)
     if result is None:
         return
     outcome, db_path = result
@@ -220,6 +250,34 @@ def crawl(
         _fail(outcome, db_path, log_file)
     if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok:
         sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option("--redis", metavar="URL", required=True, help="The Redis of the distributed crawl.")
+@click.option("--run", "run_key", metavar="RUN", required=True,
+              help="The run to join (the coordinator's log names it: \"Distributed run RUN\").")
+@click.option("--base-url", metavar="URL", envvar="ARABPRESS_BASE_URL", required=True, help="The site being crawled.")
+@click.option("--backfill", is_flag=True, help="As the coordinator's crawl (--backfill).")
+def worker(redis: str, run_key: str, base_url: str, backfill: bool) -> None:
+    """Join a distributed crawl as one more worker (another machine, or more processes).
+
+    The worker takes requests from the run's frontier in Redis, fetches and extracts them, and sends what it
+    validated to the coordinator's writer; it stops by itself when the run is done. Needs the [distributed]
+    extra.
+
+    Example:
+
+    \b
+        arabpress worker --redis redis://10.0.0.5:6379/0 --run 42-1f2e3d4c --base-url https://arab.press
+    """
+    try:
+        from arabpress_crawler.distributed import worker as distributed_worker
+    except ImportError as error:
+        raise click.ClickException(
+            f"arabpress worker needs the [distributed] extra (pip install 'arabpress-crawler[distributed]'): {error}"
+        ) from None
+    argv = ["--redis", redis, "--run", run_key, "--base-url", base_url, *(["--backfill"] if backfill else [])]
+    sys.exit(distributed_worker.main(argv))
 
 
 # -- the demo -------------------------------------------------------------------------------------------------------

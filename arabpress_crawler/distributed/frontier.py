@@ -7,7 +7,8 @@
   workers;
 * when the spider is idle, keeps it open (``DontCloseSpider``) while the queue holds requests, any request is
   leased, or another live worker is busy: a worker with nothing queued no longer quits while others crawl;
-* when the last worker leaves, deletes the run's keys: nothing of the run is left in Redis.
+* when the last worker leaves, deletes the run's frontier keys (the coordinator deletes the writer's when it
+  has committed the last batch): nothing of the run is left in Redis.
 """
 
 from __future__ import annotations
@@ -105,5 +106,5 @@ class SharedFrontier:
         server.delete(keys.alive(queue.worker), keys.idle(queue.worker))
         server.srem(keys.workers, queue.worker)
         if not server.scard(keys.workers):
-            deleted = keys.delete(server)
+            deleted = keys.delete(server, frontier_only=True)  # the coordinator's writer may still drain batches
             logger.info("Last worker of run %s: deleted its %d keys", keys.run, deleted)

@@ -58,6 +58,24 @@ class RunKeys:
         return f"{self.prefix}:idle:{worker}"
 
     @property
+    def batches(self) -> str:
+        """Batches of validated records the workers send to the writer."""
+        return f"{self.prefix}:batches"
+
+    @property
+    def writing(self) -> str:
+        """The batch the writer is committing (back to ``batches`` if the writer dies)."""
+        return f"{self.prefix}:writing"
+
+    def acks(self, worker: str) -> str:
+        return f"{self.prefix}:acks:{worker}"
+
+    @property
+    def stats(self) -> str:
+        """Each worker's final Scrapy stats (JSON), merged into the run record by the coordinator."""
+        return f"{self.prefix}:stats"
+
+    @property
     def throttle(self) -> str:
         return f"arabpress:{self.site}:throttle"
 
@@ -65,7 +83,10 @@ class RunKeys:
         """Every key of this run that exists now (the throttle clock is the site's, not the run's)."""
         return sorted(key.decode() if isinstance(key, bytes) else key for key in server.scan_iter(f"{self.prefix}:*"))
 
-    def delete(self, server: Any) -> int:
-        """Remove every key of the run; how many there were."""
+    def delete(self, server: Any, *, frontier_only: bool = False) -> int:
+        """Remove every key of the run (``frontier_only``: not the writer's batches, acks and stats); how many."""
         keys = self.run_keys(server)
+        if frontier_only:
+            writer = (self.batches, self.writing, self.stats, f"{self.prefix}:acks:")
+            keys = [key for key in keys if not key.startswith(writer)]
         return int(server.delete(*keys)) if keys else 0

@@ -1,6 +1,7 @@
 """One worker of a distributed run: the project's spider with the shared frontier (``python -m`` entry point).
 
-``python -m arabpress_crawler.distributed.worker --redis URL --run RUN --base-url URL [--backfill] [-s NAME=VALUE]``
+``python -m arabpress_crawler.distributed.worker --redis URL --run RUN --base-url URL [--backfill] [-a NAME=VALUE]
+[-s NAME=VALUE]`` (``arabpress worker`` is the same)
 runs the ``articles`` spider with :func:`~arabpress_crawler.distributed.settings.worker_settings` merged into
 the project settings (the downloader middlewares and extensions are added to the project's, not put in their
 place). It stops by itself when the run is done (:mod:`arabpress_crawler.distributed.frontier`).
@@ -44,7 +45,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--run", required=True, help="the run's id, the same for every worker of the run")
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--backfill", action="store_true")
-    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("-a", "--argument", action="append", default=[], metavar="NAME=VALUE", help="spider argument")
+    parser.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE", help="Scrapy setting")
     return parser.parse_args(argv)
 
 
@@ -53,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     extra = dict(item.split("=", 1) for item in args.set)
     process = CrawlerProcess(crawl_settings(args.redis, args.run, args.base_url, extra))
     crawler = process.create_crawler(ARTICLES_SPIDER)
-    process.crawl(crawler, base_url=args.base_url, backfill=args.backfill)
+    arguments = dict(item.split("=", 1) for item in args.argument)
+    process.crawl(crawler, base_url=args.base_url, backfill=args.backfill, **arguments)
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     return 0 if reason == "finished" else 1

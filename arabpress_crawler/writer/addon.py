@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 DEDUPE_PIPELINE = "arabpress_crawler.pipelines.dedupe.DedupePipeline"
 STORE_PIPELINE = "arabpress_crawler.pipelines.store.StorePipeline"
 WRITER_PIPELINE = "arabpress_crawler.writer.client.WriterPipeline"
+#: A worker of a distributed run (``ARABPRESS_REDIS_RUN`` set) sends its batches through Redis.
+REDIS_WRITER_PIPELINE = "arabpress_crawler.distributed.feed.RedisWriterPipeline"
 
 
 class UnknownWriterModeError(ValueError):
@@ -45,7 +47,8 @@ class WriterAddon:
     """Swaps the dedupe and store pipelines for the writer process's pipeline (see the module docstring)."""
 
     def update_settings(self, settings: BaseSettings) -> None:
-        if writer_mode(settings) == WRITER_INLINE:
+        distributed = bool(settings.get("ARABPRESS_REDIS_RUN"))
+        if writer_mode(settings) == WRITER_INLINE and not distributed:
             return
         priority = settings.getpriority("ITEM_PIPELINES") or 0
         pipelines = dict(settings.getdict("ITEM_PIPELINES"))
@@ -56,6 +59,6 @@ class WriterAddon:
         store, order = enabled[STORE_PIPELINE]
         pipelines[dedupe] = None
         pipelines[store] = None
-        pipelines[WRITER_PIPELINE] = order
+        pipelines[REDIS_WRITER_PIPELINE if distributed else WRITER_PIPELINE] = order
         settings.set("ITEM_PIPELINES", pipelines, priority=priority)
         logger.info("dedupe and store run in a writer process (%s=%s)", WRITER_SETTING, WRITER_PROCESS)

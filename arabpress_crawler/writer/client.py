@@ -135,16 +135,22 @@ class WriterPipeline:
         self.process, self._batches, self._acks = start_writer(self.db_path, self.log_level)
         logger.info("Writer process %s started for %s", self.process.pid, self.db_path)
         self._last_send = time.monotonic()
+        self._start_timer()
+
+    def _start_timer(self) -> None:
         if self._use_timer and is_reactor_installed():
             from twisted.internet import task
 
             self._timer = task.LoopingCall(self.tick)
             self._timer.start(min(self.flush_seconds, 1.0), now=False)
 
-    def close_spider(self) -> None:
+    def _stop_timer(self) -> None:
         if self._timer is not None and self._timer.running:
             self._timer.stop()
         self._timer = None
+
+    def close_spider(self) -> None:
+        self._stop_timer()
         try:
             self.send()
             self._finish()
@@ -208,10 +214,10 @@ class WriterPipeline:
         if self.failed:
             self._count(LOST_STAT, len(records))
             return
-        assert self.store is not None and self._batches is not None
+        assert self.store is not None
         self._seq += 1
         try:
-            self._batches.send(Batch(seq=self._seq, run_id=self.store.run_id, records=records))
+            self._transmit(Batch(seq=self._seq, run_id=self.store.run_id, records=records))
         except OSError as error:
             self._count(LOST_STAT, len(records))
             self._fail(f"the writer process is gone ({error})", writer_gone=True)
@@ -219,6 +225,10 @@ class WriterPipeline:
         self._in_flight[self._seq] = len(records)
         while len(self._in_flight) > MAX_IN_FLIGHT and not self.failed:
             self.receive(timeout=POLL_SECONDS)
+
+    def _transmit(self, batch: Batch) -> None:
+        assert self._batches is not None
+        self._batches.send(batch)
 
     def receive(self, timeout: float) -> None:
         """Apply every acknowledgement that arrives within ``timeout``; notice a writer that died."""

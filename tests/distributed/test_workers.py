@@ -58,3 +58,39 @@ def test_two_workers_share_the_frontier_fetch_each_article_once_stop_by_themselv
     assert all("Spider closed (finished)" in log for log in logs)  # each stopped by itself, once the run was done
     assert sum("deleted its" in log for log in logs) == 1  # by the last worker to leave
     assert list(server.scan_iter("arabpress:*:run-a:*")) == []  # no key of the run is left
+
+
+def crawl_snapshot(db: Path) -> dict[str, list[tuple]]:
+    """The tables without the order-dependent columns (see ``tests/test_writer_process.py``)."""
+    from test_writer_process import snapshot
+
+    return snapshot(db)
+
+
+@pytest.mark.parametrize("workers", [2])
+def test_a_distributed_crawl_gives_the_database_of_a_single_process_crawl_and_one_run_record(
+    redis_url: str, server: Any, generated: MirrorServer, tmp_path: Path, workers: int
+) -> None:
+    from conftest import read_rows, run_crawl_cli
+
+    single = run_crawl_cli(generated.base_url, tmp_path / "single.db", "--backfill", "--no-fail-on-warnings")
+    assert single.returncode == 0, single.stdout + single.stderr
+    before = generated.requests
+    distributed = run_crawl_cli(
+        generated.base_url, tmp_path / "distributed.db", "--backfill", "--no-fail-on-warnings",
+        "--redis", redis_url, "--workers", str(workers),
+    )  # fmt: skip
+    assert distributed.returncode == 0, distributed.stdout + distributed.stderr
+    assert crawl_snapshot(distributed.db) == crawl_snapshot(single.db)
+    (run,) = read_rows(distributed.db, "SELECT * FROM crawl_runs")
+    (single_run,) = read_rows(single.db, "SELECT * FROM crawl_runs")
+    assert run["status"] == "finished"
+    for key in ("articles_new", "articles_updated", "duplicates_alias", "url_aliases", "coverage"):
+        assert run[key] == single_run[key], key
+    logs = [Path(f"{distributed.db.with_suffix('.log')}.worker-{n}").read_text(encoding="utf-8") for n in range(workers)]
+    pages = [re.search(r"'response_received_count': (\d+)", log) for log in logs]
+    assert run["pages"] == sum(int(found.group(1)) for found in pages if found)  # the sum over the workers
+    assert run["pages"] <= single_run["pages"] + workers
+    fetched = article_requests(generated, before)
+    assert max(fetched.values()) == 1  # no article fetched twice
+    assert list(server.scan_iter("arabpress:*")) == []  # no key of the run is left (no delay: no site clock)
