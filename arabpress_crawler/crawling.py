@@ -14,9 +14,11 @@ A Twisted reactor cannot be restarted, so :func:`run_crawl` can run once per pro
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sqlite3
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -32,10 +34,12 @@ from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from scrapy.utils.asyncio import create_looping_call
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.reactor import is_reactor_installed
 from twisted.python.failure import Failure
 
 from arabpress_crawler import DEFAULT_BASE_URL
-from arabpress_crawler.db import queries, runs
+from arabpress_crawler.db import connection, queries, runs
 from arabpress_crawler.db.runs import RUN_FINISHED
 from arabpress_crawler.profiles import PROFILE_SETTING
 from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
@@ -52,8 +56,14 @@ LOG_BACKUP_COUNT = 5
 LOG_FORMAT = "%(asctime)s [%(name)s] %(levelname)s: %(message)s"
 PROGRESS_INTERVAL_SECONDS = 0.5
 SQLITE_HEADER = b"SQLite format 3\x00"
-#: Finish reasons of a run that did its job (a bound being reached is a job done).
-GOOD_FINISH_REASONS = frozenset({"finished", "closespider_pagecount", "closespider_itemcount"})
+#: ``errno`` values of a write refused for lack of space: no space left on the device, quota exceeded.
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
+#: Finish reason (prefix) of a crawl stopped because its log file could not be written.
+LOG_ERROR_REASON = "log_error"
+#: Finish reasons of a run that did its job (a bound being reached is a job done: the time budget too).
+GOOD_FINISH_REASONS = frozenset(
+    {"finished", "closespider_pagecount", "closespider_itemcount", "closespider_timeout"}
+)
 MIRROR_PROFILE = "mirror"
 #: Stats kept by the dedupe pipeline, one key per kind (``content``, ``near``).
 DUPLICATE_STATS = f"{STAT_PREFIX}/duplicates/"
@@ -141,6 +151,7 @@ class CrawlOutcome:
     stats: dict[str, Any]
     elapsed: float
     error: str | None = None  # a crawl that could not run at all (e.g. the store failed to open)
+    log_error: str | None = None  # the log file could not be written (a full disk): the crawl was stopped
     #: ``status`` and ``finish_reason`` of the run record the store pipeline closed (None: no record).
     run_status: str | None = None
     run_reason: str | None = None
@@ -152,7 +163,12 @@ class CrawlOutcome:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.finish_reason in GOOD_FINISH_REASONS and not self.failed_in_store
+        return (
+            self.error is None
+            and self.log_error is None
+            and self.finish_reason in GOOD_FINISH_REASONS
+            and not self.failed_in_store
+        )
 
     def progress(self, max_pages: int | None = None) -> Progress:
         return Progress.from_stats(self.stats, self.elapsed, max_pages)
@@ -200,6 +216,10 @@ def check_db_path(path: Path) -> Path:
             header = handle.read(len(SQLITE_HEADER))
         if header != SQLITE_HEADER:
             raise CrawlInputError(f"{path} is not an SQLite database; give another path with --db")
+    try:
+        connection.check_file(path)  # damaged (quick_check) or another program's database: refused, never written
+    except connection.NotADatabase as error:
+        raise CrawlInputError(str(error)) from error
     return path
 
 
@@ -226,14 +246,17 @@ def check_writable_file(path: Path, what: str, option: str) -> Path:
 
 
 def lock_path(db: Path) -> Path:
-    return db.with_name(db.name + ".lock")
+    """``<db>.lock`` beside the real file: a symlinked ``--db`` path shares the lock of the file it names."""
+    real = Path(os.path.realpath(db))
+    return real.with_name(real.name + ".lock")
 
 
 @contextmanager
 def crawl_lock(db: Path, *, wait: bool) -> Iterator[bool]:
     """Hold ``<db>.lock`` for the block; yields ``False`` (without waiting) if another crawl holds it."""
-    db.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(lock_path(db)), timeout=-1 if wait else 0)
+    path = lock_path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path), timeout=-1 if wait else 0)
     try:
         lock.acquire()
     except Timeout:
@@ -248,14 +271,62 @@ def crawl_lock(db: Path, *, wait: bool) -> Iterator[bool]:
 # -- logging ------------------------------------------------------------------------------------------------------
 
 
+def disk_error_message(path: Path | str, error: OSError) -> str:
+    """One line for a file that could not be written; a full disk (or quota) is called so."""
+    reason = error.strerror or str(error)
+    if error.errno in DISK_FULL_ERRNOS:
+        return f"the disk is full: cannot write {path} ({reason}); free some space, then run again"
+    return f"cannot write {path} ({reason})"
+
+
+class CrawlLogHandler(RotatingFileHandler):
+    """The crawl's rotated log file. A write that fails (a full disk) is remembered once as :attr:`failure`
+    and passed to :attr:`on_failure`, instead of a traceback on stderr for every record; the file is then
+    left alone for the rest of the run."""
+
+    def __init__(self, log_file: Path) -> None:
+        super().__init__(log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUP_COUNT, encoding="utf-8")
+        self.path = log_file
+        self.failure: str | None = None
+        self.on_failure: Callable[[str], None] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.failure is None:
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        error = sys.exc_info()[1]
+        if isinstance(error, OSError):
+            self._failed(error)
+        else:
+            super().handleError(record)
+
+    def flush(self) -> None:
+        try:
+            super().flush()
+        except OSError as error:
+            self._failed(error)
+
+    def close(self) -> None:
+        try:
+            super().close()
+        except OSError as error:
+            self._failed(error)
+
+    def _failed(self, error: OSError) -> None:
+        if self.failure is not None:
+            return
+        self.failure = disk_error_message(self.path, error)
+        if self.on_failure is not None:
+            self.on_failure(self.failure)
+
+
 def log_handler(log_file: Path | None, level: str) -> logging.Handler:
     """A rotated file handler for Scrapy's log and ours (a no-op handler when there is no log file)."""
     if log_file is None:
         return logging.NullHandler()
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(
-        log_file, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUP_COUNT, encoding="utf-8"
-    )
+    handler = CrawlLogHandler(log_file)
     handler.setLevel(level)
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     return handler
@@ -328,21 +399,24 @@ def run_crawl(checked: CheckedCrawl, on_progress: ProgressCallback | None = None
         crawler = process.create_crawler(ARTICLES_SPIDER)
         # Held here: signal receivers are weak references.
         poller = _attach_progress(crawler, on_progress, checked.arguments.max_pages) if on_progress else None
+        stopper = _StopOnLogFailure(crawler, handler) if isinstance(handler, CrawlLogHandler) else None
         deferred = process.crawl(crawler, **spider_kwargs(checked.arguments))
         deferred.addErrback(_record_failure, errors)
         logger.info("crawling %s into %s", checked.arguments.base_url, checked.db)
         process.start()
-        stats = dict(crawler.stats.get_stats())
-        del poller
+        stats = dict(crawler.stats.get_stats()) if not errors else {}  # no stats: the crawl never started
+        del poller, stopper
     finally:
         root.removeHandler(handler)
         handler.close()
+    log_error = handler.failure if isinstance(handler, CrawlLogHandler) else None
     run_status, run_reason = last_run_record(checked.db) if not errors else (None, None)
     return CrawlOutcome(
         finish_reason=stats.get("finish_reason"),
         stats=stats,
         elapsed=time.monotonic() - started,
         error=errors[0] if errors else None,
+        log_error=log_error,
         run_status=run_status,
         run_reason=run_reason,
     )
@@ -357,6 +431,44 @@ def last_run_record(db: Path) -> tuple[str | None, str | None]:
     except sqlite3.Error as error:
         logger.warning("cannot read the run record in %s: %s", db, error)
         return None, None
+
+
+class _StopOnLogFailure:
+    """Stops the crawl when its log file cannot be written (as soon as the engine runs, if that is later)."""
+
+    RETRY_SECONDS = 0.1
+
+    def __init__(self, crawler: Crawler, handler: CrawlLogHandler) -> None:
+        self.crawler = crawler
+        self.handler = handler
+        self.stopping = False
+        handler.on_failure = self.failed
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+
+    def failed(self, message: str) -> None:
+        if is_reactor_installed():  # else the crawl has not started: stopped when the spider opens
+            self._later(0)
+
+    def spider_opened(self) -> None:
+        if self.handler.failure is not None:
+            self._later(0)
+
+    def _later(self, seconds: float) -> None:
+        from twisted.internet import reactor
+
+        reactor.callLater(seconds, self.stop)  # never from inside a logging call of the engine
+
+    def stop(self) -> None:
+        engine = self.crawler.engine
+        if self.stopping or engine is None:
+            return
+        if not engine.running:  # opened but not started yet
+            self._later(self.RETRY_SECONDS)
+            return
+        self.stopping = True
+        reason = f"{LOG_ERROR_REASON}: {self.handler.failure}"
+        deferred = deferred_from_coro(engine.close_spider_async(reason=reason))
+        deferred.addErrback(lambda failure: sys.stderr.write(f"could not stop the crawl: {failure.getErrorMessage()}\n"))
 
 
 def _attach_progress(crawler: Crawler, callback: ProgressCallback, max_pages: int | None) -> _ProgressPoller:

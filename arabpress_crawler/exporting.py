@@ -1,8 +1,9 @@
 """Streaming exports of the database to CSV, JSON and JSON Lines.
 
 Rows come from one SQLite cursor (the query is built and checked by :mod:`arabpress_crawler.db.exports`)
-and go straight to the output, so memory stays flat whatever the size of the table. Files are written to a
-temporary file beside the target and renamed when complete: a half-written export never looks finished.
+and go straight to the output, so memory stays flat whatever the size of the table. Files are written through
+:mod:`arabpress_crawler.outputs`: a regular file is replaced only once complete (a half-written export never
+looks finished), symlinks are followed and FIFOs and devices are written through.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import csv
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
 
 import sqlite_utils
 
+from arabpress_crawler import outputs
 from arabpress_crawler.db import connection
 from arabpress_crawler.db.exports import (
     TABLES,
@@ -49,7 +50,6 @@ JSON_ARRAY_COLUMNS = frozenset({"authors", "tags"})
 JSON_OBJECT_COLUMNS = frozenset({"extraction"})
 CSV_LIST_SEPARATOR = ";"
 EXCEL_BOM = "\ufeff"
-NEW_FILE_MODE = 0o666
 
 # --- opening the database -------------------------------------------------------------------------
 
@@ -59,7 +59,7 @@ def open_readonly(path: str | os.PathLike[str]) -> sqlite_utils.Database:
     try:
         return connection.open_readonly(path)
     except connection.NotADatabase as error:
-        raise ExportError(str(error)) from None
+        raise ExportError(str(error)) from error
 
 
 # --- writing --------------------------------------------------------------------------------------
@@ -153,50 +153,25 @@ def write_rows(
 
 def check_output_path(path: Path) -> None:
     """Raise :class:`ExportError` when ``path`` cannot receive an export."""
-    if path.is_dir():
-        raise ExportError(f"--output {path} is a directory: give a file name, e.g. {path / 'articles.csv'}")
-    parent = path.parent
-    if not parent.is_dir():
-        raise ExportError(f"--output {path}: folder {parent} does not exist; create it first")
-    if not os.access(parent, os.W_OK):
-        raise ExportError(f"--output {path}: folder {parent} is not writable; choose another path")
-
-
-def _file_mode(path: Path) -> int:
-    """The permissions the export gets: those of the file it replaces, else the usual ones under the umask.
-
-    (A temporary file is created private, 0600; a finished export should look like any other file.)
-    """
-    if path.exists():
-        return path.stat().st_mode & 0o777
-    umask = os.umask(0)
-    os.umask(umask)
-    return NEW_FILE_MODE & ~umask
+    try:
+        outputs.resolve_output(path)
+    except outputs.OutputError as exc:
+        raise ExportError(str(exc)) from None
 
 
 def export_to_file(
     db: sqlite_utils.Database, request: ExportRequest, fmt: str, path: Path, *, excel: bool = False
 ) -> int:
-    """Export to ``path`` atomically: a temporary file beside it, renamed once complete."""
+    """Export to ``path``: a regular file is replaced atomically when complete; a symlink is followed; a FIFO
+    or device is written through (see :mod:`arabpress_crawler.outputs`)."""
     check_format(fmt, excel=excel)
     check_output_path(path)
     query = build_query(db, request)
     try:
-        handle = tempfile.NamedTemporaryFile(
-            "w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.", suffix=".part",
-            delete=False,
-        )
-    except OSError as exc:
-        raise ExportError(f"--output {path} is not writable ({exc.strerror}); choose another path") from exc
-    temp_path = Path(handle.name)
-    try:
-        with handle:
-            count = write_rows(iter_rows(db, query), query.columns, handle, fmt, excel=excel)
-        os.chmod(temp_path, _file_mode(path))
-        os.replace(temp_path, path)
-    except BaseException:
-        temp_path.unlink(missing_ok=True)
-        raise
+        with outputs.output_stream(path) as out:
+            count = write_rows(iter_rows(db, query), query.columns, out, fmt, excel=excel)
+    except outputs.OutputError as exc:
+        raise ExportError(str(exc)) from None
     logger.info("exported %d %s rows to %s", count, request.table, path)
     return count
 

@@ -1,5 +1,12 @@
 """Scrapy extensions of the project.
 
+:class:`StopPromptly` makes a stop request (SIGINT, SIGTERM, ``Crawler.stop``) end the crawl within seconds:
+Scrapy's graceful stop waits for every download in flight, so a page that never answers would hold the
+process for the whole download timeout (and a retry's back-off wait on top). After
+``ARABPRESS_STOP_GRACE_SECONDS`` (default 2) it aborts the connections still open; the downloads fail, are
+not retried (see :class:`~arabpress_crawler.middlewares.BackoffRetryMiddleware`) and the spider counts them as
+``arabpress/cancelled``; the store pipeline then closes the run as ``interrupted`` with what it stored.
+
 :class:`FreezeStartupObjects` moves what exists when the spider opens (modules, classes, functions, settings:
 some 150,000 objects) out of the garbage collector's reach with :func:`gc.freeze`, so the collector's full
 collections during the crawl walk only the objects the crawl itself keeps alive. Those objects live for the
@@ -11,10 +18,12 @@ from __future__ import annotations
 
 import gc
 import logging
-from typing import TYPE_CHECKING
+import time
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.asyncio import create_looping_call
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -47,3 +56,66 @@ class FreezeStartupObjects:
 
     def spider_closed(self) -> None:
         gc.unfreeze()  # back to normal for whatever the process does after the crawl
+
+
+STOP_GRACE_SETTING = "ARABPRESS_STOP_GRACE_SECONDS"
+DEFAULT_STOP_GRACE_SECONDS = 2.0
+STOP_CHECK_SECONDS = 0.25
+
+
+def is_stopping(crawler: Crawler) -> bool:
+    """Whether a stop of the crawl was asked for (the engine no longer runs, but the spider is still open)."""
+    try:
+        engine = crawler.engine
+    except RuntimeError:  # not made yet: the crawl has not started
+        return False
+    return engine is not None and not engine.running and engine.spider is not None
+
+
+def abort_client_connections() -> int:
+    """Abort every outgoing TCP connection of the reactor (the downloads in flight); how many were open."""
+    from twisted.internet import reactor
+    from twisted.internet.tcp import Client
+
+    clients = {c for c in [*reactor.getReaders(), *reactor.getWriters()] if isinstance(c, Client)}  # type: ignore[attr-defined]
+    for client in clients:
+        client.abortConnection()
+    return len(clients)
+
+
+class StopPromptly:
+    """Ends a stopping crawl's downloads in flight after a short grace period (see the module docstring)."""
+
+    def __init__(self, crawler: Crawler, grace: float) -> None:
+        self.crawler = crawler
+        self.grace = grace
+        self.stop_seen: float | None = None
+        self.loop: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StopPromptly:
+        extension = cls(crawler, crawler.settings.getfloat(STOP_GRACE_SETTING, DEFAULT_STOP_GRACE_SECONDS))
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self) -> None:
+        self.loop = create_looping_call(self.check)
+        self.loop.start(STOP_CHECK_SECONDS, now=False)
+
+    def spider_closed(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+
+    def check(self) -> None:
+        if not is_stopping(self.crawler):
+            return
+        now = time.monotonic()
+        if self.stop_seen is None:
+            self.stop_seen = now
+            logger.info("stopping: downloads still in flight after %.1f s are cancelled", self.grace)
+            return
+        if now - self.stop_seen >= self.grace:
+            aborted = abort_client_connections()
+            if aborted:
+                logger.info("stopping: %d downloads in flight cancelled", aborted)

@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlite_utils
 
-from arabpress_crawler.db import queries
-from arabpress_crawler.db.runs import BAD_RUN_STATUSES, recent_run_rows
+from arabpress_crawler.db import frontier, queries
+from arabpress_crawler.db.runs import BAD_RUN_STATUSES, RUN_RUNNING, recent_run_rows
 
 logger = logging.getLogger(__name__)
 
@@ -196,12 +196,56 @@ def _share_problems(run: RunHealth, earlier: list[RunHealth]) -> list[str]:
     return found
 
 
+def liveness_problems(
+    db: DatabaseLike, *, crawl_alive: bool, max_age: dt.timedelta | None = None,
+    time_budget: dt.timedelta | None = None, now: dt.datetime | None = None,
+) -> list[str]:
+    """Problems of the newest run that :func:`problems` cannot see from the run records alone.
+
+    A run still ``running`` while no crawl holds the lock (``crawl_alive`` false) was killed or crashed: it
+    is interrupted, whatever its row says. One running for longer than ``time_budget`` is hung. With
+    ``max_age``, a newest finished run older than that means the schedule (cron) stopped.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    found = []
+    newest = recent_runs(db, limit=1, include_running=True)
+    if newest and newest[0].status == RUN_RUNNING:
+        run = newest[0]
+        started = _as_utc(run.started_at)
+        if not crawl_alive:
+            found.append(f"last {_describe(run)} was interrupted: it is still marked running but no crawl holds"
+                         " the lock (killed or crashed); the next crawl resumes it")
+        elif started and time_budget and now - started > time_budget:
+            found.append(f"{_describe(run)} has been running for {_age(now - started)}, longer than its time"
+                         f" budget ({_age(time_budget)}): is it hung?")
+    if max_age is not None:
+        finished = recent_runs(db, limit=1, include_running=False)
+        started = _as_utc(finished[0].started_at) if finished else None
+        if started is not None and now - started > max_age:
+            found.append(f"the last finished {_describe(finished[0])} is {_age(now - started)} old, more than"
+                         f" {_age(max_age)}: is the crawl still scheduled?")
+    return found
+
+
+def _as_utc(value: str | None) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def _age(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
+
 def problems(db: DatabaseLike | str | os.PathLike[str], *, recent: int = DEFAULT_RECENT_RUNS) -> list[str]:
     """One line per problem of the latest finished run, judged against the ``recent`` runs before it.
 
     Problems: the run failed or was interrupted; it found no articles where earlier runs did; the
     coverage of title/body/published_at or the share of site-layer extraction fell well below the median
-    of recent runs. A database without any finished run is a problem too. Runs still running are ignored.
+    of recent runs; article links were given up after repeated failed runs (the frontier). A database without any finished run is a problem too. Runs still running are ignored.
     ``db`` may be a path: the database is then opened read-only for the check.
     """
     if isinstance(db, str | os.PathLike):
@@ -218,9 +262,27 @@ def problems(db: DatabaseLike | str | os.PathLike[str], *, recent: int = DEFAULT
     latest, earlier = runs[0], runs[1:]
     found = [p for p in (_status_problem(latest), _empty_run_problem(latest, earlier)) if p]
     found.extend(_share_problems(latest, earlier))
+    found.extend(_frontier_problems(_as_database(db)))
     for line in found:
         logger.info("run health: %s", line)
     return found
+
+
+#: Given-up links named in the problem line (the rest are counted).
+GIVEN_UP_SHOWN = 3
+
+
+def _frontier_problems(db: sqlite_utils.Database) -> list[str]:
+    """Article links the frontier gave up on after repeated failed runs: never silently absent."""
+    try:
+        given_up = frontier.given_up(db)
+    except sqlite3.OperationalError:  # a database from before the frontier
+        return []
+    if not given_up:
+        return []
+    shown = ", ".join(f"{entry.url} ({entry.last_error or 'failed'})" for entry in given_up[:GIVEN_UP_SHOWN])
+    more = f" and {len(given_up) - GIVEN_UP_SHOWN} more" if len(given_up) > GIVEN_UP_SHOWN else ""
+    return [f"{len(given_up)} article link(s) given up after {given_up[0].attempts} failed runs: {shown}{more}"]
 
 
 def ok_summary(db: DatabaseLike) -> str:

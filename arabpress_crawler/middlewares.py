@@ -23,6 +23,7 @@ declared ISO-8859-1. :class:`CharsetMiddleware` keeps a declaration unless the b
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
@@ -33,6 +34,8 @@ from scrapy.http import TextResponse
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, resolve_encoding
+
+from arabpress_crawler.extensions import STOP_CHECK_SECONDS, is_stopping
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -88,6 +91,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
     async def process_response(self, request: Request, response: Response) -> Request | Response:
         if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
             return response
+        if is_stopping(self.crawler):  # a stop was asked for: no retry, no wait
+            return response
         retry = self._retry(request, response_status_message(response.status))
         if retry is None:
             return response
@@ -100,6 +105,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | Response | None:
         if request.meta.get("dont_retry", False) or not isinstance(exception, self.exceptions_to_retry):
+            return None
+        if is_stopping(self.crawler):
             return None
         retry = self._retry(request, exception)
         if retry is not None:
@@ -131,7 +138,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
             retry.url,
             " (Retry-After, capped)" if capped else " (Retry-After)" if header_wait is not None else "",
         )
-        await sleep(seconds)
+        deadline = time.monotonic() + seconds
+        while not is_stopping(self.crawler) and (left := deadline - time.monotonic()) > 0:
+            await sleep(min(left, STOP_CHECK_SECONDS))  # a stop ends the wait within a moment
 
 
 def declared_encoding(response: TextResponse) -> str | None:

@@ -18,7 +18,18 @@ variable                            default    meaning
 ``ARABPRESS_RETRY_TIMES``           3          retries of a failed page
 ``ARABPRESS_RETRY_BACKOFF``         2.0        first back-off wait; doubles per retry
 ``ARABPRESS_RETRY_MAX_WAIT``        120        cap on any wait, ``Retry-After`` included
+``ARABPRESS_MAX_PAGES``             20000      article pages per run (``--max-pages`` wins)
+``ARABPRESS_MAX_RUN_SECONDS``       21600      the run's time budget (6 hours)
+``ARABPRESS_MAX_URL_LENGTH``        2048       longer links are never followed
+``ARABPRESS_MAX_QUERY_VARIANTS``    3          ``?query`` variants of one article path per run
+``ARABPRESS_SITEMAP_MAX_DEPTH``     3          sitemap levels below robots.txt
+``ARABPRESS_MAX_SITEMAPS``          1000       sitemap files read per run
+``ARABPRESS_MAX_SITEMAP_URLS``      50000      entries read from one sitemap file
+``ARABPRESS_MAX_RELATED_LINKS``     100        "Related Articles" links read per page
 ==================================  =========  ==================================================
+
+The caps (``ARABPRESS_MAX_*``, see :mod:`arabpress_crawler.spiders.limits`) bound every run, so no site can
+hold a crawl forever; a cap that cuts something is counted in the run record and named in the summary.
 
 A value that is not a number is ignored (with a warning in the log) and the default is used.
 """
@@ -29,6 +40,7 @@ import logging
 import os
 
 from arabpress_crawler import DEFAULT_BASE_URL, __version__
+from arabpress_crawler.spiders.limits import CrawlLimits
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +104,11 @@ RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 ARABPRESS_RETRY_BACKOFF = _env_number("ARABPRESS_RETRY_BACKOFF", 2.0)
 ARABPRESS_RETRY_MAX_WAIT = _env_number("ARABPRESS_RETRY_MAX_WAIT", 120.0)
 DOWNLOADER_MIDDLEWARES = {
+    # RFC 9309: a robots.txt answering 5xx or unreachable means disallow all (arabpress_crawler.policy).
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "arabpress_crawler.policy.PolicyRobotsTxtMiddleware": 100,
+    # Sees a redirect before RedirectMiddleware (600): only the exact origin (scheme, host, port) is followed.
+    "arabpress_crawler.policy.SameOriginRedirectMiddleware": 650,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "arabpress_crawler.middlewares.BackoffRetryMiddleware": 550,
     # After decompression (590): re-decodes pages whose declared charset their bytes contradict.
@@ -105,6 +122,26 @@ CONCURRENT_ITEMS = 1
 # A broken crawl (site down, template gone) stops early instead of hammering the site.
 CLOSESPIDER_ERRORCOUNT = 100
 
+# Caps that bound every run (arabpress_crawler.spiders.limits): a hostile or broken site cannot hold a crawl.
+_LIMITS = CrawlLimits()
+
+
+def _env_cap(name: str, default: int) -> int:
+    """A cap from the environment: a whole number of at least 1, else ``default``."""
+    return int(_env_number(name, default)) or default
+
+
+ARABPRESS_MAX_PAGES = _env_cap("ARABPRESS_MAX_PAGES", _LIMITS.max_pages)
+ARABPRESS_MAX_RUN_SECONDS = _env_cap("ARABPRESS_MAX_RUN_SECONDS", _LIMITS.max_run_seconds)
+ARABPRESS_MAX_URL_LENGTH = _env_cap("ARABPRESS_MAX_URL_LENGTH", _LIMITS.max_url_length)
+ARABPRESS_MAX_QUERY_VARIANTS = _env_cap("ARABPRESS_MAX_QUERY_VARIANTS", _LIMITS.max_query_variants)
+ARABPRESS_SITEMAP_MAX_DEPTH = _env_cap("ARABPRESS_SITEMAP_MAX_DEPTH", _LIMITS.sitemap_max_depth)
+ARABPRESS_MAX_SITEMAPS = _env_cap("ARABPRESS_MAX_SITEMAPS", _LIMITS.max_sitemaps)
+ARABPRESS_MAX_SITEMAP_URLS = _env_cap("ARABPRESS_MAX_SITEMAP_URLS", _LIMITS.max_sitemap_urls)
+ARABPRESS_MAX_RELATED_LINKS = _env_cap("ARABPRESS_MAX_RELATED_LINKS", _LIMITS.max_related_links)
+CLOSESPIDER_TIMEOUT = ARABPRESS_MAX_RUN_SECONDS  # the time budget (finish reason closespider_timeout)
+URLLENGTH_LIMIT = ARABPRESS_MAX_URL_LENGTH
+
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
@@ -113,8 +150,17 @@ LOG_LEVEL = "INFO"
 # The run record (crawl_runs) is kept by an extension, whatever starts the crawl.
 EXTENSIONS = {
     "arabpress_crawler.extensions.FreezeStartupObjects": 0,
+    "arabpress_crawler.extensions.StopPromptly": 0,
     "arabpress_crawler.run_record.RunRecord": 10,
+    # The persistent frontier (arabpress_crawler.frontier): after the run record, so its run is open.
+    "arabpress_crawler.frontier_writer.FrontierWriter": 20,
 }
+# A link whose fetch failed (5xx, timeouts) is tried by the next runs, waiting this long after its first
+# failed run (doubling each time), and given up (reported by `arabpress check`) after this many failed runs.
+ARABPRESS_FRONTIER_BACKOFF_SECONDS = _env_number("ARABPRESS_FRONTIER_BACKOFF_SECONDS", 600.0)
+ARABPRESS_FRONTIER_MAX_ATTEMPTS = _env_cap("ARABPRESS_FRONTIER_MAX_ATTEMPTS", 3)
+# A stop (SIGINT/SIGTERM) cancels the downloads still in flight after this many seconds.
+ARABPRESS_STOP_GRACE_SECONDS = 2.0
 ARABPRESS_GC_FREEZE = True
 
 ITEM_PIPELINES = {

@@ -33,7 +33,6 @@ MIRROR_COMMAND_MODULES = {
 #: What page objects never import: the database, the spider, the pipelines, the crawl runner and the CLI.
 PAGES_FORBIDDEN = (
     "arabpress_crawler.db",
-    "arabpress_crawler.store",
     "arabpress_crawler.spiders",
     "arabpress_crawler.pipelines",
     "arabpress_crawler.crawling",
@@ -41,8 +40,8 @@ PAGES_FORBIDDEN = (
 )
 #: What the database package never imports.
 DATABASE_FORBIDDEN = ("scrapy", "twisted")
-#: The database modules: the ``db`` package, and ``store.py`` while it still exists.
-DATABASE_MODULES = ("arabpress_crawler.db", "arabpress_crawler.store")
+#: The database package (which crawler modules it may import is ``tests/test_db_layout.py``'s rule).
+DATABASE_MODULES = ("arabpress_crawler.db",)
 
 
 @dataclass(frozen=True)
@@ -214,6 +213,32 @@ def test_page_objects_never_import_the_database_the_spider_the_pipelines_or_the_
 
 def test_the_database_never_imports_scrapy_or_twisted() -> None:
     assert breaking(imports_from(DATABASE_MODULES), DATABASE_FORBIDDEN) == []
+
+
+def test_the_spider_never_imports_the_pipelines_the_crawl_runner_or_the_cli() -> None:
+    forbidden = ("arabpress_crawler.pipelines", "arabpress_crawler.crawling", "arabpress_crawler.cli")
+    assert breaking(imports_from("arabpress_crawler.spiders"), forbidden) == []
+
+
+def test_the_pipelines_never_import_the_spider_the_page_objects_the_crawl_runner_or_the_cli() -> None:
+    forbidden = (
+        "arabpress_crawler.spiders",
+        "arabpress_crawler.pages",
+        "arabpress_crawler.crawling",
+        "arabpress_crawler.cli",
+    )
+    assert breaking(imports_from("arabpress_crawler.pipelines"), forbidden) == []
+
+
+def test_exports_health_and_datasette_never_import_the_crawl() -> None:
+    readers = ("arabpress_crawler.exporting", "arabpress_crawler.health", "arabpress_crawler.datasette")
+    forbidden = (
+        "arabpress_crawler.spiders",
+        "arabpress_crawler.pipelines",
+        "arabpress_crawler.crawling",
+        "arabpress_crawler.cli",
+    )
+    assert breaking(imports_from(readers), forbidden) == []
 
 
 def test_only_the_mirror_and_demo_commands_import_the_mirror_package() -> None:

@@ -62,11 +62,19 @@ def test_a_directory_or_a_non_sqlite_file_is_refused_and_left_alone(tmp_path):
 
 
 def test_an_existing_database_is_accepted_untouched(tmp_path):
+    # An empty SQLite database is accepted without a change; one holding another program's tables is refused
+    # unchanged (issue 12 item 6: it used to get arabpress's tables added).
     db = tmp_path / "a.db"
+    with sqlite3.connect(db) as connection:
+        connection.execute("PRAGMA user_version = 7")  # a real SQLite file, with no table
+    before = db.read_bytes()
+    crawling.check_options(CrawlOptions(db=db))
+    assert db.read_bytes() == before
     with sqlite3.connect(db) as connection:
         connection.execute("CREATE TABLE t (x)")
     before = db.read_bytes()
-    crawling.check_options(CrawlOptions(db=db))
+    with pytest.raises(CrawlInputError, match="not an arabpress database"):
+        crawling.check_options(CrawlOptions(db=db))
     assert db.read_bytes() == before
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from arabpress_crawler import db
-from arabpress_crawler.db import queries, runs
+from arabpress_crawler.db import frontier, queries, runs
 from arabpress_crawler.items import ArticleItem
 
 RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "db" / "release-0.1.0.db"
@@ -68,6 +68,12 @@ def test_a_release_0_1_0_database_migrates_and_every_table_works(old_copy: Path)
         assert queries.totals(database)["articles"] + queries.totals(database)["duplicates"] == 29
         known = db.known_articles(database)
         assert len(known) == counts["articles"] + counts["url_aliases"]
+        # Step 5: the frontier starts empty, and takes links.
+        assert frontier.due_links(database) == [] and frontier.pending_count(database) == 0
+        with db.transaction(database) as conn:
+            frontier.write(conn, [frontier.FrontierLink("https://arab.press/2025/01/01/x/", "https://arab.press/2025/01/01/x/",
+                                                         "related", 2)], run_id=None, policy=frontier.FrontierPolicy())  # fmt: skip
+        assert [link.url for link in frontier.due_links(database)] == ["https://arab.press/2025/01/01/x/"]
     finally:
         database.close()
 

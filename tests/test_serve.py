@@ -129,9 +129,10 @@ def table_url(server: str, table: str, **params: str) -> str:
 # --- over HTTP ------------------------------------------------------------------------------------
 
 
-def test_database_is_served_immutable(server):
+def test_database_is_served_read_only_and_live(server):
+    # issue 12 item 5: read-only (mode=ro) but not immutable by default, so cron crawls show without a restart
     databases = fetch_json(f"{server}/-/databases.json")
-    assert [(d["name"], d["is_mutable"]) for d in databases] == [(DB_NAME, False)]
+    assert [(d["name"], d["is_mutable"]) for d in databases] == [(DB_NAME, True)]
 
 
 def test_full_text_search_in_english(server):
@@ -275,11 +276,12 @@ def test_database_being_written_is_opened_read_only_not_immutable(tmp_path):
     try:
         writer.execute("UPDATE crawl_runs SET pages = pages + 1")  # the WAL now holds a page
         assert serve_cli.wal_has_data(path)
-        ds = serve_cli.build_datasette(path)
+        ds = serve_cli.build_datasette(path, immutable=True)  # immutable refused while the WAL holds data
         assert ds.databases["live"].is_mutable
     finally:
         writer.close()
-    assert not serve_cli.build_datasette(path).databases["live"].is_mutable
+    assert serve_cli.build_datasette(path).databases["live"].is_mutable  # the default (issue 12 item 5)
+    assert not serve_cli.build_datasette(path, immutable=True).databases["live"].is_mutable  # --immutable
     assert serve_cli.build_datasette(path, live=True).databases["live"].is_mutable  # --live
 
 

@@ -22,11 +22,13 @@ from rich.table import Table
 from rich.text import Text
 
 from arabpress_crawler import crawling, health
-from arabpress_crawler.cli import MIRROR_MISSING, cli, mirror_missing
+from arabpress_crawler.cli import MIRROR_MISSING, cli, mirror_missing, user_error
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
 from arabpress_crawler.db import runs
 from arabpress_crawler.db.runs import RUN_INTERRUPTED
+from arabpress_crawler.policy import ROBOTS_UNREACHABLE_STAT
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
+from arabpress_crawler.spiders.limits import cap_notes
 
 if TYPE_CHECKING:
     from arabpress_mirror.server import MirrorServer
@@ -122,6 +124,9 @@ def _fail(outcome: CrawlOutcome, db: Path, log_file: Path | None) -> None:
     where = f"; see {log_file}" if log_file else ""
     if outcome.error is not None:
         message = f"the crawl could not run on {db}: {outcome.error}"
+    elif outcome.log_error is not None:
+        message = outcome.log_error
+        where = ""  # the log is what could not be written
     elif outcome.failed_in_store:
         verb = "was interrupted" if outcome.run_status == RUN_INTERRUPTED else str(outcome.run_status)
         message = f"the crawl of {db} {verb}: {outcome.run_reason or 'no reason recorded'}"
@@ -137,7 +142,7 @@ def _run(
     try:
         checked = crawling.check_options(options)
     except CrawlInputError as error:
-        raise click.ClickException(str(error)) from None
+        raise user_error(error) from error
     run_distributed = _distributed() if redis else None
     if redis and options.max_pages is not None:
         raise click.ClickException("--max-pages is not supported with --redis (each worker would count its own)")
@@ -246,9 +251,14 @@ def crawl(
         sys.exit(EXIT_PROBLEMS)
     if not quiet:
         Console().print(summary_table(outcome, db_path))
+        for note in cap_notes(outcome.stats, outcome.finish_reason):
+            click.echo(f"note: {note}")
     if not outcome.ok:
         _fail(outcome, db_path, log_file)
-    if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok:
+    robots = outcome.stats.get(ROBOTS_UNREACHABLE_STAT)
+    if robots:  # RFC 9309: nothing was fetched this run; said once, and the run did not do its job
+        click.echo(f"warning: {robots}: nothing was fetched this run (RFC 9309: disallow all)", err=True)
+    if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok or robots:
         sys.exit(EXIT_PROBLEMS)
 
 
@@ -369,7 +379,7 @@ def demo(db: Path, port: int | None, quiet: bool) -> None:
     try:
         crawling.check_db_path(db)
     except CrawlInputError as error:
-        raise click.ClickException(str(error)) from None
+        raise user_error(error) from error
     server = _start_mirror(db, port)
     try:
         options = CrawlOptions(base_url=server.base_url, db=db, mirror_profile=True, log_file=DEMO_LOG_FILE)

@@ -10,7 +10,7 @@ import click
 import sqlite_utils
 
 from arabpress_crawler import db
-from arabpress_crawler.cli import cli
+from arabpress_crawler.cli import cli, user_error
 from arabpress_crawler.crawling import crawl_lock
 from arabpress_crawler.settings import ARABPRESS_DB
 
@@ -26,7 +26,7 @@ def _open_existing(db_path: Path) -> sqlite_utils.Database:
     try:
         return db.open_db(db_path)
     except (db.UnusableDatabase, RuntimeError) as error:  # RuntimeError: written by a newer arabpress
-        raise click.ClickException(str(error)) from None
+        raise user_error(error) from error
 
 
 @cli.group(name="db")

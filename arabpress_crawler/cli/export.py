@@ -12,7 +12,7 @@ import click
 import sqlite_utils
 
 from arabpress_crawler import exporting
-from arabpress_crawler.cli import cli
+from arabpress_crawler.cli import cli, user_error
 from arabpress_crawler.settings import ARABPRESS_DB
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def export(
         finally:
             db.conn.close()
     except exporting.ExportError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise user_error(exc) from exc
     except sqlite3.DatabaseError as exc:
         raise click.ClickException(
             f"reading {db_path} failed ({exc}): is it an arabpress database? `arabpress crawl --db {db_path}` migrates old ones"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import shlex
@@ -13,12 +14,13 @@ from pathlib import Path
 
 import click
 import sqlite_utils
+from filelock import FileLock, Timeout
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from arabpress_crawler import exporting, health
-from arabpress_crawler.cli import cli
+from arabpress_crawler import crawling, exporting, health, settings
+from arabpress_crawler.cli import cli, user_error
 from arabpress_crawler.settings import ARABPRESS_DB
 
 logger = logging.getLogger(__name__)
@@ -48,10 +50,39 @@ def _open(db_path: str) -> sqlite_utils.Database:
     try:
         return exporting.open_readonly(db_path)
     except exporting.ExportError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise user_error(exc) from exc
 
 
 # --- check ----------------------------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhd])\s*$", re.IGNORECASE)
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def _duration(text: str, option: str) -> dt.timedelta:
+    match = _DURATION.match(text)
+    if not match:
+        raise click.ClickException(f"{option} {text!r} is not a duration: give minutes, hours or days, e.g. 26h")
+    return dt.timedelta(seconds=float(match[1]) * _UNIT_SECONDS[match[2].lower()])
+
+
+def _time_budget() -> dt.timedelta:
+    """The crawl's time budget (the ``ARABPRESS_MAX_RUN_SECONDS`` cap) plus an hour for closing."""
+    return dt.timedelta(seconds=settings.ARABPRESS_MAX_RUN_SECONDS + 3600)
+
+
+def crawl_running(db_path: Path) -> bool:
+    """Whether a crawl holds the database's lock now (its process is alive: the OS frees the lock of a dead one)."""
+    lock = FileLock(str(crawling.lock_path(db_path)), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        return True
+    except OSError:  # no folder to put a lock in, a read-only mount: nothing can be crawling there
+        return False
+    lock.release()
+    return False
+
 
 
 @cli.command()
@@ -59,21 +90,29 @@ def _open(db_path: str) -> sqlite_utils.Database:
               help=DB_OPTION_HELP)
 @click.option("--recent", default=health.DEFAULT_RECENT_RUNS, show_default=True, type=click.IntRange(1, 1000),
               help="How many earlier runs the latest one is compared with.")
-def check(db_path: str, recent: int) -> None:
+@click.option("--max-age", metavar="DURATION",
+              help="Also fail when the last finished run started longer ago than this (e.g. 26h, 2d): cron stopped.")
+def check(db_path: str, recent: int, max_age: str | None) -> None:
     """Check the health of the latest crawl; exit 1 with one line per problem.
 
-    Problems: the last run failed or was interrupted; it found no articles where earlier runs
+    Problems: the last run failed or was interrupted (or is marked running but its process is gone:
+    killed), or has run longer than its time budget (hung); it found no articles where earlier runs
     did; coverage of title, body or published_at, or the share of fields taken from the site's
-    template, fell well below the median of recent runs (the template probably changed).
+    template, fell well below the median of recent runs (the template probably changed); article
+    links were given up after repeated failed runs; with --max-age, the last finished run is older
+    than that (the schedule stopped).
     Prints "ok: ..." and exits 0 when all is well: made for cron and monitoring.
 
     Example:
 
         arabpress check --db data/arabpress.db || echo "crawl needs attention"
     """
+    age = _duration(max_age, "--max-age") if max_age else None
+    alive = crawl_running(Path(db_path))
     db = _open(db_path)
     try:
-        found = health.problems(db, recent=recent)
+        found = health.liveness_problems(db, crawl_alive=alive, max_age=age, time_budget=_time_budget())
+        found += health.problems(db, recent=recent)
         summary = health.ok_summary(db)
     finally:
         db.conn.close()

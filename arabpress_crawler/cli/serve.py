@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from typing import Any
 import click
 
 from arabpress_crawler import exporting
-from arabpress_crawler.cli import cli
+from arabpress_crawler.cli import cli, user_error
 from arabpress_crawler.settings import ARABPRESS_DB
 
 logger = logging.getLogger(__name__)
@@ -33,11 +34,13 @@ def wal_has_data(db_path: Path) -> bool:
     return wal.exists() and wal.stat().st_size > 0
 
 
-def build_datasette(db_path: Path, *, live: bool = False) -> Any:
+def build_datasette(db_path: Path, *, immutable: bool = False, live: bool = False) -> Any:
     """A configured :class:`datasette.app.Datasette` serving ``db_path`` read-only.
 
-    The database is opened immutable (no locks, row counts cached) unless ``live`` or its write-ahead log
-    holds data: immutable mode ignores the log, so a database being written is opened read-only instead.
+    By default the database is opened read-only but not immutable (SQLite ``mode=ro``, WAL-aware): a crawl
+    from cron may write it at any time, and every request sees its last committed state. ``immutable`` (no
+    locks, row counts cached) is for a file that never changes again; it is refused while the write-ahead log
+    holds data, which immutable mode would ignore. ``live`` is the old name of the default and changes nothing.
     """
     from datasette.app import Datasette
     from datasette.plugins import pm
@@ -47,7 +50,13 @@ def build_datasette(db_path: Path, *, live: bool = False) -> Any:
 
     if not pm.is_registered(plugin):
         pm.register(plugin, name="arabpress")
-    immutable = not (live or wal_has_data(db_path))
+    if immutable and wal_has_data(db_path):
+        logger.warning("%s has a write-ahead log with data (a crawl is running or was killed): served read-only,"
+                       " not immutable", db_path)
+    immutable = immutable and not live and not wal_has_data(db_path)
+    if not immutable and not os.access(db_path.resolve().parent, os.W_OK):
+        immutable = True  # a read-only folder or mount: nothing can change the file, and mode=ro cannot open it
+        logger.info("%s is in a folder nothing can write to: served immutable", db_path)
     path = str(db_path)
     database_name = db_path.stem
     return Datasette(
@@ -86,10 +95,15 @@ def run_server(ds: Any, host: str, port: int) -> None:
               help="Port to listen on.")
 @click.option("--host", default=DEFAULT_HOST, show_default=True,
               help="Interface to bind; keep 127.0.0.1 unless you mean to share the data on a network.")
-@click.option("--live", is_flag=True,
-              help="Open read-only but not immutable, to see the rows of a crawl that is running.")
-def serve(db_path: str, port: int, host: str, live: bool) -> None:
+@click.option("--immutable", is_flag=True,
+              help="Open immutable (faster counts) for a file no crawl will write again; default: read-only and "
+                   "live, safe while cron crawls write.")
+@click.option("--live", is_flag=True, hidden=True, help="The default now; kept for old scripts.")
+def serve(db_path: str, port: int, host: str, immutable: bool, live: bool) -> None:
     """Browse and search the database in datasette (read-only), with charts.
+
+    Safe while cron crawls write the database: every page shows what the last crawl committed, no restart
+    needed (use --immutable only for a file that never changes again).
 
     Opens datasette with full-text search in English and Arabic, facets, canned queries
     (latest articles, most-related headlines, edited articles, duplicates, run health) and a
@@ -105,9 +119,9 @@ def serve(db_path: str, port: int, host: str, live: bool) -> None:
     try:
         exporting.open_readonly(path).conn.close()
     except exporting.ExportError as exc:
-        raise click.ClickException(str(exc)) from exc
+        raise user_error(exc) from exc
     check_port_free(host, port)
-    ds = build_datasette(path, live=live)
+    ds = build_datasette(path, immutable=immutable, live=live)
     click.echo(f"Serving {path} on http://{host}:{port}/ (charts: /-/charts) — Ctrl-C to stop", err=True)
     try:
         run_server(ds, host, port)

@@ -9,6 +9,7 @@ never creates, migrates or changes the file, and sees what another process commi
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+
+from arabpress_crawler.db import safety
 
 BUSY_TIMEOUT_MS = 30_000
 #: Pages the write-ahead log may hold before a batch's commit copies them into the database (SQLite's
@@ -45,6 +48,10 @@ class NotADatabase(ValueError):
     """A reader was pointed at a path that holds no arabpress database; the message says how to fix it."""
 
 
+class DamagedDatabase(NotADatabase):
+    """``PRAGMA quick_check`` finds the file damaged: it is named as such and never written to."""
+
+
 def utc_now() -> str:
     """The current time as ``YYYY-MM-DDTHH:MM:SSZ``."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -59,12 +66,26 @@ def describe_error(path: str | Path, error: sqlite3.Error) -> str:
     """A one-line explanation of ``error`` on the database ``path``, saying what to do about it."""
     message = str(error)
     if isinstance(error, sqlite3.OperationalError):
-        if "full" in message:
+        if "full" in message or ("disk I/O error" in message and disk_nearly_full(path)):
             return f"{path}: {message}; free some disk space, then run again (what was stored is intact)"
         if "locked" in message or "busy" in message:
             return f"{path}: {message}; another process is writing to it, try again when it is done"
         return f"{path}: {message}"
     return f"{path} is damaged or not an SQLite database ({message}); move it aside or restore a backup"
+
+
+#: Free space below which an I/O error is taken for a full disk (SQLite reports ENOSPC on the WAL or a temp
+#: file as "disk I/O error").
+NEARLY_FULL_BYTES = 4 * 1024 * 1024
+
+
+def disk_nearly_full(path: str | Path) -> bool:
+    """Whether the file system holding ``path`` has (almost) no space left for an unprivileged write."""
+    try:
+        stats = os.statvfs(Path(path).absolute().parent)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < NEARLY_FULL_BYTES
 
 
 def database_path(db: sqlite_utils.Database) -> str:
@@ -111,8 +132,36 @@ def open_db(path: str | Path, *, create: bool = True) -> sqlite_utils.Database:
 
 
 def connect_readonly(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection (``mode=ro``) to the existing file ``path``: never creates or changes it."""
-    return sqlite3.connect(f"{Path(path).absolute().as_uri()}?mode=ro", uri=True)
+    """A read-only connection (``mode=ro``) to the existing file ``path``: never creates or changes it. On a
+    read-only mount it is opened ``immutable`` (see :func:`arabpress_crawler.db.safety.connect_readonly`)."""
+    return safety.connect_readonly(path)
+
+
+def check_file(path: str | Path) -> None:
+    """Refuse, without changing it, a file that is damaged or an SQLite database of something else.
+
+    Raises :class:`DamagedDatabase` when ``PRAGMA quick_check`` finds damage, :class:`NotADatabase` for a
+    foreign database; a missing or empty file (a new database) passes.
+    """
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    with path.open("rb") as handle:
+        if handle.read(len(safety.SQLITE_HEADER)) != safety.SQLITE_HEADER:
+            raise NotADatabase(f"{path} is not a readable SQLite database (no SQLite header); it was not changed")
+    problem = safety.damage(path)
+    if problem is not None:
+        raise DamagedDatabase(
+            f"{path} is damaged (PRAGMA quick_check: {problem}); it was not changed: restore it from a backup,"
+            " or move it aside to start a new database"
+        )
+    foreign = safety.foreign_tables(path)
+    if foreign:
+        shown = ", ".join(foreign[:5]) + (", …" if len(foreign) > 5 else "")
+        raise NotADatabase(
+            f"{path} is not an arabpress database (an SQLite database of something else, tables: {shown});"
+            " it was not changed: give another --db"
+        )
 
 
 def open_readonly(path: str | Path) -> sqlite_utils.Database:
@@ -120,6 +169,7 @@ def open_readonly(path: str | Path) -> sqlite_utils.Database:
     db_path = Path(path)
     if not db_path.is_file():
         raise NotADatabase(f"no database at {db_path}: run `arabpress crawl --db {db_path}` first or pass --db")
+    check_file(db_path)
     conn = connect_readonly(db_path.resolve())
     db = sqlite_utils.Database(conn)
     try:

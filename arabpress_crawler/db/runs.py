@@ -60,8 +60,13 @@ class RunSummary:
 def mark_interrupted_runs(db: sqlite_utils.Database, *, conn: sqlite3.Connection | None = None) -> int:
     """Mark every ``running`` run as ``interrupted`` (the crawl lock guarantees none is alive); returns how many."""
     target = conn or db.conn
+    # The counts of a run that never closed are what it stored (committed): its new articles and revisions.
     cursor = target.execute(
-        "UPDATE crawl_runs SET status = ?, finish_reason = coalesce(finish_reason, ?) WHERE status = ?",
+        "UPDATE crawl_runs SET status = ?, finish_reason = coalesce(finish_reason, ?),"
+        " articles_new = (SELECT count(*) FROM articles WHERE first_run_id = crawl_runs.id),"
+        " articles_updated = (SELECT count(DISTINCT url) FROM article_revisions WHERE run_id = crawl_runs.id),"
+        " finished_at = coalesce(finished_at, (SELECT max(last_seen_at) FROM articles WHERE run_id = crawl_runs.id))"
+        " WHERE status = ?",
         (RUN_INTERRUPTED, INTERRUPTED_REASON, RUN_RUNNING),
     )
     if cursor.rowcount:
@@ -78,6 +83,12 @@ def start_run(db: sqlite_utils.Database, *, base_url: str | None, started_at: st
             (started_at or utc_now(), RUN_RUNNING, base_url),
         ).fetchone()
     return int(row[0])
+
+
+def current_run_id(db: sqlite_utils.Database) -> int | None:
+    """The id of the newest run still ``running`` (the crawl in progress), or ``None``."""
+    row = db.execute("SELECT max(id) FROM crawl_runs WHERE status = ?", (RUN_RUNNING,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else None
 
 
 def finish_run(db: sqlite_utils.Database, run_id: int, summary: RunSummary) -> None:

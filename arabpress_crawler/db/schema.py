@@ -305,6 +305,13 @@ def _sitemap_lastmods(db: sqlite_utils.Database) -> None:
             )
 
 
+@migration(5, "the frontier: links a run found but did not finish")
+def _frontier(db: sqlite_utils.Database) -> None:
+    from arabpress_crawler.db.frontier import create_table
+
+    create_table(db)
+
+
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
 

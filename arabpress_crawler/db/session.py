@@ -23,6 +23,7 @@ import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import sqlite_utils
 
@@ -34,6 +35,7 @@ from arabpress_crawler.db.writers import ArticleWriter
 logger = logging.getLogger(__name__)
 
 Written = list[tuple[StoreRecord, WriteResult]]
+T = TypeVar("T")
 
 
 class StoreFailed(RuntimeError):
@@ -85,18 +87,24 @@ class CrawlStore:
 
         On a database error the open transaction is rolled back and :class:`StoreFailed` raised.
         """
+        result = self.write_with(lambda conn: self.writer.write(conn, record), records=1)
+        self._written.append((record, result))
+        return result
+
+    def write_with(self, write: Callable[[sqlite3.Connection], T], *, records: int = 0) -> T:
+        """Run ``write(connection)`` in the open transaction (opened if needed), as :meth:`write` does for a
+        record (``records``: how many records it writes, counted as lost if it fails). The frontier's rows go
+        this way: committed with the batch they belong to."""
         if self.error is not None:
             raise StoreFailed(self.error)
         conn = self.db.conn
         try:
             if not conn.in_transaction:
                 conn.execute("BEGIN IMMEDIATE")
-            result = self.writer.write(conn, record)
+            return write(conn)
         except sqlite3.Error as error:  # disk full, I/O error, damaged file
-            self._fail(error, lost=len(self._written) + 1)
+            self._fail(error, lost=len(self._written) + records)
             raise StoreFailed(self.error) from error
-        self._written.append((record, result))
-        return result
 
     def commit(self) -> Written:
         """Commit the open transaction; returns (and reports) what it held. :class:`StoreFailed` on failure."""

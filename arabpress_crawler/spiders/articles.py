@@ -6,6 +6,9 @@ Where it starts (every run reads these, so new articles are always found):
 * the RSS feed (``/feed/``);
 * ``robots.txt`` → the sitemap index → the post and news sitemaps.
 
+First of all, the links earlier runs found but did not finish (the persistent frontier, see
+:mod:`arabpress_crawler.frontier`), and with ``refresh`` every stored article.
+
 What it follows: article links found there, and each article page's "Related Articles" links. It stays on
 the site of the base URL (host and port), never follows ``javascript:``/``data:`` links, and never requests
 a listing, tag or author page as an article.
@@ -15,7 +18,9 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
 ``base_url``
     the site; default the ``ARABPRESS_BASE_URL`` setting (environment variable of the same name).
 ``max_pages``
-    fetch at most this many article pages (listing pages, feeds and sitemaps are read as needed).
+    fetch at most this many article pages (listing pages, feeds and sitemaps are read as needed); default
+    the ``ARABPRESS_MAX_PAGES`` cap. Every run is bounded by the caps of
+    :mod:`arabpress_crawler.spiders.limits` (pages, time, URL length, query variants, sitemaps, related links).
 ``max_depth``
     how many "Related Articles" hops to follow: articles listed on the homepage, sections, feed and
     sitemaps are depth 1, their related articles depth 2, and so on.
@@ -30,7 +35,7 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
 Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched``, ``articles/not_modified``,
 ``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``,
 ``skipped/seen``, ``skipped/offsite``, ``skipped/unsafe``, ``skipped/listing``, ``skipped/robots``,
-``skipped/max_pages``, ``skipped/max_depth``, ``known_urls``, and ``errors/<kind>`` for pages that could not
+``skipped/max_pages``, ``skipped/max_depth``, ``skipped/too_long``, ``skipped/query_variant``, ``known_urls``, and ``errors/<kind>`` for pages that could not
 be fetched (``http_404``, ``redirect_loop``, ``timeout_error``…), each also logged with its URL.
 """
 
@@ -38,7 +43,6 @@ from __future__ import annotations
 
 import enum
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,11 +51,8 @@ from urllib.parse import urlsplit
 
 import scrapy
 from lxml.etree import XMLSyntaxError
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
-from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from arabpress_crawler.dates import date_from_url, normalize_date
@@ -59,10 +60,15 @@ from arabpress_crawler.db import utc_now
 from arabpress_crawler.items import UnchangedArticle
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
+from arabpress_crawler.policy import DTD_STAT, without_dtd
 from arabpress_crawler.spiders import ARTICLES_SPIDER, SITEMAP_LASTMOD_STAT, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
+from arabpress_crawler.spiders.failures import FailureHandling
+from arabpress_crawler.spiders.frontier_links import FrontierTracker
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
-from arabpress_crawler.spiders.known import load_known_articles, load_sitemap_lastmods
+from arabpress_crawler.spiders.known import load_frontier, load_known_articles, load_sitemap_lastmods
+from arabpress_crawler.spiders.limits import CrawlLimits, Limiter
+from arabpress_crawler.spiders.sitemaps import POST_SITEMAP, post_sitemap_number, sitemap_body
 from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
 
 if TYPE_CHECKING:
@@ -71,19 +77,15 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
 #: Article pages are fetched before more listing pages, so a bounded crawl spends its budget on articles.
 ARTICLE_PRIORITY = 10
+#: What earlier runs left to do goes first (see arabpress_crawler.frontier).
+FRONTIER_PRIORITY = 20
 SITEMAP_PRIORITY = 5
 SECTION_LINKS = LinkExtractor(allow=(r"/category/[^/]+/$",), deny=(r"/page/\d+/",))
-#: WordPress names its sitemaps ``post-sitemap.xml``, ``post-sitemap2.xml``… and ``news-sitemap.xml``.
-POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml(?:\.gz)?$")
-#: Messages of Scrapy's ``IgnoreRequest`` for robots.txt and for redirect loops.
-ROBOTS_FORBIDDEN = "Forbidden by robots.txt"
-MAX_REDIRECTIONS = "max redirections reached"
 SITEMAP_TYPES = frozenset({"sitemapindex", "urlset"})
 NOT_MODIFIED = 304
 
@@ -95,6 +97,8 @@ class Source(enum.Enum):
     FEED = "feed"
     SITEMAP = "sitemap"
     RELATED = "related"
+    FRONTIER = "frontier"  # kept by an earlier run (see arabpress_crawler.frontier)
+    STORED = "stored"  # a stored article re-checked by --refresh
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,7 @@ class ArticleLink:
     lastmod: str | None = None
 
 
-class ArticlesSpider(scrapy.Spider):
+class ArticlesSpider(FailureHandling, scrapy.Spider):
     """Crawl Arab Press articles and their related headlines (see the module docstring)."""
 
     name = ARTICLES_SPIDER
@@ -143,6 +147,10 @@ class ArticlesSpider(scrapy.Spider):
         self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
         self.previous_sitemaps: dict[str, str] = {}  # sub-sitemap URL -> lastmod, as the last finished run saw
         self.article_requests = 0
+        self.listing_requests = 0  # pagination pages requested (backfill)
+        self.limiter: Limiter | None = None  # the run's caps, made when the crawler is known
+        self.frontier: FrontierTracker | None = None  # what this run keeps for the next one
+        self.max_pages = CrawlLimits.max_pages
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -152,12 +160,20 @@ class ArticlesSpider(scrapy.Spider):
         spider.args = parse_arguments(given.pop("base_url"), **given)
         spider.base_url = spider.args.base_url
         spider.allowed_domains = [urlsplit(spider.base_url).hostname or ""]
+        limits = CrawlLimits.from_settings(crawler.settings)
+        spider.limiter = Limiter(limits, crawler)
+        spider.frontier = FrontierTracker(crawler)
+        spider.max_pages = spider.args.max_pages or limits.max_pages
         return spider
 
     # -- start ---------------------------------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[Any]:
         self.policy = self._load_policy()
+        self._limits.record_time_budget(self.settings.getint("CLOSESPIDER_TIMEOUT"))
+        for request in self._earlier_work():
+            yield request
+        self._kept.flush()
         home = self._site_url("/")
         yield scrapy.Request(home, callback=self.parse_home, errback=self.on_error)
         yield scrapy.Request(self._site_url("/feed/"), callback=self.parse_feed, errback=self.on_error)
@@ -165,6 +181,19 @@ class ArticlesSpider(scrapy.Spider):
 
     def _site_url(self, path: str) -> str:
         return self.base_url + path
+
+    def _earlier_work(self) -> Iterator[scrapy.Request]:
+        """Requests first: the links earlier runs kept (the frontier), and with ``--refresh`` every stored article."""
+        assert self.args is not None
+        due = load_frontier(Path(self.settings.get("ARABPRESS_DB") or ""))
+        self.crawler.stats.set_value(f"{STAT_PREFIX}/frontier/due", len(due))
+        for entry in due:
+            self._kept.loaded(entry.url)
+            yield from self._follow_article(ArticleLink(entry.link, Source.FRONTIER, entry.depth), FRONTIER_PRIORITY)
+        if self.args.refresh:
+            for url, state in sorted(self.policy.known.items()):
+                if not state.is_alias:
+                    yield from self._follow_article(ArticleLink(url, Source.STORED, depth=1), FRONTIER_PRIORITY)
 
     def _load_policy(self) -> RefetchPolicy:
         assert self.args is not None
@@ -189,22 +218,31 @@ class ArticlesSpider(scrapy.Spider):
         page = ListingPage(response)
         for url in page.article_urls():
             yield from self._follow_article(ArticleLink(url, Source.LISTING, depth=1))
+        self._kept.flush()
         assert self.args is not None
         next_url = page.next_page_url()
         if next_url and self.args.backfill and not self._budget_spent() and self._on_site(next_url):
+            if self.listing_requests >= self.max_pages:  # pages of known articles only: still bounded
+                self._limits.page_cap(self.max_pages)
+                return
+            self.listing_requests += 1
             yield response.follow(next_url, callback=self.parse_listing, errback=self.on_error)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        for entry in FeedPage(response).entries():
+        body = self._without_dtd(response.body, response.url)
+        feed = FeedPage(response if body is response.body else response.replace(body=body))
+        for entry in feed.entries():
             yield from self._follow_article(
                 ArticleLink(entry.url, Source.FEED, depth=1, listed_date=entry.published_at)
             )
+        self._kept.flush()
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
-            if self._on_site(url):
+            if self._on_site(url) and self._limits.sitemap_allowed(url, 1):
                 yield scrapy.Request(
-                    url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY
+                    url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY,
+                    meta={"sitemap_depth": 1},
                 )
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
@@ -212,20 +250,21 @@ class ArticlesSpider(scrapy.Spider):
         if body is None:
             return
         try:
-            sitemap = Sitemap(body)
+            sitemap = Sitemap(self._without_dtd(body, response.url))
         except (XMLSyntaxError, StopIteration) as error:  # empty body / no element at all
             logger.warning("not a sitemap, ignored: %s (%r)", response.url, error)
             return
         if sitemap.type not in SITEMAP_TYPES:
             logger.warning("not a sitemap (<%s>), ignored: %s", sitemap.type, response.url)
             return
+        entries = self._limits.sitemap_entries(list(sitemap), response.url)
         if sitemap.type == "sitemapindex":
-            yield from self._follow_sitemaps(response, list(sitemap))
+            yield from self._follow_sitemaps(response, entries)
             return
         index_lastmod = response.meta.get("index_lastmod")
         if index_lastmod:
             self._record_sitemap(response.url, index_lastmod)
-        for entry in sitemap:
+        for entry in entries:
             lastmod = entry.get("lastmod") or None
             canonical = canonicalize_url(entry["loc"])
             if lastmod and canonical:
@@ -233,6 +272,16 @@ class ArticlesSpider(scrapy.Spider):
             yield from self._follow_article(
                 ArticleLink(entry["loc"], Source.SITEMAP, depth=1, listed_date=lastmod, lastmod=lastmod)
             )
+        self._kept.flush()
+
+    def _without_dtd(self, body: bytes, url: str) -> bytes:
+        """A feed or sitemap without its DTD (entities are never expanded); a DTD is counted as a failure."""
+        cleaned, had_dtd = without_dtd(body)
+        if not had_dtd:
+            return body
+        self.crawler.stats.inc_value(DTD_STAT)
+        logger.warning("%s declares a DTD (entities): ignored, read without it", url)
+        return cleaned
 
     def _follow_sitemaps(self, response: Response, entries: list[dict[str, Any]]) -> Iterator[scrapy.Request]:
         """Sub-sitemaps of an index to read: the news sitemaps, the newest post sitemap, and every older post
@@ -247,19 +296,22 @@ class ArticlesSpider(scrapy.Spider):
         post = [url for url in lastmods if POST_SITEMAP.search(url)]
         chosen = [url for url in lastmods if url not in post]
         if post:
-            newest = max(post, key=_post_sitemap_number)
+            newest = max(post, key=post_sitemap_number)
             for url in post:
                 if self.args.backfill or url == newest or self._sitemap_changed(url, lastmods[url]):
                     chosen.append(url)
                 elif url not in self.previous_sitemaps and lastmods[url]:
                     self._record_sitemap(url, lastmods[url])  # not read: its lastmod is the baseline
+        depth = int(response.meta.get("sitemap_depth", 1)) + 1
         for url in chosen:
+            if not self._limits.sitemap_allowed(url, depth):
+                continue
             yield scrapy.Request(
                 url,
                 callback=self.parse_sitemap,
                 errback=self.on_error,
                 priority=SITEMAP_PRIORITY,
-                meta={"index_lastmod": lastmods[url]},
+                meta={"index_lastmod": lastmods[url], "sitemap_depth": depth},
             )
 
     def _sitemap_changed(self, url: str, lastmod: str | None) -> bool:
@@ -276,10 +328,12 @@ class ArticlesSpider(scrapy.Spider):
 
     # -- articles --------------------------------------------------------------------------------------------
 
-    def _refuse_page(self) -> None:
+    def _refuse_page(self, canonical: str) -> None:
         """Count a page fetched as an article that is none: in the stats and, with its reason, in the run record."""
         self._inc("pages/not_article")
         self._inc("dropped/not_article_page")
+        self._kept.drop(canonical, "not an article")
+        self._kept.flush()
 
     def parse_article(self, response: Response) -> Iterator[Any]:
         link: ArticleLink = response.meta["article_link"]
@@ -291,17 +345,19 @@ class ArticlesSpider(scrapy.Spider):
             yield UnchangedArticle(url=stored.url if stored else link_canonical, fetched_at=utc_now())
             return
         if not isinstance(response, TextResponse):
-            self._refuse_page()
+            self._refuse_page(link_canonical)
             logger.info("not a text page, nothing stored: %s", response.url)
             return
         page = ArticlePage(response)
         item = page.to_item()
         if item is None:
-            self._refuse_page()
+            self._refuse_page(link_canonical)
             logger.info("not an article page (%s), nothing stored: %s", page.not_article_reason, response.url)
             return
         if self._older_than_since(item.published_at):
             self._inc("skipped/old")
+            self._kept.drop(link_canonical, "old")
+            self._kept.flush()
             logger.debug("published before --since, not stored: %s", response.url)
             return
         item.fetched_url = response.meta.get("redirect_urls", [response.url])[0]
@@ -312,40 +368,16 @@ class ArticlesSpider(scrapy.Spider):
         item.sitemap_lastmod = self.sitemap_lastmods.get(item.url) or self.sitemap_lastmods.get(
             link_canonical
         )
+        related = [
+            request
+            for url in self._limits.related_links(page.related_urls(), response.url)
+            for request in self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))
+        ]
+        self._kept.flush()  # the links this page leads to are kept before its article is written
         yield item
-        for url in page.related_urls():
-            yield from self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))
+        yield from related
 
-    # -- failures ------------------------------------------------------------------------------------------
-
-    def on_error(self, failure: Failure) -> None:
-        """A page that could not be fetched: logged with its URL and counted as ``arabpress/errors/<kind>``."""
-        request = getattr(failure, "request", None)
-        url = request.url if request is not None else "(unknown URL)"
-        error = failure.value
-        if isinstance(error, HttpError):
-            status = error.response.status
-            self._inc(f"errors/http_{status}")
-            logger.warning("HTTP %d, nothing taken from %s", status, url)
-        elif isinstance(error, IgnoreRequest):
-            self._ignored(url, str(error))
-        else:
-            kind = _snake_case(type(error).__name__)
-            self._inc(f"errors/{kind}")
-            logger.error("could not fetch %s: %s", url, failure.getErrorMessage() or kind)
-
-    def _ignored(self, url: str, reason: str) -> None:
-        if reason == ROBOTS_FORBIDDEN:
-            self._inc("skipped/robots")
-            logger.debug("forbidden by robots.txt, not fetched: %s", url)
-        elif reason == MAX_REDIRECTIONS:
-            self._inc("errors/redirect_loop")
-            logger.error("gave up on %s: too many redirects (%s)", url, reason)
-        else:
-            self._inc("errors/ignored")
-            logger.warning("not fetched: %s (%s)", url, reason)
-
-    def _follow_article(self, link: ArticleLink) -> Iterator[scrapy.Request]:
+    def _follow_article(self, link: ArticleLink, priority: int = ARTICLE_PRIORITY) -> Iterator[scrapy.Request]:
         """A request for ``link`` unless a rule says to skip it (each skip is counted in the stats)."""
         if link.url in self.requested_links:  # the same link again (related lists repeat): decided already
             self._inc("skipped/seen")
@@ -355,6 +387,9 @@ class ArticlesSpider(scrapy.Spider):
             return
         if canonical in self.requested:
             self._inc("skipped/seen")
+            return
+        if not self._limits.variant_allowed(canonical):
+            self._inc("skipped/query_variant")
             return
         if self._older_than_since(link.listed_date or date_from_url(canonical)):
             self._inc("skipped/old")
@@ -367,7 +402,11 @@ class ArticlesSpider(scrapy.Spider):
                 self._inc("skipped/known")
             return
         if not self._within_bounds(link):
+            if self._budget_spent():  # cut by the page cap: the next run starts with it
+                self._kept.keep(canonical, link.url, link.source.value, link.depth)
             return
+        if decision.verdict is Verdict.NEW and link.source is Source.RELATED:  # not found again by listings
+            self._kept.keep(canonical, link.url, link.source.value, link.depth)
         self.requested.add(canonical)
         self.requested_links.add(link.url)
         self.article_requests += 1
@@ -382,11 +421,14 @@ class ArticlesSpider(scrapy.Spider):
             errback=self.on_error,
             headers=decision.conditional_headers(),
             meta=meta,
-            priority=ARTICLE_PRIORITY,
+            priority=priority,
         )
 
     def _article_canonical(self, url: str) -> str | None:
         """The canonical URL of an on-site article link, or ``None`` (counted) for links not to follow."""
+        if self._limits.url_too_long(url):
+            self._inc("skipped/too_long")
+            return None
         canonical = canonicalize_url(url)
         if canonical is None:
             self._inc("skipped/unsafe")
@@ -407,12 +449,13 @@ class ArticlesSpider(scrapy.Spider):
             return False
         if self._budget_spent():
             self._inc("skipped/max_pages")
+            self._limits.page_cap(self.max_pages)
             return False
         return True
 
     def _budget_spent(self) -> bool:
         assert self.args is not None
-        return self.args.max_pages is not None and self.article_requests >= self.args.max_pages
+        return self.article_requests >= self.max_pages
 
     def _older_than_since(self, value: str | None) -> bool:
         assert self.args is not None
@@ -421,6 +464,19 @@ class ArticlesSpider(scrapy.Spider):
         day = normalize_date(value) if value else None
         return day is not None and date.fromisoformat(day[:10]) < self.args.since
 
+    @property
+    def _kept(self) -> FrontierTracker:
+        assert self.frontier is not None, "the spider was not made by from_crawler"
+        return self.frontier
+
+    def closed(self, reason: str) -> None:
+        self._kept.flush()
+
+    @property
+    def _limits(self) -> Limiter:
+        assert self.limiter is not None, "the spider was not made by from_crawler"
+        return self.limiter
+
     def _on_site(self, url: str) -> bool:
         return is_same_site(url, self.base_url)
 
@@ -428,33 +484,6 @@ class ArticlesSpider(scrapy.Spider):
         self.crawler.stats.inc_value(f"{STAT_PREFIX}/{key}")
 
 
-def _snake_case(name: str) -> str:
-    """``TimeoutError`` -> ``timeout_error``, for stats keys."""
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 def _header(response: Response, name: bytes) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
-
-
-def _post_sitemap_number(url: str) -> int:
-    match = POST_SITEMAP.search(url)
-    return int(match["number"] or 1) if match else 0
-
-
-def sitemap_body(response: Response, max_size: int) -> bytes | None:
-    """The XML of a sitemap response: gunzipped when the body is gzip (a ``.xml.gz`` file, or a gzip body
-    served without ``Content-Encoding``), as Scrapy's ``SitemapSpider`` does, with the download size cap
-    (``download_maxsize`` meta, else ``DOWNLOAD_MAXSIZE``) applied to the decompressed size; ``None`` when it
-    cannot be read (logged with the URL)."""
-    if not gzip_magic_number(response):
-        return response.body
-    limit = response.meta.get("download_maxsize", max_size)
-    try:
-        return gunzip(response.body, max_size=limit)
-    except ValueError:  # Scrapy's "decompressed size over max_size"
-        logger.warning("gzipped sitemap larger than %d bytes once decompressed, ignored: %s", limit, response.url)
-    except (OSError, EOFError) as error:  # damaged or truncated gzip
-        logger.warning("gzipped sitemap cannot be decompressed, ignored: %s (%r)", response.url, error)
-    return None

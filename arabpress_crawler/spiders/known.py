@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from arabpress_crawler import db
-from arabpress_crawler.db import ArticleState
+from arabpress_crawler.db import ArticleState, frontier
+from arabpress_crawler.frontier import DueLink
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -32,6 +33,15 @@ def load_sitemap_lastmods(db_path: Path) -> dict[str, str]:
     return _read_if_stored(
         db_path, db.sitemap_lastmods, "no crawl runs", "only the newest post sitemap is read"
     )
+
+
+def load_frontier(db_path: Path) -> list[DueLink]:
+    """The links earlier runs kept that are due now (see :mod:`arabpress_crawler.frontier`); empty without one."""
+    due = _read_if_stored(
+        db_path, lambda database: {entry.url: entry for entry in frontier.due_links(database)}, "no frontier",
+        "nothing kept by earlier runs",
+    )  # fmt: skip
+    return list(due.values())
 
 
 def _read_if_stored(

@@ -279,12 +279,13 @@ def crawl(
     db: Path | None = None,
     extra_args: tuple[str, ...] = (),
     overrides: dict[str, Any] | None = None,
+    timeout: float = CLI_TIMEOUT_SECONDS,
 ) -> CrawlResult:
     """Crawl ``base_url`` with ``arabpress crawl --mirror-profile`` into ``workdir/<name>.db``."""
     workdir.mkdir(parents=True, exist_ok=True)
     db = db or workdir / f"{name}.db"
     log_path = workdir / f"{name}.log"
-    cli = run_cli(crawl_args(base_url, db, log_path, *extra_args), overrides=overrides, cwd=workdir)
+    cli = run_cli(crawl_args(base_url, db, log_path, *extra_args), overrides=overrides, cwd=workdir, timeout=timeout)
     logger.info("crawl %s of %s: exit %d", name, base_url, cli.returncode)
     return CrawlResult(cli, db, log_path, base_url)
 

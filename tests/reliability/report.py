@@ -15,14 +15,18 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 REPORT_PATH = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
+#: The last result of ``scripts/kill_resume.py`` (the full-size kill-and-resume property), shown in the report.
+KILL_RESUME_RESULT = REPORT_PATH.with_name("kill-resume-result.md")
 
-#: Categories in report order, with the heading each gets (issue 6's lists 1–5).
+#: Categories in report order, with the heading each gets (issue 6's lists 1–5, issue 12's 6–7).
 CATEGORIES: dict[str, str] = {
     "pages": "1. Pages: bad and odd HTML",
     "http": "2. HTTP: statuses, redirects, retries, timeouts, robots.txt",
     "faults": "3. Faults: killed runs, locked, full and corrupted databases",
     "hostile": "4. Hostile input: links, markup, URLs, SQL metacharacters, output paths",
     "properties": "5. Property tests (hypothesis, derandomised)",
+    "bounds": "6. Bounds and policy: caps, redirects, robots.txt, XML entities, exports, signals",
+    "runs": "7. Across runs: the frontier, kill and resume, check, serve, database files",
 }
 OUTCOMES = ("passed", "failed", "error", "skipped")
 OUTCOME_MARKS = {"passed": "passed", "failed": "**FAILED**", "error": "**ERROR**", "skipped": "skipped"}
@@ -80,7 +84,10 @@ class ReliabilityReport:
             "with its fault switches or hand-made pages (`tests/reliability/pages/`) and asserts that the crawl",
             "finished, the database is consistent (integrity check, foreign keys, full-text indexes in sync), the",
             "good pages around the bad one were stored and the bad one is counted in the run record with its",
-            "reason; CLI cases also assert one clear error line and no traceback.",
+            "reason; CLI cases also assert one clear error line and no traceback. The cases of issue 12 (sections 6",
+            "and 7) also run against an endless local site (`tests/reliability/hostile_site.py`) and across",
+            "several runs of the same database (caps, policy, exports, signals, the frontier, kill and resume,",
+            "`check`, `serve`, database files).",
             "",
             "## Cases per category",
             "",
@@ -108,6 +115,9 @@ class ReliabilityReport:
                 if case.reason and case.outcome != "passed":
                     outcome += f": {_cell(case.reason)}"
                 lines.append(f"| `{case.name}` | {_cell(case.description)} | {outcome} |")
+        if KILL_RESUME_RESULT.is_file():
+            lines += ["", "## Kill and resume at full size", "",
+                      KILL_RESUME_RESULT.read_text(encoding="utf-8").strip()]  # fmt: skip
         return "\n".join(lines) + "\n"
 
     def write(self, path: Path = REPORT_PATH) -> Path:

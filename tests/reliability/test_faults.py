@@ -99,6 +99,25 @@ def copy_database(source: Path, target: Path) -> Path:
     return target
 
 
+def compact_copy(source: Path, target: Path) -> Path:
+    """A copy of an SQLite database without free pages (``VACUUM INTO``): a write that needs room must grow it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        src.execute("VACUUM INTO ?", (str(target),))
+    finally:
+        src.close()
+    return target
+
+
+def freelist_count(db: Path) -> int:
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -306,8 +325,12 @@ def test_database_locked_for_good(site: FaultSite, tmp_path: Path) -> None:
 def test_disk_full(site: FaultSite, tmp_path: Path) -> None:
     """The disk is full when the crawl has new pages to write (SQLite's page limit: "database or disk is
     full"): one clear error line, no traceback, a non-zero exit, a run record that does not claim success;
-    the database is consistent and what was stored before is intact."""
-    db = site.copy_db(tmp_path / "full" / "arabpress.db")
+    the database is consistent and what was stored before is intact.
+
+    The copy has no free pages: with free pages left by the prepared crawl (how many depends on how its
+    batches fell), the new rows could fit without growing the file and the "full disk" never showed."""
+    db = compact_copy(site.prepared_db, tmp_path / "full" / "arabpress.db")
+    assert freelist_count(db) == 0
     before = snapshot(db, site.server.base_url)
     result = harness.crawl(site.server.base_url, db.parent, db=db, name="arabpress",
                            overrides={"max_page_count_growth": 0})  # fmt: skip
@@ -317,6 +340,48 @@ def test_disk_full(site: FaultSite, tmp_path: Path) -> None:
     assert set(before["articles"]) <= set(after["articles"]), "rows stored before the disk filled up were lost"
     runs = result.runs()
     assert len(runs) == 1 or runs[-1]["status"] != db_api.RUN_FINISHED, "a run that lost its writes claims success"
+
+
+FULL_DEVICE = Path("/dev/full")  # every write fails with ENOSPC, as on a full disk
+
+
+@pytest.mark.skipif(not FULL_DEVICE.exists(), reason="no /dev/full on this system")
+def test_disk_full_with_the_log_on_the_same_disk(site: FaultSite, tmp_path: Path) -> None:
+    """The default layout (`data/arabpress.db`, `data/logs/crawl.log`) on a full disk: the log cannot be written
+    (a symlink to /dev/full) and neither can the database. One error line saying the disk is full, no
+    traceback (not one per log record), a non-zero exit, no run record claiming success, the database intact."""
+    data = tmp_path / "data"
+    db = compact_copy(site.prepared_db, data / "arabpress.db")
+    (data / "logs").mkdir()
+    (data / "logs" / "crawl.log").symlink_to(FULL_DEVICE)
+    before = snapshot(db, site.server.base_url)
+    cli = harness.run_cli(["crawl", "--base-url", site.server.base_url, "--mirror-profile", "--quiet"],
+                          overrides={"max_page_count_growth": 0}, cwd=tmp_path)  # fmt: skip
+    harness.assert_one_line_error(cli, "disk is full")
+    result = result_for(db, site.server.base_url, cli)
+    harness.assert_consistent(result)
+    assert set(before["articles"]) <= set(snapshot(db, site.server.base_url)["articles"])
+    runs = result.runs()
+    assert len(runs) == 1 or runs[-1]["status"] != db_api.RUN_FINISHED, "a run that could not log claims success"
+
+
+def test_disk_io_error_on_a_full_disk_says_the_disk_is_full(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """SQLite reports a full disk met while writing the WAL as "disk I/O error": with (almost) no space left
+    on the database's file system, the message says the disk is full and what to do; with space, it does not."""
+    error = sqlite3.OperationalError("disk I/O error")
+    free = {"blocks": 10}
+
+    class StatVfs:
+        f_frsize = 4096
+
+        @property
+        def f_bavail(self) -> int:
+            return free["blocks"]
+
+    monkeypatch.setattr(os, "statvfs", lambda path: StatVfs())
+    assert "free some disk space" in db_api.describe_error(tmp_path / "a.db", error)
+    free["blocks"] = 10_000_000
+    assert "free some disk space" not in db_api.describe_error(tmp_path / "a.db", error)
 
 
 # -- a corrupted database file ----------------------------------------------------------------------------------
