@@ -29,10 +29,12 @@ from typing import TYPE_CHECKING, Any
 from scrapy.utils.reactor import is_reactor_installed
 
 from arabpress_crawler.db import session
+from arabpress_crawler.frontier import FRONTIER_RECORDS
+from arabpress_crawler.frontier_writer import frontier_policy
 from arabpress_crawler.items import UnchangedArticle, as_article
 from arabpress_crawler.pipelines.store import DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_SECONDS, LOST_STAT
 from arabpress_crawler.run_record import writer_committed
-from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch
+from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch, FrontierRecords
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -96,6 +98,7 @@ class WriterPipeline:
         self.stats = stats
         self.log_level = log_level
         self.on_counters: list[Callable[[Any], None]] = []
+        self.frontier_policy: Any = None
         self.store: session.CrawlStore | None = None
         self.process: subprocess.Popen[bytes] | None = None
         self._batches: Connection | None = None
@@ -121,7 +124,15 @@ class WriterPipeline:
         pipeline.on_counters.append(
             lambda counters: crawler.signals.send_catch_log(signal=writer_committed, counters=counters)
         )
+        if settings.getbool("ARABPRESS_FRONTIER", True):
+            pipeline.frontier_policy = frontier_policy(settings)
+            crawler.signals.connect(pipeline.frontier_records, signal=FRONTIER_RECORDS)
         return pipeline
+
+    def frontier_records(self, records: Any) -> None:
+        """The spider's frontier records go to the writer in order with the items (the ``FRONTIER_RECORDS`` signal)."""
+        if records and self.store is not None and not self.failed:
+            self._pending.append(FrontierRecords(list(records), self.frontier_policy))
 
     @property
     def failed(self) -> bool:

@@ -15,8 +15,18 @@ CLOSE = "close"
 
 
 @dataclass
+class FrontierRecords:
+    """Frontier records the spider sent (links found, cut or failed), written in the batch's transaction."""
+
+    records: list[Any]
+    #: The :class:`~arabpress_crawler.db.frontier.FrontierPolicy` of the crawl.
+    policy: Any
+
+
+@dataclass
 class Batch:
-    """Validated records for the writer: articles (:class:`~arabpress_crawler.items.ArticleItem`) and 304s."""
+    """Validated records for the writer: articles (:class:`~arabpress_crawler.items.ArticleItem`), 304s and
+    :class:`FrontierRecords`, in the order the crawl produced them."""
 
     seq: int
     run_id: int | None

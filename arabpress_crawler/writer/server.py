@@ -16,12 +16,17 @@ import math
 from multiprocessing.connection import Connection
 from typing import Any
 
+from arabpress_crawler.db import frontier as frontier_table
+from arabpress_crawler.db import session
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
 from arabpress_crawler.pipelines.store import StorePipeline
 from arabpress_crawler.run_record import RunCounters
-from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch
+from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch, FrontierRecords
 
 logger = logging.getLogger(__name__)
+
+#: Stats of the frontier records written (as the crawler's own frontier extension names them).
+FRONTIER_STATS_PREFIX = "arabpress/frontier/"
 
 
 class DeltaStats:
@@ -98,11 +103,33 @@ class Writer:
         )
 
     def _process(self, record: Any) -> None:
+        if isinstance(record, FrontierRecords):
+            self._frontier(record)
+            return
         try:
             self.store.process_item(self.dedupe.process_item(record))
         except Exception:  # a bug on one record must not lose the batch: Scrapy would log it and go on
             logger.exception("Error processing %s in the writer", getattr(record, "url", record))
             self.stats.inc_value("arabpress/writer/record_errors")
+
+
+    def _frontier(self, batch: FrontierRecords) -> None:
+        """Frontier rows, in the open transaction (committed with the batch, as the inline crawl does)."""
+        store = self.store.store
+        assert store is not None
+        if store.error is not None:
+            return
+        try:
+            gave_up = store.write_with(
+                lambda conn: frontier_table.write(conn, batch.records, run_id=store.run_id, policy=batch.policy)
+            )
+        except session.StoreFailed:
+            self.stats.inc_value(f"{FRONTIER_STATS_PREFIX}lost")
+            return
+        for record in batch.records:
+            self.stats.inc_value(f"{FRONTIER_STATS_PREFIX}{type(record).__name__.removeprefix('Frontier').lower()}")
+        if gave_up:
+            self.stats.inc_value(f"{FRONTIER_STATS_PREFIX}given_up", gave_up)
 
 
 def serve(db_path: str, batches: Connection, acks: Connection, log_level: int = logging.INFO) -> None:

@@ -94,3 +94,37 @@ def test_a_distributed_crawl_gives_the_database_of_a_single_process_crawl_and_on
     fetched = article_requests(generated, before)
     assert max(fetched.values()) == 1  # no article fetched twice
     assert list(server.scan_iter("arabpress:*")) == []  # no key of the run is left (no delay: no site clock)
+
+
+def test_a_killed_worker_fails_the_run_and_a_rerun_gives_the_single_process_database(
+    redis_url: str, server: Any, generated: MirrorServer, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import time
+
+    from conftest import arabpress_command, read_rows, run_crawl_cli
+    from test_writer_process import committed_articles
+
+    single = run_crawl_cli(generated.base_url, tmp_path / "single.db", "--backfill", "--no-fail-on-warnings")
+    assert single.returncode == 0, single.stdout + single.stderr
+    db = tmp_path / "killed.db"
+    command = arabpress_command(
+        "crawl", "--base-url", generated.base_url, "--db", str(db), "--log-file", str(db.with_suffix(".log")),
+        "--mirror-profile", "--backfill", "--quiet", "--no-fail-on-warnings", "--redis", redis_url, "--workers", "2",
+    )  # fmt: skip
+    coordinator = subprocess.Popen(command, cwd=tmp_path, env=clean_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + WORKER_TIMEOUT_SECONDS
+    while committed_articles(db) < 1 and coordinator.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert coordinator.poll() is None, "the crawl ended before a worker could be killed"
+    children = Path(f"/proc/{coordinator.pid}/task/{coordinator.pid}/children").read_text().split()
+    os.kill(int(children[0]), signal.SIGKILL)  # one worker, mid-crawl
+    output, _ = coordinator.communicate(timeout=WORKER_TIMEOUT_SECONDS)
+    (run,) = read_rows(db, "SELECT status, finish_reason FROM crawl_runs")
+    assert run["status"] == "failed" and run["finish_reason"].startswith("worker_failed"), output
+    assert list(server.scan_iter("arabpress:*")) == []
+
+    rerun = run_crawl_cli(generated.base_url, db, "--backfill", "--no-fail-on-warnings")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert crawl_snapshot(db) == crawl_snapshot(single.db)
