@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, clean_env, run_crawl_cli
+from test_store_crash import committed_articles
 
 from arabpress_crawler import db as db_api
 from arabpress_crawler.crawling import CrawlOptions, check_options, run_crawl
@@ -128,17 +129,6 @@ def crawl_child(base_url: str, db: Path) -> None:
         settings={"ARABPRESS_STORE_BATCH_SIZE": BATCH_SIZE, "CONCURRENT_REQUESTS": 4},
     )  # fmt: skip
     run_crawl(check_options(options))
-
-
-def committed_articles(db_path: Path) -> int:
-    try:
-        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=1)
-        try:
-            return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:  # not created yet
-        return 0
 
 
 def start_and_wait_for_rows(base_url: str, db: Path) -> tuple[subprocess.Popen, int]:

@@ -95,6 +95,23 @@ def test_a_distributed_crawl_gives_the_database_of_a_single_process_crawl_and_on
     assert max(fetched.values()) == 1  # no article fetched twice
     assert list(server.scan_iter("arabpress:*")) == []  # no key of the run is left (no delay: no site clock)
 
+    # A second run on the unchanged mirror is incremental as a single-process one: the same pages asked for.
+    before = generated.requests
+    assert run_crawl_cli(generated.base_url, single.db, "--backfill", "--no-fail-on-warnings").returncode == 0
+    single_again = generated.requests - before
+    before = generated.requests
+    again = run_crawl_cli(
+        generated.base_url, distributed.db, "--backfill", "--no-fail-on-warnings", "--redis", redis_url,
+        "--workers", str(workers),
+    )  # fmt: skip
+    assert again.returncode == 0, again.stdout + again.stderr
+    distributed_again = generated.requests - before
+    assert set(distributed_again) - {"/robots.txt"} == set(single_again) - {"/robots.txt"}
+    assert sum(article_requests(generated, before).values()) == sum(
+        n for path, n in single_again.items() if ARTICLE_PATH.match(path)
+    )
+    assert crawl_snapshot(distributed.db) == crawl_snapshot(single.db)
+
 
 def test_a_killed_worker_fails_the_run_and_a_rerun_gives_the_single_process_database(
     redis_url: str, server: Any, generated: MirrorServer, tmp_path: Path
