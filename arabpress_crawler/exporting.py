@@ -12,7 +12,7 @@ import csv
 import json
 import logging
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -159,6 +159,18 @@ def check_output_path(path: Path) -> None:
         raise ExportError(str(exc)) from None
 
 
+def _rows(db: sqlite_utils.Database, request: ExportRequest, query: ExportQuery
+          ) -> tuple[Iterator[dict[str, Any]], tuple[str, ...]]:
+    """The rows to write and their columns (the archived page added with ``with_html``)."""
+    rows = iter_rows(db, query)
+    if not request.with_html:
+        return rows, query.columns
+    from arabpress_crawler.archive.export import HTML_COLUMN, with_html
+    from arabpress_crawler.db.archive import database_dir
+
+    return with_html(rows, database_dir(db.conn) or Path(".")), (*query.columns, HTML_COLUMN)
+
+
 def export_to_file(
     db: sqlite_utils.Database, request: ExportRequest, fmt: str, path: Path, *, excel: bool = False
 ) -> int:
@@ -169,7 +181,7 @@ def export_to_file(
     query = build_query(db, request)
     try:
         with outputs.output_stream(path) as out:
-            count = write_rows(iter_rows(db, query), query.columns, out, fmt, excel=excel)
+            count = write_rows(*_rows(db, request, query), out, fmt, excel=excel)
     except outputs.OutputError as exc:
         raise ExportError(str(exc)) from None
     logger.info("exported %d %s rows to %s", count, request.table, path)
@@ -182,4 +194,4 @@ def export_to_stream(
     """Export to an open text stream (stdout)."""
     check_format(fmt, excel=excel)
     query = build_query(db, request)
-    return write_rows(iter_rows(db, query), query.columns, out, fmt, excel=excel)
+    return write_rows(*_rows(db, request, query), out, fmt, excel=excel)

@@ -20,6 +20,17 @@ class RelatedHeadline:
     position: int  # 1-based, in page order
 
 
+@dataclass(frozen=True)
+class ArchiveRecord:
+    """Where the response an item was extracted from is kept: a WARC response record (see
+    :mod:`arabpress_crawler.archive`)."""
+
+    file: str  # the WARC file, relative to the database's directory
+    offset: int  # of the record's gzip member in the file
+    length: int  # of that member, in bytes
+    record_id: str  # WARC-Record-ID, ``<urn:uuid:…>``
+
+
 @dataclass
 class ArticleItem:
     """One article page, as extracted by :class:`arabpress_crawler.pages.article.ArticlePage`.
@@ -48,6 +59,8 @@ class ArticleItem:
     etag: str | None = None
     last_modified: str | None = None
     sitemap_lastmod: str | None = None  # the article's <lastmod> in the site's sitemap, when listed there
+    archive: ArchiveRecord | None = None  # the archived response (filled by the archive's spider middleware)
+    parser_version: str | None = None  # the extraction that produced the fields (same middleware)
     # Filled by the pipelines.
     word_count: int | None = None
     content_hash: str | None = None

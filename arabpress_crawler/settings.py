@@ -26,6 +26,8 @@ variable                            default    meaning
 ``ARABPRESS_MAX_SITEMAPS``          1000       sitemap files read per run
 ``ARABPRESS_MAX_SITEMAP_URLS``      50000      entries read from one sitemap file
 ``ARABPRESS_MAX_RELATED_LINKS``     100        "Related Articles" links read per page
+``ARABPRESS_ARCHIVE``               1          ``0``: no web archive (WARC) of article responses
+``ARABPRESS_ARCHIVE_DIR``           (beside)   WARC directory; default ``archive/`` beside the database
 ==================================  =========  ==================================================
 
 The caps (``ARABPRESS_MAX_*``, see :mod:`arabpress_crawler.spiders.limits`) bound every run, so no site can
@@ -113,7 +115,20 @@ DOWNLOADER_MIDDLEWARES = {
     "arabpress_crawler.middlewares.BackoffRetryMiddleware": 550,
     # After decompression (590): re-decodes pages whose declared charset their bytes contradict.
     "arabpress_crawler.middlewares.CharsetMiddleware": 580,
+    # Before decompression (590), after redirects (600): the web archive keeps responses as the server sent
+    # them (see arabpress_crawler.archive).
+    "arabpress_crawler.archive.capture.ArchiveMiddleware": 595,
 }
+SPIDER_MIDDLEWARES = {
+    # Article items point at the archived response they came from.
+    "arabpress_crawler.archive.capture.ArchiveRecordMiddleware": 950,
+}
+
+# The web archive (WARC) of article responses, beside the database (see arabpress_crawler.archive).
+ARABPRESS_ARCHIVE = bool(_env_number("ARABPRESS_ARCHIVE", 1))
+ARABPRESS_ARCHIVE_DIR = os.environ.get("ARABPRESS_ARCHIVE_DIR", "")  # default: <database dir>/archive
+ARABPRESS_ARCHIVE_PAGES = "articles"  # or "all": listings, feed, sitemaps and robots.txt too
+ARABPRESS_ARCHIVE_MAX_BYTES = 1_000_000_000
 
 # Items and requests a page yields go through the item pipelines and the scheduler one by one anyway (the
 # pipelines are synchronous); Scrapy's default of 100 starts 100 asyncio tasks for every page's output.

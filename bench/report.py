@@ -158,6 +158,29 @@ def _fixes(fixes: Sequence[Fix]) -> list[str]:
     return lines
 
 
+FIXES_HEADING = "## Profiling and fixes"
+
+
+def splice(document: str, report: Report) -> str:
+    """``document`` with the sections of ``report`` put in: each replaces the section of the same title, or
+    goes before the profiling notes. For a part measured on its own (``--only … --splice``)."""
+    for section in report.sections:
+        intro = f"{section.intro.strip()} (Measured on its own by `{report.command}`, not in the last full run.)"
+        block = "\n".join(_section(replace(section, intro=intro), report.findings)).rstrip() + "\n\n"
+        heading = f"## {section.title}\n"
+        if heading in document:
+            start = document.index(heading)
+            following = document.find("\n## ", start + len(heading))
+            end = len(document) if following < 0 else following + 1
+            document = document[:start] + block + document[end:]
+        elif FIXES_HEADING in document:
+            at = document.index(FIXES_HEADING)
+            document = document[:at] + block + document[at:]
+        else:
+            document = document.rstrip() + "\n\n" + block
+    return document.rstrip() + "\n"
+
+
 def render(report: Report) -> str:
     """The whole document as Markdown."""
     mode = " (quick smoke run: small inputs, figures not comparable to the targets)" if report.quick else ""

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import DOC_PATH, OUT_DIR, crawls, extraction, machine, storage
+from bench import DOC_PATH, OUT_DIR, archive, crawls, extraction, machine, storage
 from bench.mirror import generated_mirror
 from bench.report import (
     Figure,
@@ -29,12 +29,13 @@ from bench.report import (
     load_findings,
     load_measurements,
     save_measurements,
+    splice,
     write,
 )
 
 logger = logging.getLogger(__name__)
 
-PARTS = ("crawl", "extraction", "store")
+PARTS = ("crawl", "extraction", "store", "archive")
 QUICK_DOC_PATH = OUT_DIR / "benchmarks-quick.md"
 QUICK_EXTRACTION_SAMPLE = 20
 #: Sections in the order of issue 7's list.
@@ -47,6 +48,7 @@ SECTION_ORDER = (
     "Export memory",
     "Store scale",
     "Scale curve",
+    archive.TITLE,
 )
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
 #: Project loggers that log one line per page or per edit: quiet in the benchmark's own log.
@@ -93,6 +95,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--doc", type=Path, help=f"document to write (default {DOC_PATH.name}; quick: bench/out/)")
     parser.add_argument("--render-only", action="store_true",
                         help="measure nothing: render the last run's saved figures with the current findings")
+    parser.add_argument("--splice", action="store_true",
+                        help="with --only: put the measured sections into the existing document instead of "
+                             "rewriting it")
     parser.add_argument("--verbose", "-v", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
 
@@ -137,6 +142,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         sections += measure_part("extraction", measure_extraction)
     if "store" in parts:
         sections += measure_part("store", lambda: storage.run(work / "store", store_plan))
+    if "archive" in parts:
+        archive_plan = archive.QUICK_PLAN if args.quick else archive.ArchivePlan()
+        sections += measure_part("archive", lambda: archive.run(archive_plan, work / "archive"))
     command = "make bench" if not args.quick and not args.only else "python -m bench.run " + " ".join(
         argv if argv is not None else sys.argv[1:])
     report = Report(
@@ -147,8 +155,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         sections=ordered(sections),
         findings=load_findings(),
     )
-    write(report, doc)
-    save_measurements(report, measurements_path(doc))
+    if args.splice and doc.exists():
+        doc.write_text(splice(doc.read_text(encoding="utf-8"), report), encoding="utf-8")
+        logger.info("put %d sections into %s", len(report.sections), doc)
+    else:
+        write(report, doc)
+        save_measurements(report, measurements_path(doc))
     failed = [figure for section in sections for figure in section.figures if figure.met is None]
     logger.info("wrote %s in %.0f s", doc, report.duration_seconds)
     return 1 if failed else 0

@@ -8,7 +8,7 @@
 * ``crawl(base_url, db, *options)`` — run ``arabpress crawl`` in a subprocess (a Twisted reactor runs once per
   process) with the mirror profile and a log file beside the database; returns a :class:`CrawlRun`;
 * ``crawled_mirror`` — one crawl of ``mirror`` shared by the session; ``crawled_db_copy`` — a private copy of
-  its database for tests that crawl again or write.
+  its database (and its web archive) for tests that crawl again or write.
 """
 
 from __future__ import annotations
@@ -174,4 +174,8 @@ def crawled_mirror(mirror: MirrorServer, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture
 def crawled_db_copy(crawled_mirror: CrawledMirror, tmp_path: Path) -> Path:
+    """A private copy of the shared crawl's database and of its web archive (``archive/`` beside it)."""
+    archive = crawled_mirror.db.parent / "archive"
+    if archive.is_dir():
+        shutil.copytree(archive, tmp_path / "archive")
     return copy_db(crawled_mirror.db, tmp_path / "arabpress.db")

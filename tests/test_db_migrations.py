@@ -103,3 +103,34 @@ def test_opening_a_migrated_database_again_changes_nothing(old_copy: Path) -> No
     with sqlite3.connect(old_copy) as conn:
         after = conn.execute("SELECT version, applied_at FROM schema_version ORDER BY version").fetchall()
     assert before == after and [v for v, _ in after] == list(range(1, db.SCHEMA_VERSION + 1))
+
+
+def test_a_release_0_1_0_database_gets_the_archive_columns_and_keeps_its_revision(old_copy: Path) -> None:
+    with sqlite3.connect(old_copy) as conn:
+        old_revision = conn.execute("SELECT url, content_hash, body, fetched_at FROM article_revisions").fetchall()
+    database = db.open_db(old_copy)
+    try:
+        columns = {column.name for column in database["articles"].columns}
+        assert {"archive_file", "archive_offset", "archive_length", "archive_record_id", "parser_version"} <= columns
+        rows = database.execute(
+            "SELECT url, content_hash, body, fetched_at, reason, changes FROM article_revisions"
+        ).fetchall()
+        assert [row[:4] for row in rows] == old_revision
+        assert [row[4:] for row in rows] == [("crawl", None)], "earlier revisions came from crawls"
+        # A crawl revision is still unique per fetched version; a re-extraction revision of it is not refused.
+        url, content_hash, _, fetched_at = old_revision[0]
+        with db.transaction(database) as conn:
+            conn.execute(
+                "INSERT INTO article_revisions(url, content_hash, fetched_at, replaced_at) VALUES (?, ?, ?, 'now')"
+                " ON CONFLICT(url, content_hash, fetched_at) WHERE reason = 'crawl' DO NOTHING",
+                (url, content_hash, fetched_at),
+            )
+            conn.execute(
+                "INSERT INTO article_revisions(url, content_hash, fetched_at, replaced_at, reason)"
+                " VALUES (?, ?, ?, 'now', 'reextract')",
+                (url, content_hash, fetched_at),
+            )
+        assert database["article_revisions"].count == 2
+        assert db.check_consistency(database, deep=True) == []
+    finally:
+        database.close()

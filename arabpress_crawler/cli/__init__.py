@@ -105,7 +105,7 @@ def user_error(error: Exception) -> click.ClickException:
 
 def _register() -> None:
     # Each topic module defines its commands and attaches them to ``cli`` (``mirror`` is loaded lazily).
-    from arabpress_crawler.cli import crawl, db, export, extract, health, serve  # noqa: F401
+    from arabpress_crawler.cli import crawl, db, export, extract, health, reextract, serve  # noqa: F401
 
 
 _register()

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from arabpress_crawler import crawling, health
+from arabpress_crawler.archive import capture as archive_capture
 from arabpress_crawler.cli import MIRROR_MISSING, cli, mirror_missing, user_error
 from arabpress_crawler.crawling import CrawlInputError, CrawlOptions, CrawlOutcome, Progress
 from arabpress_crawler.db import runs
@@ -174,6 +175,18 @@ def _distributed() -> Any:
     return run_distributed
 
 
+def archive_settings(*, no_archive: bool, archive_all: bool) -> dict[str, object]:
+    """Scrapy settings for the web archive options of ``crawl``."""
+    if no_archive and archive_all:
+        raise click.UsageError("--no-archive and --archive-all contradict each other: give one of them")
+    settings: dict[str, object] = {}
+    if no_archive:
+        settings[archive_capture.ENABLED_SETTING] = False
+    if archive_all:
+        settings[archive_capture.PAGES_SETTING] = archive_capture.ALL_PAGES
+    return settings
+
+
 # -- commands -------------------------------------------------------------------------------------------------------
 
 
@@ -199,6 +212,9 @@ def _distributed() -> Any:
 @click.option("--redis", metavar="URL", help="Share the frontier through Redis (the [distributed] extra).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes on this machine (with --redis).")
+@click.option("--no-archive", is_flag=True, help="Do not keep article responses in the web archive (WARC).")
+@click.option("--archive-all", is_flag=True,
+              help="Archive listing pages, the feed and the sitemaps too, not only articles.")
 def crawl(
     base_url: str | None,
     db: Path,
@@ -215,6 +231,8 @@ def crawl(
     no_fail_on_warnings: bool,
     redis: str | None,
     workers: int,
+    no_archive: bool,
+    archive_all: bool,
 ) -> None:
     """Crawl the site into the database: new and changed articles only (incremental).
 
@@ -222,6 +240,7 @@ def crawl(
     when the sitemap says they changed, they are recent (--refresh-days) or --refresh is given.
     Safe to run from cron: a second crawl on the same database exits 0 at once (or waits with --wait).
     Exits 1 when the crawl failed or the run-health checks (`arabpress check`) report problems.
+    Article responses are kept as WARC files in archive/ beside the database (--no-archive: not kept).
 
     Example:
 
@@ -241,6 +260,7 @@ def crawl(
         refresh_days=refresh_days,
         mirror_profile=mirror_profile,
         log_file=log_file,
+        settings=archive_settings(no_archive=no_archive, archive_all=archive_all),
     )
     result = _run(options, wait=wait, quiet=quiet, redis=redis, workers=workers)
     if result is None:

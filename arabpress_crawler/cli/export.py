@@ -50,6 +50,8 @@ def _write_stdout(db: sqlite_utils.Database, request: exporting.ExportRequest, f
 @click.option("--include-duplicates", is_flag=True,
               help="Also export near-duplicate copies (rows with duplicate_of set).")
 @click.option("--excel", is_flag=True, help="Start the CSV with a byte-order mark so spreadsheets read Arabic right.")
+@click.option("--with-html", is_flag=True,
+              help="Add an html column: each article's page as archived by the crawl (large).")
 def export(
     db_path: str,
     table: str,
@@ -62,6 +64,7 @@ def export(
     search: str | None,
     include_duplicates: bool,
     excel: bool,
+    with_html: bool,
 ) -> None:
     """Export articles, headlines or related headlines to CSV, JSON or JSON Lines.
 
@@ -78,7 +81,7 @@ def export(
     """
     request = exporting.ExportRequest(
         table=table, since=since, until=until, section=section, language=language, search=search,
-        include_duplicates=include_duplicates,
+        include_duplicates=include_duplicates, with_html=with_html,
     )
     try:
         db = exporting.open_readonly(db_path)

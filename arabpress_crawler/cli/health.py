@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from arabpress_crawler import crawling, exporting, health, settings
+from arabpress_crawler.archive import check as archive_check
 from arabpress_crawler.cli import cli, user_error
 from arabpress_crawler.settings import ARABPRESS_DB
 
@@ -100,7 +101,7 @@ def check(db_path: str, recent: int, max_age: str | None) -> None:
     did; coverage of title, body or published_at, or the share of fields taken from the site's
     template, fell well below the median of recent runs (the template probably changed); article
     links were given up after repeated failed runs; with --max-age, the last finished run is older
-    than that (the schedule stopped).
+    than that (the schedule stopped); stored articles whose archived response (WARC) is missing.
     Prints "ok: ..." and exits 0 when all is well: made for cron and monitoring.
 
     Example:
@@ -113,6 +114,7 @@ def check(db_path: str, recent: int, max_age: str | None) -> None:
     try:
         found = health.liveness_problems(db, crawl_alive=alive, max_age=age, time_budget=_time_budget())
         found += health.problems(db, recent=recent)
+        found += archive_check.problems(db.conn)
         summary = health.ok_summary(db)
     finally:
         db.conn.close()

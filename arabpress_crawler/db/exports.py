@@ -54,6 +54,8 @@ class ExportRequest:
     language: str | None = None
     search: str | None = None
     include_duplicates: bool = False
+    #: Add each article's archived page (``html``): only when asked, raw pages are large.
+    with_html: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,8 @@ def build_query(db: sqlite_utils.Database, request: ExportRequest) -> ExportQuer
         builder = _QUERY_BUILDERS[request.table]
     except KeyError:
         raise ExportError(f"unknown table {request.table!r}: use one of {', '.join(TABLES)}") from None
+    if request.with_html and request.table != "articles":
+        raise ExportError("--with-html adds the archived page of each article: use it with --table articles")
     return builder(db, request)
 
 

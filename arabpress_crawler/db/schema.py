@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
+from arabpress_crawler.db import archive as archive_db
 from arabpress_crawler.db.connection import transaction, utc_now
 from arabpress_crawler.text import normalize_for_search
 
@@ -310,6 +311,13 @@ def _frontier(db: sqlite_utils.Database) -> None:
     from arabpress_crawler.db.frontier import create_table
 
     create_table(db)
+
+
+@migration(6, archive_db.MIGRATION_NAME)
+def _web_archive(db: sqlite_utils.Database) -> None:
+    # A rebuild of article_revisions (see db/archive.py) is SQL sqlite-utils' transform cannot express: its
+    # table-level UNIQUE becomes a partial unique index.
+    run_script(db.conn, archive_db.MIGRATION_SCRIPT)
 
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

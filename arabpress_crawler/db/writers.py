@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
+from arabpress_crawler.db import archive as archive_db
 from arabpress_crawler.db.connection import to_json, transaction, utc_now
 from arabpress_crawler.db.records import (
     ALIAS_KIND_CONTENT,
@@ -59,7 +60,16 @@ DESCRIPTIVE_COLUMNS = (
     "extraction",
     "duplicate_of",
 )
-CRAWL_COLUMNS = ("fetched_at", "fetched_url", "etag", "last_modified", "sitemap_lastmod")
+#: Columns every fetch rewrites: what was fetched, the archived response it came from, the extraction version.
+CRAWL_COLUMNS = (
+    "fetched_at",
+    "fetched_url",
+    "etag",
+    "last_modified",
+    "sitemap_lastmod",
+    *archive_db.ARCHIVE_COLUMNS,
+    archive_db.VERSION_COLUMN,
+)
 
 
 class ArticleWriter:
@@ -106,7 +116,8 @@ class ArticleWriter:
         if item.word_count is None:
             item.word_count = word_count(item.body)
         old = conn.execute(
-            "SELECT rowid, content_hash, title, subtitle, body, published_at, modified_at, fetched_at, duplicate_of"
+            "SELECT rowid, content_hash, title, subtitle, body, published_at, modified_at, fetched_at, duplicate_of,"
+            " parser_version, archive_file, archive_offset, archive_length, archive_record_id"
             " FROM articles WHERE url = ?",
             (item.url,),
         ).fetchone()
@@ -117,7 +128,7 @@ class ArticleWriter:
             conn.execute("DELETE FROM url_aliases WHERE alias_url = ?", (item.url,))
         elif old[1] != item.content_hash:
             outcome = OUTCOME_UPDATED
-            self._save_revision(conn, item.url, old[:8], now)
+            self._save_revision(conn, item.url, old[:8], now, provenance=old[9:])
             self._update_article(
                 conn, values, ("title", "body", "word_count", "content_hash", *DESCRIPTIVE_COLUMNS)
             )
@@ -160,6 +171,7 @@ class ArticleWriter:
             "sitemap_lastmod": getattr(item, "sitemap_lastmod", None),
             "run_id": self.run_id,
             "first_run_id": self.run_id,
+            **archive_db.archive_values(item),
         }
 
     @staticmethod
@@ -177,13 +189,18 @@ class ArticleWriter:
         assignments = ", ".join(f"{name} = :{name}" for name in (*columns, *always))
         conn.execute(f"UPDATE articles SET {assignments} WHERE url = :url", values)
 
-    def _save_revision(self, conn: sqlite3.Connection, url: str, old: tuple[Any, ...], now: str) -> None:
+    def _save_revision(
+        self, conn: sqlite3.Connection, url: str, old: tuple[Any, ...], now: str, *, provenance: tuple[Any, ...]
+    ) -> None:
+        """Keep the previous version; ``provenance``: its ``parser_version`` and ``archive_*`` columns."""
         _, old_hash, title, subtitle, body, published_at, modified_at, fetched_at = old
         conn.execute(
             "INSERT INTO article_revisions(url, content_hash, title, subtitle, body, published_at, modified_at,"
-            " fetched_at, replaced_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT(url, content_hash, fetched_at) DO NOTHING",
-            (url, old_hash, title, subtitle, body, published_at, modified_at, fetched_at, now, self.run_id),
+            " fetched_at, replaced_at, run_id, parser_version, archive_file, archive_offset, archive_length,"
+            " archive_record_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT(url, content_hash, fetched_at) WHERE reason = 'crawl' DO NOTHING",
+            (url, old_hash, title, subtitle, body, published_at, modified_at, fetched_at, now, self.run_id,
+             *provenance),
         )
         logger.info("Text of %s changed: previous version kept in article_revisions", url)
 

@@ -1,0 +1,204 @@
+"""The Scrapy side of the archive: a downloader middleware that writes, a spider middleware that points items
+at what was written.
+
+Enabled in :mod:`arabpress_crawler.settings` (``DOWNLOADER_MIDDLEWARES`` at 595, ``SPIDER_MIDDLEWARES`` at 950),
+so every way a crawl starts (``arabpress crawl``, ``scrapy crawl``, a Scrapyd job) archives the same way; see
+:mod:`arabpress_crawler.archive` for what is captured and why at 595.
+
+Stats: ``arabpress/archive/records``, ``arabpress/archive/bytes`` (compressed, response records only),
+``arabpress/archive/files``, ``arabpress/archive/recovered`` (files a killed crawl left open, closed at start),
+``arabpress/archive/errors`` (records that could not be written; the crawl goes on and ``arabpress check``
+reports the articles without a record).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.web.http import RESPONSES
+
+from arabpress_crawler import __version__
+from arabpress_crawler.archive import files
+from arabpress_crawler.archive.writer import DEFAULT_MAX_BYTES, ArchiveWriter, Exchange
+from arabpress_crawler.extraction_version import extraction_version
+from arabpress_crawler.items import ArchiveRecord, ArticleItem
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Request, Response
+    from scrapy.http.headers import Headers
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+ENABLED_SETTING = "ARABPRESS_ARCHIVE"
+DIR_SETTING = "ARABPRESS_ARCHIVE_DIR"
+PAGES_SETTING = "ARABPRESS_ARCHIVE_PAGES"
+MAX_BYTES_SETTING = "ARABPRESS_ARCHIVE_MAX_BYTES"
+ARTICLES_ONLY = "articles"
+ALL_PAGES = "all"
+PAGE_CHOICES = (ARTICLES_ONLY, ALL_PAGES)
+#: The spider marks the requests of article pages with this ``Request.meta`` key (its ``ArticleLink``).
+ARTICLE_META_KEY = "article_link"
+#: Where this middleware leaves the record of a response, for :class:`ArchiveRecordMiddleware`.
+RECORD_META_KEY = "arabpress_archive_record"
+STATS_PREFIX = "arabpress/archive/"
+#: Header the HTTP client has already undone (the body Scrapy hands over is de-chunked).
+TRANSFER_ENCODING = "transfer-encoding"
+
+
+def archive_directory(settings: BaseSettings) -> tuple[Path, Path]:
+    """``(archive directory, database directory)`` of a crawl's settings."""
+    db = Path(settings.get("ARABPRESS_DB") or "data/arabpress.db")
+    configured = settings.get(DIR_SETTING)
+    return (Path(configured) if configured else files.default_directory(db)), db.parent
+
+
+def _header_text(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def header_pairs(headers: Headers, *, drop: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Every header value as a ``(name, value)`` pair, repeated headers kept, ``drop`` names left out."""
+    dropped = {name.lower() for name in drop}
+    pairs: list[tuple[str, str]] = []
+    for name, values in headers.items():
+        text = _header_text(name)
+        if text.lower() in dropped:
+            continue
+        pairs.extend((text, _header_text(value)) for value in values)
+    return pairs
+
+
+def exchange_of(request: Request, response: Response) -> Exchange:
+    """The :class:`Exchange` of a response as it reached the middleware (see the module docstring)."""
+    parts = urlparse_cached(request)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    request_headers = header_pairs(request.headers)
+    if not any(name.lower() == "host" for name, _ in request_headers):
+        request_headers.insert(0, ("Host", parts.netloc))
+    reason = RESPONSES.get(response.status, b"").decode("ascii")
+    return Exchange(
+        url=response.url,
+        method=request.method,
+        request_target=target,
+        request_headers=request_headers,
+        request_body=request.body,
+        protocol=response.protocol or "HTTP/1.1",
+        status=response.status,
+        reason=reason,
+        response_headers=header_pairs(response.headers, drop=(TRANSFER_ENCODING,)),
+        body=response.body,
+        ip_address=str(response.ip_address) if response.ip_address else None,
+    )
+
+
+class ArchiveMiddleware:
+    """Downloader middleware: writes the archived responses (articles only, unless configured otherwise)."""
+
+    def __init__(self, crawler: Crawler, writer: ArchiveWriter, *, all_pages: bool) -> None:
+        self.crawler = crawler
+        self.writer = writer
+        self.all_pages = all_pages
+        self.opened = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
+        settings = crawler.settings
+        if not settings.getbool(ENABLED_SETTING, True):
+            raise NotConfigured(f"{ENABLED_SETTING} is off: no web archive")
+        pages = (settings.get(PAGES_SETTING) or ARTICLES_ONLY).strip().lower()
+        if pages not in PAGE_CHOICES:
+            raise ValueError(f"{PAGES_SETTING} must be one of {', '.join(PAGE_CHOICES)}, not {pages!r}")
+        directory, base = archive_directory(settings)
+        db = Path(settings.get("ARABPRESS_DB") or "data/arabpress.db")
+        writer = ArchiveWriter(
+            directory,
+            prefix=files.file_prefix(db),
+            base=base,
+            max_bytes=settings.getint(MAX_BYTES_SETTING, DEFAULT_MAX_BYTES),
+            info={
+                "isPartOf": db.name,
+                "operator": settings.get("USER_AGENT") or "",
+                "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+                "description": (
+                    f"arabpress-crawler {__version__}: {pages} pages; bodies as sent (Content-Encoding kept), "
+                    "transfer coding removed by the HTTP client"
+                ),
+            },
+        )
+        middleware = cls(crawler, writer, all_pages=pages == ALL_PAGES)
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_opened(self) -> None:
+        recovered = self.writer.open()
+        self.opened = True
+        self._inc("recovered", len(recovered))
+        self._inc("files")
+
+    def spider_closed(self) -> None:
+        self.writer.close()
+        self.opened = False
+
+    def wanted(self, request: Request, response: Response) -> bool:
+        """Whether ``response`` is archived: a 2xx answer to an article request (any request with ``all``)."""
+        if not 200 <= response.status < 300 or request.method == "HEAD":
+            return False
+        return self.all_pages or request.meta.get(ARTICLE_META_KEY) is not None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not self.opened or not self.wanted(request, response):
+            return response
+        files_before = len(self.writer.stats.files)
+        try:
+            record = self.writer.write(exchange_of(request, response))
+        except OSError as error:
+            self._inc("errors")
+            logger.error("could not archive the response of %s: %s", response.url, error)
+            return response
+        request.meta[RECORD_META_KEY] = record
+        self._inc("records")
+        self._inc("bytes", record.length)
+        self._inc("files", len(self.writer.stats.files) - files_before)
+        return response
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if count and self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"{STATS_PREFIX}{key}", count)
+
+
+def _attach(response: Response, output: Any) -> Any:
+    if not isinstance(output, ArticleItem):
+        return output
+    record: ArchiveRecord | None = response.meta.get(RECORD_META_KEY)
+    if record is not None and output.archive is None:
+        output.archive = record
+    if output.parser_version is None:
+        output.parser_version = extraction_version()
+    return output
+
+
+class ArchiveRecordMiddleware:
+    """Spider middleware: an article item records where its response is archived and which extraction made it
+    (``parser_version``); enabled whether the archive is on or off."""
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        for output in result:
+            yield _attach(response, output)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        async for output in result:
+            yield _attach(response, output)

@@ -1,0 +1,207 @@
+"""Writing WARC files with :mod:`warcio`: one request and one response record per exchange, gzip per record.
+
+:class:`ArchiveWriter` knows nothing of Scrapy: it takes an :class:`Exchange` (what was sent and what came
+back) and returns the :class:`~arabpress_crawler.items.ArchiveRecord` of the response record. Files are rotated
+at ``max_bytes``, written under their ``.open`` name while locked, and renamed when closed (see
+:mod:`arabpress_crawler.archive.files`).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import socket
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, BinaryIO
+
+from warcio.recordloader import ArcWarcRecord
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from arabpress_crawler import __version__
+from arabpress_crawler.archive import files
+from arabpress_crawler.items import ArchiveRecord
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+WARC_VERSION = WARCWriter.WARC_1_1
+#: A gigabyte, the file size the WARC implementation guidelines recommend.
+DEFAULT_MAX_BYTES = 1_000_000_000
+RESPONSE_CONTENT_TYPE = "application/http; msgtype=response"
+REQUEST_CONTENT_TYPE = "application/http; msgtype=request"
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One HTTP request and the response to it, as the crawler sent and received them."""
+
+    url: str
+    method: str
+    request_target: str  # path and query, as on the request line
+    request_headers: list[tuple[str, str]]
+    request_body: bytes
+    protocol: str  # "HTTP/1.1"
+    status: int
+    reason: str
+    response_headers: list[tuple[str, str]]
+    body: bytes  # as the server sent it (still content-encoded)
+    ip_address: str | None = None
+    warc_date: str | None = None  # when the response arrived (warcio's format); now when not given
+
+
+@dataclass
+class FileStats:
+    """What the writer wrote in this run."""
+
+    files: list[Path] = field(default_factory=list)
+    records: int = 0
+    bytes: int = 0
+
+
+class ArchiveWriter:
+    """Appends exchanges to rotated WARC files in ``directory`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        prefix: str,
+        base: Path,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        info: dict[str, str] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.prefix = prefix
+        self.base = base
+        self.max_bytes = max_bytes
+        self.info = info or {}
+        self.stats = FileStats()
+        self._serial = 0
+        self._handle: BinaryIO | None = None
+        self._path: Path | None = None
+        self._warc: WARCWriter | None = None
+
+    # -- files ---------------------------------------------------------------------------------------------
+
+    def open(self) -> list[files.Recovered]:
+        """Close what a killed writer left open, then start a new file; returns what was recovered."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        recovered = files.recover_abandoned(self.directory, self.prefix)
+        self._start_file()
+        return recovered
+
+    def _start_file(self) -> None:
+        while True:
+            self._serial += 1
+            final = self.directory / files.new_file_name(self.prefix, self._serial)
+            path = final.with_name(final.name + files.OPEN_SUFFIX)
+            if final.exists():
+                continue
+            try:
+                handle = path.open("xb")
+            except FileExistsError:
+                continue
+            break
+        if not files.try_lock(handle):  # a file this process just created: nobody else can hold it
+            raise OSError(f"could not lock the new archive file {path}")
+        self._handle, self._path = handle, path
+        self._warc = WARCWriter(handle, gzip=True, warc_version=WARC_VERSION)
+        self._warc.write_record(self._warc.create_warcinfo_record(final.name, self._warcinfo()))
+        handle.flush()
+        self.stats.files.append(final)
+        logger.info("writing the web archive to %s", path)
+
+    def _warcinfo(self) -> dict[str, str]:
+        return {
+            "software": f"arabpress-crawler/{__version__} (warcio)",
+            "hostname": socket.gethostname(),
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+            **self.info,
+        }
+
+    def close(self) -> None:
+        """Finish the current file: flush, unlock and give it its final name."""
+        if self._handle is None or self._path is None:
+            return
+        handle, path = self._handle, self._path
+        self._handle = self._path = self._warc = None
+        handle.flush()
+        final = path.with_name(path.name.removesuffix(files.OPEN_SUFFIX))
+        path.rename(final)
+        handle.close()  # closing the descriptor releases the lock
+        logger.info("web archive file %s closed", final)
+
+    @property
+    def current_file(self) -> Path | None:
+        """The file being written, under its final name."""
+        if self._path is None:
+            return None
+        return self._path.with_name(self._path.name.removesuffix(files.OPEN_SUFFIX))
+
+    # -- records -------------------------------------------------------------------------------------------
+
+    def write(self, exchange: Exchange) -> ArchiveRecord:
+        """Write the request and the response records of ``exchange``; where the response record is."""
+        if self._handle is None or self._warc is None:
+            raise RuntimeError("the archive writer is not open")
+        if self._handle.tell() >= self.max_bytes:  # rotate before writing: no empty file at the end
+            self.close()
+            self._start_file()
+        warc, handle = self._warc, self._handle
+        assert warc is not None and handle is not None
+        response = _response_record(warc, exchange)
+        response_id = response.rec_headers.get_header("WARC-Record-ID")
+        date = response.rec_headers.get_header("WARC-Date")
+        request = _request_record(warc, exchange, concurrent_to=response_id, date=date)
+        warc.write_record(request)
+        offset = handle.tell()
+        warc.write_record(response)
+        handle.flush()
+        end = handle.tell()
+        current = self.current_file
+        assert current is not None
+        record = ArchiveRecord(
+            file=files.stored_name(current, self.base), offset=offset, length=end - offset, record_id=response_id
+        )
+        self.stats.records += 1
+        self.stats.bytes += end - offset
+        return record
+
+
+def _response_record(warc: WARCWriter, exchange: Exchange) -> ArcWarcRecord:
+    http_headers = StatusAndHeaders(
+        f"{exchange.status} {exchange.reason}".strip(), exchange.response_headers, protocol=exchange.protocol
+    )
+    warc_headers = {"WARC-Date": exchange.warc_date} if exchange.warc_date else {}
+    if exchange.ip_address:
+        warc_headers["WARC-IP-Address"] = exchange.ip_address
+    return warc.create_warc_record(
+        exchange.url,
+        "response",
+        payload=io.BytesIO(exchange.body),
+        length=len(exchange.body),
+        http_headers=http_headers,
+        warc_headers_dict=warc_headers,
+        warc_content_type=RESPONSE_CONTENT_TYPE,
+    )
+
+
+def _request_record(warc: WARCWriter, exchange: Exchange, *, concurrent_to: str, date: str) -> ArcWarcRecord:
+    http_headers = StatusAndHeaders(
+        f"{exchange.method} {exchange.request_target} {exchange.protocol}",
+        exchange.request_headers,
+        is_http_request=True,
+    )
+    return warc.create_warc_record(
+        exchange.url,
+        "request",
+        payload=io.BytesIO(exchange.request_body),
+        length=len(exchange.request_body),
+        http_headers=http_headers,
+        warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
+        warc_content_type=REQUEST_CONTENT_TYPE,
+    )
