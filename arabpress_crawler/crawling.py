@@ -4,8 +4,9 @@
 
 1. :func:`check_options` refuses bad input (bad date or URL, a DB path that cannot be written) with a
    :class:`CrawlInputError` before anything is opened, so stored data is never touched by a mistake;
-2. :func:`crawl_lock` takes ``<db>.lock`` (``filelock``; the OS releases it if the process dies, SIGKILL
-   included), so two cron runs never write the same database at once;
+2. :func:`~arabpress_crawler.lock.crawl_lock` takes ``<db>.lock`` before Scrapy starts (so ``--wait`` waits
+   there); the crawl's :class:`~arabpress_crawler.lock.DatabaseLock` extension shares it (the lock is
+   re-entrant within a process), and takes it itself for ``scrapy crawl`` and Scrapyd jobs;
 3. :func:`run_crawl` runs Scrapy (``CrawlerProcess``, asyncio reactor) with Scrapy's log in a rotated file,
    reports progress to a callback and returns a :class:`CrawlOutcome` built from the crawl's stats.
 
@@ -21,15 +22,13 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
@@ -41,6 +40,7 @@ from twisted.python.failure import Failure
 from arabpress_crawler import DEFAULT_BASE_URL
 from arabpress_crawler.db import connection, queries, runs
 from arabpress_crawler.db.runs import RUN_FINISHED
+from arabpress_crawler.lock import crawl_lock, lock_path  # noqa: F401 (defined in lock.py; named here for callers)
 from arabpress_crawler.profiles import PROFILE_SETTING
 from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import ArgumentError, SpiderArguments, parse_arguments
@@ -155,6 +155,8 @@ class CrawlOutcome:
     #: ``status`` and ``finish_reason`` of the run record the store pipeline closed (None: no record).
     run_status: str | None = None
     run_reason: str | None = None
+    #: The whole run record (``crawl_runs`` row) the crawl closed: the figures its summary shows.
+    run_record: dict[str, Any] | None = None
 
     @property
     def failed_in_store(self) -> bool:
@@ -240,32 +242,6 @@ def check_writable_file(path: Path, what: str, option: str) -> Path:
         reason = error.strerror or str(error)
         raise CrawlInputError(f"cannot write the {what} {path} ({reason}); use another path with {option}") from None
     return path
-
-
-# -- the lock ---------------------------------------------------------------------------------------------------
-
-
-def lock_path(db: Path) -> Path:
-    """``<db>.lock`` beside the real file: a symlinked ``--db`` path shares the lock of the file it names."""
-    real = Path(os.path.realpath(db))
-    return real.with_name(real.name + ".lock")
-
-
-@contextmanager
-def crawl_lock(db: Path, *, wait: bool) -> Iterator[bool]:
-    """Hold ``<db>.lock`` for the block; yields ``False`` (without waiting) if another crawl holds it."""
-    path = lock_path(db)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path), timeout=-1 if wait else 0)
-    try:
-        lock.acquire()
-    except Timeout:
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        lock.release()
 
 
 # -- logging ------------------------------------------------------------------------------------------------------
@@ -410,27 +386,28 @@ def run_crawl(checked: CheckedCrawl, on_progress: ProgressCallback | None = None
         root.removeHandler(handler)
         handler.close()
     log_error = handler.failure if isinstance(handler, CrawlLogHandler) else None
-    run_status, run_reason = last_run_record(checked.db) if not errors else (None, None)
+    record = last_run_record(checked.db) if not errors else None
     return CrawlOutcome(
         finish_reason=stats.get("finish_reason"),
         stats=stats,
         elapsed=time.monotonic() - started,
         error=errors[0] if errors else None,
         log_error=log_error,
-        run_status=run_status,
-        run_reason=run_reason,
+        run_status=record["status"] if record else None,
+        run_reason=record["finish_reason"] if record else None,
+        run_record=record,
     )
 
 
-def last_run_record(db: Path) -> tuple[str | None, str | None]:
-    """``(status, finish_reason)`` of the newest ``crawl_runs`` row, or ``(None, None)`` if unreadable."""
+def last_run_record(db: Path) -> dict[str, Any] | None:
+    """The newest ``crawl_runs`` row (the run this crawl closed), or ``None`` if there is none or it is unreadable."""
     if not db.is_file():
-        return None, None
+        return None
     try:
-        return runs.last_run_record(db)
+        return runs.last_run_row(db)
     except sqlite3.Error as error:
         logger.warning("cannot read the run record in %s: %s", db, error)
-        return None, None
+        return None
 
 
 class _StopOnLogFailure:

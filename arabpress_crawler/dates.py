@@ -26,6 +26,8 @@ from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from arabpress_crawler import arabic
+
 logger = logging.getLogger(__name__)
 
 #: Dates before this year are not credible for a news page.
@@ -38,30 +40,14 @@ MAX_INPUT_LENGTH = 200
 ISO_DATETIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 ISO_DATE_FORMAT = "%Y-%m-%d"
 
-# Arabic-Indic (U+0660..) and Eastern Arabic / Persian (U+06F0..) digits, for parsing only.
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
-# Spellings that differ only in hamza/madda forms, tatweel or diacritics compare equal after this.
-_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ـ": None})
-_ARABIC_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
-
 ENGLISH_MONTHS: dict[str, int] = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4, "apr": 4,
     "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8, "september": 9,
     "sept": 9, "sep": 9, "october": 10, "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
 }  # fmt: skip
 
-#: Arabic month names, written as they are after :func:`_fold_arabic` (no hamza forms on alef).
-ARABIC_MONTHS: dict[str, int] = {
-    # Egyptian / Gulf family (transliterated Latin names).
-    "يناير": 1, "فبراير": 2, "مارس": 3, "ابريل": 4, "مايو": 5, "يونيو": 6, "يونيه": 6,
-    "يوليو": 7, "يوليه": 7, "اغسطس": 8, "سبتمبر": 9, "اكتوبر": 10, "نوفمبر": 11, "ديسمبر": 12,
-    # Levantine / Iraqi family (Syriac names).
-    "كانون الثاني": 1, "شباط": 2, "اذار": 3, "نيسان": 4, "ايار": 5, "حزيران": 6, "تموز": 7,
-    "اب": 8, "ايلول": 9, "تشرين الاول": 10, "تشرين الثاني": 11, "كانون الاول": 12,
-    # Moroccan and Algerian / Tunisian spellings.
-    "ماي": 5, "يوليوز": 7, "غشت": 8, "شتنبر": 9, "نونبر": 11, "دجنبر": 12,
-    "جانفي": 1, "فيفري": 2, "افريل": 4, "جوان": 6, "جويلية": 7, "اوت": 8,
-}  # fmt: skip
+#: Arabic month names of the three families, folded (:func:`arabpress_crawler.arabic.fold`).
+ARABIC_MONTHS: dict[str, int] = arabic.MONTHS
 
 MONTHS: dict[str, int] = {**ENGLISH_MONTHS, **ARABIC_MONTHS}
 
@@ -113,7 +99,7 @@ def normalize_date(value: str | None, now: datetime | None = None) -> str | None
     text = value.strip()
     if not text or len(text) > MAX_INPUT_LENGTH:
         return None
-    text = text.translate(_DIGITS)
+    text = arabic.to_ascii_digits(text)
     parsed = _parse_iso(text) or _parse_rfc822(text) or _parse_words(text) or _parse_numeric(text)
     if parsed is None:
         return None
@@ -199,14 +185,9 @@ def _parse_rfc822(text: str) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def _fold_arabic(text: str) -> str:
-    """Lower-case, unify alef/yeh forms, drop tatweel and diacritics: the form month names are stored in."""
-    return _ARABIC_DIACRITICS.sub("", text.lower().translate(_ARABIC_FOLD))
-
-
 def _parse_words(text: str) -> date | datetime | None:
     """Dates with a month name, English or Arabic, with an optional time of day."""
-    folded = _fold_arabic(text)
+    folded = arabic.fold(text)
     match = DAY_MONTH_YEAR.search(folded) or MONTH_DAY_YEAR.search(folded)
     if match is None:
         return None

@@ -21,21 +21,29 @@ import sqlite_utils
 from arabpress_crawler import outputs
 from arabpress_crawler.db import connection
 from arabpress_crawler.db.exports import (
+    SORT_DATE,
+    SORT_RELEVANCE,
+    SORTS,
     TABLES,
     ExportError,
     ExportQuery,
     ExportRequest,
     build_query,
+    duplicate_rows_left_out,
     fts_match_expression,
     iter_rows,
 )
 
 __all__ = [
+    "SORTS",
+    "SORT_DATE",
+    "SORT_RELEVANCE",
     "TABLES",
     "ExportError",
     "ExportQuery",
     "ExportRequest",
     "build_query",
+    "duplicate_rows_left_out",
     "fts_match_expression",
     "iter_rows",
 ]

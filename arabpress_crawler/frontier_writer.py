@@ -26,6 +26,7 @@ from arabpress_crawler.frontier import (
     FrontierPolicy,
     FrontierRecord,
 )
+from arabpress_crawler.run_record import LOCKED_OUT_SETTING
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -63,6 +64,8 @@ class FrontierWriter:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierWriter:
         settings = crawler.settings
+        if settings.getbool(LOCKED_OUT_SETTING):
+            raise NotConfigured  # another crawl holds the database (arabpress_crawler.lock said so in one line)
         pipelines = settings.getdict("ITEM_PIPELINES")
         if not settings.getbool("ARABPRESS_FRONTIER", True) or STORE_PIPELINE not in pipelines:
             raise NotConfigured("the frontier is off (ARABPRESS_FRONTIER) or nothing is stored")

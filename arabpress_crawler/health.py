@@ -35,6 +35,7 @@ WATCHED_COVERAGE_FIELDS = ("title", "body", "published_at")
 MAX_SHARE_DROP = 0.2
 #: Runs that extracted fewer articles than this are too small to judge coverage by.
 MIN_ARTICLES_FOR_SHARES = 5
+NO_FINISHED_RUN = "no finished crawl run recorded: run `arabpress crawl` first"
 BAD_STATUSES = BAD_RUN_STATUSES
 SITE_LAYER = "site"
 #: ``crawl_runs`` columns counting the articles a run stored (coverage is computed over them).
@@ -258,7 +259,7 @@ def problems(db: DatabaseLike | str | os.PathLike[str], *, recent: int = DEFAULT
             database.conn.close()
     runs = recent_runs(db, limit=recent + 1, include_running=False)
     if not runs:
-        return ["no finished crawl run recorded: run `arabpress crawl` first"]
+        return [NO_FINISHED_RUN]
     latest, earlier = runs[0], runs[1:]
     found = [p for p in (_status_problem(latest), _empty_run_problem(latest, earlier)) if p]
     found.extend(_share_problems(latest, earlier))

@@ -80,6 +80,9 @@ ERROR_STATS_KEYS = ("log_count/ERROR", "log_count/CRITICAL", "retry/max_reached"
 TOTAL_ALWAYS_PREFIXES = ("spider_exceptions/", "log_count/CRITICAL", LOST_STAT)
 RESPONSE_STATUS_PREFIX = "downloader/response_status_count/"
 MIN_ERROR_STATUS = 400
+#: Set (by :class:`arabpress_crawler.lock.DatabaseLock`) for a crawl that does not hold the database's lock:
+#: it records no run, and says nothing more than the lock's one line.
+LOCKED_OUT_SETTING = "ARABPRESS_LOCKED_OUT"
 
 #: Signal sent (with ``counters``, a :class:`RunCounters`) when a writer in another process committed a batch:
 #: the run record adds what the batch did to the run's counters.
@@ -159,7 +162,7 @@ class RunCounters:
         self.outcomes[result.outcome] += 1
         self.outcomes[database.OUTCOME_NEW] -= result.retracted_new
         self.duplicates_alias += result.demoted + (result.outcome == database.OUTCOME_ALIAS)
-        self.duplicates_near += result.near_duplicate
+        self.duplicates_near += result.near_duplicate + result.regrouped
         self.url_aliases += result.url_alias
         if article is not None and result.outcome in ARTICLE_OUTCOMES:
             self.articles += 1
@@ -224,6 +227,8 @@ class RunRecord:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunRecord:
         settings = crawler.settings
+        if settings.getbool(LOCKED_OUT_SETTING):
+            raise NotConfigured  # another crawl holds the database (the lock said so, in one line)
         if not settings.get("ARABPRESS_DB"):
             raise NotConfigured("no ARABPRESS_DB: nothing to record the run in")
         if settings.get("ARABPRESS_REDIS_RUN"):
@@ -244,7 +249,9 @@ class RunRecord:
         store = session.acquire(self.db_path)
         try:
             store.commit()
-            self.run_id = database.start_run(store.db, base_url=self.base_url)
+            # The spider's own base URL: ``-a base_url=`` (scrapy crawl, Scrapyd jobs) wins over the setting.
+            spider_base_url = getattr(getattr(self.crawler, "spider", None), "base_url", None)
+            self.run_id = database.start_run(store.db, base_url=spider_base_url or self.base_url)
         except BaseException:
             session.release(store)
             raise

@@ -163,7 +163,9 @@ LOG_LEVEL = "INFO"
 
 # Start-up objects (modules, classes, settings) are frozen out of the garbage collector's full collections.
 # The run record (crawl_runs) is kept by an extension, whatever starts the crawl.
+# The database lock comes first: it decides before any other component opens the database, a feed or JOBDIR.
 EXTENSIONS = {
+    "arabpress_crawler.lock.DatabaseLock": -100,
     "arabpress_crawler.extensions.FreezeStartupObjects": 0,
     "arabpress_crawler.extensions.StopPromptly": 0,
     "arabpress_crawler.run_record.RunRecord": 10,
@@ -177,6 +179,10 @@ ARABPRESS_FRONTIER_MAX_ATTEMPTS = _env_cap("ARABPRESS_FRONTIER_MAX_ATTEMPTS", 3)
 # A stop (SIGINT/SIGTERM) cancels the downloads still in flight after this many seconds.
 ARABPRESS_STOP_GRACE_SECONDS = 2.0
 ARABPRESS_GC_FREEZE = True
+# A second crawl of the same database ends at once (finish reason database_locked); True: it waits.
+ARABPRESS_LOCK_WAIT = False
+# True: the crawl keeps its frontier in <db>.job/ (JOBDIR) and a stopped crawl resumes (arabpress_crawler.jobdir).
+ARABPRESS_RESUMABLE = False
 
 ITEM_PIPELINES = {
     "arabpress_crawler.pipelines.clean.CleanPipeline": 100,

@@ -23,6 +23,8 @@ from collections.abc import Iterable
 
 from w3lib.html import remove_comments, remove_tags, remove_tags_with_content, replace_entities
 
+from arabpress_crawler import arabic
+
 logger = logging.getLogger(__name__)
 
 PARAGRAPH_SEPARATOR = "\n\n"
@@ -49,23 +51,8 @@ CONTROL_CHARACTERS = "".join(
 )
 _INVISIBLE_RE = re.compile(f"[{re.escape(INVISIBLE_CHARACTERS + CONTROL_CHARACTERS)}]")
 
-ARABIC_TATWEEL = "\u0640"
-#: Arabic diacritics (tashkeel), Quranic annotation marks and the superscript alef.
-ARABIC_DIACRITICS_RE = re.compile(
-    "[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u08d3-\u08e1\u08e3-\u08ff]"
-)
-#: Alef with hamza above/below, with madda and wasla: written interchangeably with bare alef.
-ALEF_VARIANTS = "\u0622\u0623\u0625\u0671"
-ARABIC_ALEF = "\u0627"
-_DIGIT_TABLE = {
-    **{0x0660 + i: ord("0") + i for i in range(10)},  # Arabic-Indic ٠-٩
-    **{0x06F0 + i: ord("0") + i for i in range(10)},  # Eastern Arabic-Indic (Persian/Urdu) ۰-۹
-}
-_SEARCH_TABLE = {
-    **_DIGIT_TABLE,
-    ord(ARABIC_TATWEEL): None,
-    **{ord(c): ord(ARABIC_ALEF) for c in ALEF_VARIANTS},
-}
+#: Digits as ASCII, tatweel dropped, alef variants folded (:mod:`arabpress_crawler.arabic`).
+_SEARCH_TABLE = {**arabic.DIGIT_TABLE, **arabic.LIGHT_FOLD_TABLE}
 
 _TAG_LIKE_RE = re.compile(r"</?[A-Za-z][^<>]*>")
 _HORIZONTAL_SPACE_RE = re.compile(r"[^\S\n]+")
@@ -196,7 +183,7 @@ def clean_list(values: Iterable[str | None] | None) -> list[str]:
 def _normalise_once(text: str) -> str:
     text = unicodedata.normalize("NFKC", remove_invisible(text)).casefold()
     text = unicodedata.normalize("NFKC", text)
-    text = ARABIC_DIACRITICS_RE.sub("", text).translate(_SEARCH_TABLE)
+    text = arabic.strip_diacritics(text).translate(_SEARCH_TABLE)
     return collapse_whitespace(text)
 
 
@@ -270,9 +257,7 @@ def _normalise_uncached(text: str) -> str:
     return result
 
 
-def to_ascii_digits(text: str) -> str:
-    """Arabic-Indic and Eastern Arabic-Indic digits to ASCII; nothing else changes."""
-    return text.translate(_DIGIT_TABLE)
+to_ascii_digits = arabic.to_ascii_digits
 
 
 def words(text: str | None) -> list[str]:

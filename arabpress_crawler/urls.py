@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url as w3lib_canonicalize_url
 
+from arabpress_crawler import site
+
 logger = logging.getLogger(__name__)
 
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -63,18 +65,23 @@ VARIANT_SEGMENTS = frozenset({"amp", "print"})
 AMP_HOST_PREFIX = "amp."
 _MAX_ROUNDS = 3
 CACHE_SIZE = 65536
-WWW_HOST_PREFIX = "www."
 #: A last path segment with a file extension (``post-sitemap.xml``) keeps its bare form: no trailing slash.
 _FILE_SEGMENT_RE = re.compile(r"\.[A-Za-z0-9]{1,5}$")
 #: A URL with a scheme and a host: resolving it against a base gives itself.
 _ABSOLUTE_URL_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s]")
-#: WordPress date permalink of an article: ``/YYYY/MM/DD/slug/``.
-ARTICLE_PATH_RE = re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/$")
-#: Paths of pages that list articles rather than being one.
-LISTING_PATH_RE = re.compile(
-    r"^/(?:$|category/|tag/|author/|page/\d+/?$|feed/?$|search/|wp-admin/|wp-json/|wp-content/)"
-    r"|/page/\d+/$|/feed/$|\.xml$"
+#: The path of an article's canonical URL (:data:`arabpress_crawler.site.ARTICLE_PATH`).
+ARTICLE_PATH_RE = site.ARTICLE_PATH
+#: Listing paths of news CMSs in general (any site): section, tag, topic, author and search pages, pagination.
+CMS_LISTING_PATH = re.compile(
+    r"/(?:category|tag|tags|author|topics?|search)/|/page/\d+/?$|^/search$", re.IGNORECASE
 )
+#: Query parameters of search and pagination pages.
+LISTING_QUERY_KEYS = frozenset({"s", "q", "query", "paged"})
+#: Paths of pages that list articles rather than being one: the site's own listings and feeds
+#: (:data:`arabpress_crawler.site.LISTING_PATH`) and any news CMS's.
+LISTING_PATH_RE = re.compile(f"(?:{site.LISTING_PATH.pattern})|(?:{CMS_LISTING_PATH.pattern})", re.IGNORECASE)
+#: Host prefixes that name the same site: ``www.`` (``www2.``…), mobile and AMP hosts.
+SAME_SITE_HOST_PREFIX = re.compile(r"^(?:www\d*|m|amp|mobile)\.")
 
 
 def _is_tracking_param(name: str) -> bool:
@@ -164,36 +171,76 @@ def _canonicalize_cached(url: str, base: str | None) -> str | None:
 
 
 def site_key(url: str | None) -> tuple[str, int | None] | None:
-    """(host without ``www.``/``amp.``, explicit non-default port) of ``url``; ``None`` if unusable."""
-    canonical = canonicalize_url(url)
-    if canonical is None:
+    """(host without ``www.``/``m.``/``amp.``/``mobile.``, explicit non-default port) of ``url``; ``None`` if
+    it is not an absolute web URL.
+
+    Read straight off the URL (lower-cased host, trailing dot, default port), as :func:`canonicalize_url`
+    would give them, without canonicalising the whole URL: related lists compare thousands of links.
+    A host that is not ASCII takes the full canonicalisation (IDNA).
+    """
+    if not url or not isinstance(url, str):
         return None
-    parts = urlsplit(canonical)
-    host = parts.hostname or ""
-    if host.startswith(WWW_HOST_PREFIX):
-        host = host[len(WWW_HOST_PREFIX) :]
     try:
+        parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
         return None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if scheme not in WEB_SCHEMES or not host:
+        return None
+    if not host.isascii():
+        canonical = canonicalize_url(url)
+        return site_key(canonical) if canonical and canonical.isascii() else None
+    if port == DEFAULT_PORTS.get(scheme):
+        port = None
+    if host.count(".") >= 2:  # m.arab.press is arab.press; amp.com stays amp.com
+        host = SAME_SITE_HOST_PREFIX.sub("", host, count=1)
     return host, port
 
 
+@lru_cache(maxsize=256)
+def _base_site_key(base: str) -> tuple[str, int | None] | None:
+    """:func:`site_key` of a page's own URL, asked once per link of the page."""
+    return site_key(base)
+
+
 def is_same_site(url: str | None, base: str | None) -> bool:
-    """True when ``url`` is on the site of ``base`` (scheme, ``www.``/``amp.`` and default ports ignored)."""
+    """True when ``url`` is on the site of ``base``: the one definition of "same site" of the project.
+
+    The same host up to ``www.``/``m.``/``amp.``/``mobile.`` and the same port (default ports and the scheme
+    ignored). A subdomain is another site, and so is another port of the same host.
+    """
+    if not isinstance(base, str):
+        return False
     key = site_key(url)
-    return key is not None and key == site_key(base)
+    return key is not None and key == _base_site_key(base)
 
 
 def is_listing_url(url: str | None) -> bool:
-    """True for home, section, tag, author, pagination, feed and sitemap URLs: pages that are not articles."""
-    canonical = canonicalize_url(url)
-    if canonical is None:
+    """True for pages that list articles rather than being one: the one definition of "listing URL".
+
+    Home, section, tag, topic, author, search and pagination pages, feeds and sitemaps, WordPress's own paths
+    (:data:`LISTING_PATH_RE`), and search or pagination queries (``?s=``, ``?paged=``).
+    """
+    # The path as canonicalisation leaves it (trailing slash, no /amp/ segment), without canonicalising the
+    # whole URL: listing checks run on every link of every page.
+    if not url or not isinstance(url, str):
         return False
-    return bool(LISTING_PATH_RE.search(urlsplit(canonical).path))
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+        return False
+    if LISTING_PATH_RE.search(_strip_variant_segments(_with_trailing_slash(parts.path))):
+        return True
+    query = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
+    return any(name in LISTING_QUERY_KEYS for name, _ in query)
 
 
 def is_article_url(url: str | None) -> bool:
-    """True for WordPress date permalinks ``/YYYY/MM/DD/slug/`` (the site's article URLs)."""
+    """True for the site's article URLs: date permalinks ``/YYYY/MM/DD/slug/`` (an AMP copy canonicalises to
+    its article, so it counts too)."""
     canonical = canonicalize_url(url)
     return canonical is not None and bool(ARTICLE_PATH_RE.match(urlsplit(canonical).path))

@@ -15,7 +15,7 @@ DB_PACKAGE = PACKAGE / "db"
 #: Folders of the crawler package that are not the crawler: the mirror (moving to ``arabpress_mirror/``).
 EXCEPTED = (DB_PACKAGE, PACKAGE / "demo")
 #: The crawler modules the database package may import: plain data and text helpers.
-DB_MAY_IMPORT = frozenset({"db", "items", "text", "urls"})
+DB_MAY_IMPORT = frozenset({"db", "items", "search", "text", "urls"})
 #: A statement keyword at the start of a string, or one followed by what SQL puts after it.
 SQL_STATEMENT = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|DROP|ALTER|WITH)\b"

@@ -42,10 +42,14 @@ def assert_one_line_error(result, *fragments: str) -> None:
 
 
 @pytest.mark.parametrize("case", ARTICLE_CASES)
-def test_extract_prints_the_expected_json_of_each_fixture(case: str) -> None:
+def test_extract_prints_the_expected_json_of_each_fixture(case: str, request: pytest.FixtureRequest) -> None:
     meta = _meta(case)
+    if meta.get("pending"):  # a case whose fix is due in another part of the work (see its meta.json)
+        request.applymarker(pytest.mark.xfail(reason=meta["pending"], strict=True))
     page = str(FIXTURES / case / "page.html")
-    result = run(page, "--url", meta["url"], "--encoding", meta["encoding"])
+    # A case without an encoding has its charset only in the page (<meta http-equiv>): detected, as a crawl does.
+    encoding = ["--encoding", meta["encoding"]] if meta.get("encoding") else []
+    result = run(page, "--url", meta["url"], *encoding)
     assert result.exit_code == 0, result.output
     expected = json.loads((FIXTURES / case / "expected.json").read_text(encoding="utf-8"))
     assert json.loads(result.stdout_bytes.decode("utf-8")) == expected

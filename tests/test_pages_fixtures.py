@@ -1,7 +1,9 @@
 """Golden fixtures: every saved page's extraction matches its committed ``expected.json``, field by field.
 
 Each case is ``tests/fixtures/<case>/{page.html, meta.json, expected.json}``. ``meta.json`` holds the URL,
-the encoding, the kind of page and the fields the case claims to have (written by hand);
+the encoding (``null`` when only the page declares it, in ``<meta http-equiv>``), the kind of page and the
+fields the case claims to have (written by hand), and ``pending`` (why) for a case that fails until a fix
+due elsewhere lands: it is then an expected failure, strict, so its fix shows at once;
 ``expected.json`` is written by ``scripts/regenerate_fixtures.py``, never by the tests.
 """
 
@@ -38,8 +40,10 @@ def test_there_are_enough_cases_of_every_kind() -> None:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_extraction_matches_expected(case: str) -> None:
+def test_extraction_matches_expected(case: str, request: pytest.FixtureRequest) -> None:
     meta, response = load_case(FIXTURES / case)
+    if meta.get("pending"):  # a case whose fix is due in another part of the work: it must fail until then
+        request.applymarker(pytest.mark.xfail(reason=meta["pending"], strict=True))
     actual = snapshot(response, meta["kind"])
     expected = _expected(case)
     mismatches = [

@@ -14,8 +14,10 @@ from arabpress_crawler.pages.common import absolute_url, guess_language, primary
 from arabpress_crawler.pages.generic import written_date
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
 from arabpress_crawler.pages.metadata import MetadataLayer, parse_json_ld
-from arabpress_crawler.pages.selectors import ARAB_PRESS_2025, profile_for
+from arabpress_crawler.pages.refusals import Refusal
+from arabpress_crawler.pages.selectors import profile_for
 from arabpress_crawler.pages.site import body_paragraphs
+from arabpress_crawler.site import ARAB_PRESS_2025
 
 URL = "https://news.example/2023/05/14/story/"
 PARAGRAPH = "This is a sentence of running text that is long enough to count as a paragraph of an article."
@@ -254,10 +256,37 @@ def test_generic_article_signals() -> None:
     )
     listing = ArticlePage(response(page_with(body=teasers)))
     assert not listing.is_article()
-    assert "several <article>" in listing.not_article_reason
-    assert not ArticlePage(response(page_with(body="<h1>Contact us</h1><p>Write to us.</p>"))).is_article()
+    assert listing.refusal is Refusal.TEASERS
+    assert listing.not_article_reason == Refusal.TEASERS.message
+
+
+def test_weak_hints_never_refuse_an_article() -> None:
+    """og:type website, several <article> elements (story and teasers), or little markup: still an article."""
+    paragraphs = "".join(f"<p>{PARAGRAPH}</p>" for _ in range(4))
     website = page_with('<meta property="og:type" content="website">', f"<h1>About</h1>{paragraphs}")
-    assert not ArticlePage(response(website)).is_article()
+    assert ArticlePage(response(website)).is_article()
+    story_and_teasers = (
+        f"<article><h1>Story</h1>{paragraphs}</article>"
+        + "".join(f'<article><h3><a href="/a{i}">Teaser {i}</a></h3></article>' for i in range(6))
+    )
+    assert ArticlePage(response(page_with(body=story_and_teasers))).is_article()
+    bare = "<html><body><p>" + "One line of text, and another. " * 3 + "</p></body></html>"
+    assert ArticlePage(response(bare)).is_article()
+
+
+def test_refusals_need_positive_evidence() -> None:
+    """A section page of a grid of teasers with pagination; a JSON-LD collection; a page with no text."""
+    grid = "".join(
+        f'<div class="card"><h3><a href="/news/{i}">Headline {i}</a></h3><p>{PARAGRAPH}</p></div>' for i in range(3)
+    )
+    section = page_with(body=f'<h1>World</h1>{grid}<a rel="next" href="?page=2">More</a>')
+    assert ArticlePage(response(section)).refusal is Refusal.TEASERS
+    collection = page_with(
+        '<script type="application/ld+json">{"@type": "CollectionPage", "name": "World"}</script>',
+        f"<h1>World</h1>{grid}",
+    )
+    assert ArticlePage(response(collection)).refusal is Refusal.COLLECTION
+    assert ArticlePage(response("<html><body><div></div></body></html>")).refusal is Refusal.NO_TEXT
 
 
 def test_not_an_article_gives_no_item() -> None:

@@ -30,7 +30,8 @@ from arabpress_crawler.pages.common import (
     plain_absolute_url,
 )
 from arabpress_crawler.pages.metadata import MetadataLayer
-from arabpress_crawler.pages.selectors import ARAB_PRESS_2025, css_matches, css_union
+from arabpress_crawler.pages.selectors import css_matches, css_union
+from arabpress_crawler.site import ARAB_PRESS_2025
 from arabpress_mirror.layout import DEMO_SITE_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -321,7 +321,8 @@ def test_every_column_of_the_main_tables_is_described(tmp_path):
 
 @pytest.mark.parametrize(
     ("query", "expected"),
-    [("Moscow", '"moscow"'), ("الدِّفَاعِ", '"الدفاع"'), ('" OR 1=1', '"or" "1" "1"'), ("", '""'), ("*", '""')],
+    # The index holds stems (docs/search.md), so the query's words are stemmed too: الدفاع → دفاع.
+    [("Moscow", '"moscow"'), ("الدِّفَاعِ", '"دفاع"'), ('" OR 1=1', '"or" "1" "1"'), ("", '""'), ("*", '""')],
 )
 def test_search_escape_normalises_like_the_index(query, expected):
     assert plugin.normalised_escape_fts(query) == expected
@@ -337,7 +338,10 @@ def test_arabic_cells_render_right_to_left():
     assert plugin.render_cell(value='["سوريا", "Syria"]', column="tags") == (
         '<span class="arabpress-list"><span dir="auto">سوريا</span>, <span dir="auto">Syria</span></span>'
     )
-    assert plugin.render_cell(value='["Syria"]', column="tags") is None
+    # Issue 15: arrays are shown the same way in both languages (this was `is None`: English as raw JSON).
+    assert plugin.render_cell(value='["Syria"]', column="tags") == (
+        '<span class="arabpress-list"><span dir="auto">Syria</span></span>'
+    )
     assert plugin.render_cell(value='[1, "سوريا"]', column="tags") is None
     assert plugin.render_cell(value='{"title": "موقع"}', column="extraction") is None
     assert plugin.render_cell(value=42, column="word_count") is None

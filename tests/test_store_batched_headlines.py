@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from arabpress_crawler import db as db_api
 from arabpress_crawler.items import ArticleItem, RelatedHeadline
-from arabpress_crawler.text import normalize_for_search
+from arabpress_crawler.search import search_text
 
 SITE = "https://arab.press"
 HEADLINE_URLS = [f"{SITE}/2024/01/0{day}/story-{day}/" for day in range(1, 8)]
@@ -71,7 +71,7 @@ class ReferenceWriter(db_api.ArticleWriter):
         conn.execute(
             "INSERT INTO headlines_search(headline_rowid, url, title) VALUES (?, ?, ?)"
             " ON CONFLICT(headline_rowid) DO UPDATE SET url = excluded.url, title = excluded.title",
-            (rowid, url, normalize_for_search(title)),
+            (rowid, url, search_text(title)),
         )
 
 

@@ -7,6 +7,9 @@ so ``arabpress crawl`` runs where the mirror is not installed.
 from __future__ import annotations
 
 import logging
+import os
+import shlex
+import shutil
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -84,27 +87,36 @@ def live_progress(enabled: bool) -> Iterator[crawling.ProgressCallback | None]:
         yield update
 
 
-def summary_table(outcome: CrawlOutcome, db: Path) -> Table:
+def summary_rows(outcome: CrawlOutcome) -> list[tuple[str, object]]:
+    """The summary's figures, each named for what it counts. Counts come from the run record the crawl
+    closed (the same row `arabpress stats`, `check` and datasette read); without one, from Scrapy's stats."""
     progress = outcome.progress()
-    stats = outcome.stats
-    table = Table(title=f"crawl of {db}", show_header=False, title_justify="left")
-    table.add_column("what")
-    table.add_column("how many", justify="right")
-    rows = [
+    run = outcome.run_record or {}
+
+    def recorded(column: str, fallback: int) -> object:
+        return run.get(column, fallback) if run else fallback
+
+    return [
         ("finish reason", str(outcome.finish_reason or outcome.error or "unknown")),
-        ("pages fetched", progress.pages),
-        ("article pages fetched", progress.article_pages),
-        ("articles new", progress.articles_new),
-        ("articles updated", progress.articles_updated),
-        ("articles unchanged (304 or same text)", progress.articles_unchanged),
-        ("known articles not fetched again", stats.get("arabpress/skipped/known", 0)),
-        ("duplicates caught", progress.duplicates),
-        ("items dropped", progress.dropped),
-        ("errors", progress.errors),
+        ("pages fetched", recorded("pages", progress.pages)),
+        ("article pages requested", progress.article_pages),
+        ("articles new", recorded("articles_new", progress.articles_new)),
+        ("articles updated", recorded("articles_updated", progress.articles_updated)),
+        ("articles unchanged (304 or same text)", recorded("articles_unchanged", progress.articles_unchanged)),
+        ("known articles not fetched again", outcome.stats.get("arabpress/skipped/known", 0)),
+        ("duplicates caught (aliases + near-duplicates)", recorded("duplicates", progress.duplicates)),
+        ("items dropped", recorded("dropped", progress.dropped)),
+        ("errors (as in the run record)", recorded("errors", progress.errors)),
         ("time", _duration(outcome.elapsed)),
         ("rate", f"{progress.rate:.1f} pages/s"),
     ]
-    for name, value in rows:
+
+
+def summary_table(outcome: CrawlOutcome, db: Path) -> Table:
+    table = Table(title=f"crawl of {db}", show_header=False, title_justify="left")
+    table.add_column("what")
+    table.add_column("how many", justify="right")
+    for name, value in summary_rows(outcome):
         table.add_row(name, str(value))
     return table
 
@@ -147,21 +159,40 @@ def _run(
     run_distributed = _distributed() if redis else None
     if redis and options.max_pages is not None:
         raise click.ClickException("--max-pages is not supported with --redis (each worker would count its own)")
-    with crawling.crawl_lock(checked.db, wait=wait) as locked:
-        if not locked:
-            click.echo(f"a crawl is already running on {checked.db}")
-            return None
-        if run_distributed is not None and redis:
-            try:
-                outcome = run_distributed(checked, redis, workers)
-            except Exception as error:  # Redis unreachable: one line
-                if type(error).__module__.startswith("redis"):
-                    raise click.ClickException(f"cannot use Redis at {redis}: {error}") from None
-                raise
-        else:
-            with live_progress(not quiet) as on_progress:
-                outcome = crawling.run_crawl(checked, on_progress)
-    return outcome, checked.db
+    with crawling.crawl_lock(checked.db, wait=False) as locked:
+        if locked:
+            return _crawl(checked, quiet, redis, workers, run_distributed), checked.db
+    if not wait:
+        click.echo(f"a crawl is already running on {checked.db}")
+        return None
+    click.echo(f"waiting for {_running_description(checked.db)} to finish"
+               f" (it holds {crawling.lock_path(checked.db)}); Ctrl-C stops waiting", err=True)
+    with crawling.crawl_lock(checked.db, wait=True):
+        return _crawl(checked, quiet, redis, workers, run_distributed), checked.db
+
+
+def _crawl(checked: Any, quiet: bool, redis: str | None, workers: int, run_distributed: Any) -> Any:
+    """One crawl under the lock: the distributed coordinator with ``--redis``, else the crawl in this process."""
+    if run_distributed is not None and redis:
+        try:
+            return run_distributed(checked, redis, workers)
+        except Exception as error:  # Redis unreachable: one line
+            if type(error).__module__.startswith("redis"):
+                raise click.ClickException(f"cannot use Redis at {redis}: {error}") from None
+            raise
+    with live_progress(not quiet) as on_progress:
+        return crawling.run_crawl(checked, on_progress)
+
+
+def _running_description(db: Path) -> str:
+    """"the crawl running on <db> (run N, started …)", as far as the run record tells."""
+    try:
+        running = runs.running_run(db)
+    except sqlite3.Error:
+        running = None
+    if running:
+        return f"the crawl running on {db} (run {running[0]}, started {running[1]})"
+    return f"the crawl running on {db}"
 
 
 def _distributed() -> Any:
@@ -352,6 +383,40 @@ def _start_mirror(db: Path, port: int | None) -> MirrorServer:
         ) from None
 
 
+def arabpress_command() -> str:
+    """How to type ``arabpress`` in this shell: the bare name when it is this environment's script on the
+    PATH (the environment is active), else the script's path (relative when under the current folder)."""
+    script = Path(sys.executable).absolute().parent / "arabpress"
+    if not script.exists():
+        return "arabpress"
+    found = shutil.which("arabpress")
+    if found and Path(found).resolve() == script.resolve():
+        return "arabpress"
+    relative = os.path.relpath(script)
+    return shlex.quote(relative if not relative.startswith("..") else str(script))
+
+
+def try_next(db: Path) -> list[str]:
+    """The "Try next" lines after a demo: commands that run as printed, from the current folder."""
+    command = arabpress_command()
+    quoted_db = shlex.quote(str(db))
+    export = shlex.quote(str(db.parent / "articles.csv"))
+    lines = [
+        "Try next:",
+        f"  {command} stats --db {quoted_db}",
+        f"  {command} export --db {quoted_db} --format csv --excel --output {export}",
+        f"  {command} serve --db {quoted_db}    # browse and search in datasette",
+    ]
+    if Path("Makefile").is_file() and db == DEMO_DB:
+        lines.append("  make demo    # again: the second crawl is incremental")
+    else:
+        lines.append(f"  {command} demo --db {quoted_db}    # again: the second crawl is incremental")
+    if command != "arabpress":
+        activate = Path(command).parent / "activate"
+        lines.append(f"  (or first `. {activate}`: then `arabpress` alone works)")
+    return lines
+
+
 def demo_summary(outcome: CrawlOutcome, db: Path, base_url: str) -> list[str]:
     """The demo's closing lines: what the crawl did and what the database now holds."""
     progress = outcome.progress()
@@ -370,11 +435,7 @@ def demo_summary(outcome: CrawlOutcome, db: Path, base_url: str) -> list[str]:
         f" near-duplicates marked duplicate_of: {counts['near_duplicates']})",
         f"  revisions          {counts['article_revisions']} earlier versions of edited articles",
         "",
-        "Try next:",
-        f"  arabpress stats --db {db}",
-        f"  arabpress export --db {db} --format csv --output articles.csv",
-        f"  arabpress serve --db {db}    # browse and search in datasette",
-        "  make demo    # again: the second crawl is incremental",
+        *try_next(db),
     ]
 
 

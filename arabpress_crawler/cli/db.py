@@ -42,7 +42,7 @@ def db_group() -> None:
 @db_group.command()
 @click.option("--db", "db_path", default=ARABPRESS_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help=DB_OPTION_HELP)
-@click.option("--deep", is_flag=True, help="Also recompute every normalised search copy (one pass over the text).")
+@click.option("--deep", is_flag=True, help="Also recompute every search copy (one pass over the text).")
 def check(db_path: Path, deep: bool) -> None:
     """Check the database's consistency; exit 1 with one line per problem.
 
@@ -71,7 +71,7 @@ def check(db_path: Path, deep: bool) -> None:
 @click.option("--db", "db_path", default=ARABPRESS_DB, show_default=True,
               type=click.Path(dir_okay=False, path_type=Path), help=DB_OPTION_HELP)
 def rebuild_search(db_path: Path) -> None:
-    """Recompute the normalised search copies and rebuild the full-text indexes.
+    """Recompute the search copies and rebuild the full-text indexes.
 
     Needed after the text of articles or headlines was edited by hand (plain SQL cannot normalise), or
     when `arabpress db check` reports the indexes out of sync. Refused while a crawl writes the file.

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 
+from arabpress_crawler import db as db_api
 from arabpress_crawler import exporting
 from arabpress_crawler.cli import cli, user_error
 from arabpress_crawler.settings import ARABPRESS_DB
@@ -33,20 +34,35 @@ def _write_stdout(db: sqlite_utils.Database, request: exporting.ExportRequest, f
         out.detach()
 
 
+def warn_if_outdated(db: sqlite_utils.Database, db_path: str | Path) -> None:
+    """One warning line when the file was written by an older arabpress (read-only commands do not migrate)."""
+    found = db_api.schema_version(db)
+    if found < db_api.SCHEMA_VERSION:
+        click.echo(
+            f"warning: {db_path} has schema version {found}, older than this arabpress ({db_api.SCHEMA_VERSION}):"
+            f" searches may miss words until `arabpress db check --db {db_path}` migrates it (a crawl does too)",
+            err=True,
+        )
+
+
 @cli.command()
 @click.option("--db", "db_path", default=ARABPRESS_DB, show_default=True, type=click.Path(dir_okay=False),
               help="SQLite database written by `arabpress crawl`.")
-@click.option("--table", type=click.Choice(exporting.TABLES), default="articles", show_default=True,
+@click.option("--table", type=click.Choice(exporting.TABLES, case_sensitive=False), default="articles", show_default=True,
               help="articles, headlines, or related (article → headline pairs with both titles).")
-@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS, case_sensitive=False), default="csv", show_default=True,
               help="csv (RFC 4180, UTF-8), json (one array) or jsonl (one object per line).")
 @click.option("--output", "-o", default=STDOUT, show_default=True,
               help="File to write (replaced atomically when complete); - for standard output.")
 @click.option("--since", metavar="YYYY-MM-DD", help="Only articles published on or after this day.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Only articles published on or before this day.")
-@click.option("--section", help="Only articles of this section, e.g. Politics.")
-@click.option("--language", help="Only articles in this language: en or ar.")
-@click.option("--search", metavar="QUERY", help="Full-text search; Arabic matches with or without diacritics.")
+@click.option("--section", help="Only articles of this section, e.g. Business (case does not matter).")
+@click.option("--language", help="Only articles in this language: en or ar (case does not matter).")
+@click.option("--search", metavar="QUERY",
+              help='Full-text search: words (all must occur), "a phrase", prefix*, OR between alternatives. '
+                   "Arabic words are found with or without diacritics and attached prefixes (قهوة finds القهوة).")
+@click.option("--sort", type=click.Choice(exporting.SORTS, case_sensitive=False), default=exporting.SORT_DATE,
+              show_default=True, help="date (publication, oldest first) or relevance (best match first; with --search).")
 @click.option("--include-duplicates", is_flag=True,
               help="Also export near-duplicate copies (rows with duplicate_of set).")
 @click.option("--excel", is_flag=True, help="Start the CSV with a byte-order mark so spreadsheets read Arabic right.")
@@ -62,6 +78,7 @@ def export(
     section: str | None,
     language: str | None,
     search: str | None,
+    sort: str,
     include_duplicates: bool,
     excel: bool,
     with_html: bool,
@@ -73,24 +90,30 @@ def export(
 
     Example:
 
-        arabpress export --format json --section Politics --since 2025-11-01 -o politics.json
+        arabpress export --format json --section Business --since 2025-11-01 -o data/business.json
 
-        arabpress export --table related --format jsonl -o related.jsonl
+        arabpress export --table related --format jsonl -o data/related.jsonl
 
-        arabpress export --search "سوريا" --language ar --excel -o syria-ar.csv
+        arabpress export --search "قهوة" --language ar --excel -o data/coffee-ar.csv
+
+        arabpress export --search "Syria OR Russia" --sort relevance --format jsonl -o data/syria.jsonl
     """
     request = exporting.ExportRequest(
         table=table, since=since, until=until, section=section, language=language, search=search,
-        include_duplicates=include_duplicates, with_html=with_html,
+        include_duplicates=include_duplicates, with_html=with_html, sort=sort.lower(),
     )
     try:
         db = exporting.open_readonly(db_path)
+        warn_if_outdated(db, db_path)
         try:
             if output == STDOUT:
                 _write_stdout(db, request, fmt, excel=excel)
             else:
                 count = exporting.export_to_file(db, request, fmt, Path(output), excel=excel)
-                click.echo(f"exported {count} {table} rows to {output}", err=True)
+                left_out = exporting.duplicate_rows_left_out(db, request, count)
+                note = (f" ({left_out} rows of near-duplicate copies left out; --include-duplicates keeps them)"
+                        if left_out else "")
+                click.echo(f"exported {count} {table} rows to {output}{note}", err=True)
         finally:
             db.conn.close()
     except exporting.ExportError as exc:

@@ -7,6 +7,7 @@ import logging
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from arabpress_crawler import crawling, exporting, health, settings
+from arabpress_crawler import crawling, deploy, exporting, health, settings
 from arabpress_crawler.archive import check as archive_check
 from arabpress_crawler.cli import cli, user_error
+from arabpress_crawler.db.runs import RUN_RUNNING
 from arabpress_crawler.settings import ARABPRESS_DB
 
 logger = logging.getLogger(__name__)
@@ -102,7 +104,8 @@ def check(db_path: str, recent: int, max_age: str | None) -> None:
     template, fell well below the median of recent runs (the template probably changed); article
     links were given up after repeated failed runs; with --max-age, the last finished run is older
     than that (the schedule stopped); stored articles whose archived response (WARC) is missing.
-    Prints "ok: ..." and exits 0 when all is well: made for cron and monitoring.
+    Prints "ok: ..." and exits 0 when all is well: made for cron and monitoring. While a crawl
+    runs it says "a crawl is running (started ...)" first; during the first crawl that is all, exit 0.
 
     Example:
 
@@ -112,17 +115,30 @@ def check(db_path: str, recent: int, max_age: str | None) -> None:
     alive = crawl_running(Path(db_path))
     db = _open(db_path)
     try:
+        running = running_crawl(db) if alive else None
         found = health.liveness_problems(db, crawl_alive=alive, max_age=age, time_budget=_time_budget())
         found += health.problems(db, recent=recent)
         found += archive_check.problems(db.conn)
         summary = health.ok_summary(db)
     finally:
         db.conn.close()
+    if running:
+        click.echo(running)
+        if found == [health.NO_FINISHED_RUN]:  # the first crawl is under way: nothing is wrong yet
+            return
     if found:
         for line in found:
             click.echo(line)
         sys.exit(1)
     click.echo(f"ok: {summary}")
+
+
+def running_crawl(db: sqlite_utils.Database) -> str | None:
+    """"a crawl is running (started …)", for a database whose lock a crawl holds (:func:`crawl_running`)."""
+    runs = health.recent_runs(db, limit=1)
+    if runs and runs[0].status == RUN_RUNNING:
+        return f"a crawl is running (started {runs[0].started_at}, run {runs[0].id})"
+    return "a crawl is running (started just now: no run recorded yet)"
 
 
 # --- stats ----------------------------------------------------------------------------------------
@@ -294,13 +310,70 @@ def arabpress_executable() -> Path:
     raise click.ClickException("cannot find the `arabpress` script: install the project with `make demo` first")
 
 
-def cron_line(every: Every, *, project_dir: Path, db: Path, log_file: Path, executable: Path) -> str:
-    """A crontab line that runs a quiet crawl from ``project_dir`` with absolute paths."""
-    command = [str(executable), "crawl", "--db", str(db), "--quiet", "--log-file", str(log_file)]
+#: Options of `arabpress crawl` that cron-line sets itself.
+CRON_OWN_OPTIONS = ("--db", "--log-file", "--quiet", "-q")
+
+
+def cron_line(every: Every, *, project_dir: Path, db: Path, log_file: Path, executable: Path,
+              crawl_args: Sequence[str] = ()) -> str:
+    """A crontab line that runs a quiet crawl from ``project_dir`` with absolute paths (and ``crawl_args``)."""
+    command = [str(executable), "crawl", "--db", str(db), "--quiet", "--log-file", str(log_file), *crawl_args]
     return f"{every.schedule()} cd {shlex.quote(str(project_dir))} && {shlex.join(command)}"
 
 
-@cli.command("cron-line")
+def checked_crawl_args(args: Sequence[str]) -> list[str]:
+    """``args`` when `arabpress crawl` accepts them; :class:`click.UsageError` naming the problem otherwise."""
+    from arabpress_crawler.cli.crawl import crawl
+
+    own = [arg for arg in args if arg.split("=", 1)[0] in CRON_OWN_OPTIONS]
+    if own:
+        raise click.UsageError(f"{', '.join(own)}: cron-line sets --db, --log-file and --quiet itself; give them"
+                               " before the crawl options")
+    try:
+        crawl.make_context("crawl", list(args))
+    except click.exceptions.Exit:  # --help
+        raise click.UsageError("give crawl options after --, e.g. -- --max-pages 500") from None
+    except click.UsageError as error:
+        raise click.UsageError(f"crawl options: {error.format_message()}") from None
+    return list(args)
+
+
+def scheduled_db(line: str) -> str | None:
+    """The ``--db`` of the `arabpress crawl` a crontab line runs, or ``None`` for any other line."""
+    fields = line.strip().split(None, 5)
+    if len(fields) < 6 or fields[0].startswith("#"):
+        return None
+    try:
+        words = shlex.split(fields[5], comments=True)
+    except ValueError:
+        return None
+    for index, word in enumerate(words[:-1]):
+        if Path(word).name == "arabpress" and words[index + 1] == "crawl" and "--db" in words[index:-1]:
+            return words[words.index("--db", index) + 1]
+    return None
+
+
+def _crontab(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    if shutil.which("crontab") is None:
+        raise click.ClickException("no `crontab` command here: install cron, or add the printed line by hand")
+    return subprocess.run(["crontab", *args], input=stdin, capture_output=True, text=True, check=False)
+
+
+def install_line(line: str, db: Path) -> str:
+    """Put ``line`` in the user's crontab in place of any crawl of the same database; what was done."""
+    current = _crontab("-l")
+    lines = current.stdout.splitlines() if current.returncode == 0 else []  # exit 1: no crontab yet
+    kept = [old for old in lines if scheduled_db(old) != str(db)]
+    if line in lines and len(kept) == len(lines) - 1:
+        return f"already installed: {line}"
+    written = _crontab("-", stdin="\n".join([*kept, line]) + "\n")
+    if written.returncode != 0:
+        raise click.ClickException(f"crontab refused the line ({written.stderr.strip()}): add it with `crontab -e`")
+    replaced = len(lines) - len(kept)
+    return f"{'replaced the crawl of ' + str(db) if replaced else 'installed'}: {line}"
+
+
+@cli.command("cron-line", context_settings={"ignore_unknown_options": True})
 @click.option("--every", default="3h", show_default=True, metavar="N[m|h|d]",
               callback=lambda _ctx, _param, value: parse_every(value),
               help="How often to crawl: minutes (30m), hours (3h) or days (1d).")
@@ -310,25 +383,55 @@ def cron_line(every: Every, *, project_dir: Path, db: Path, log_file: Path, exec
               help="Log file of the scheduled crawl (made absolute).")
 @click.option("--project-dir", default=".", show_default=True,
               type=click.Path(file_okay=False, exists=True), help="Folder the crawl runs in.")
-def cron_line_command(every: Every, db_path: str, log_file: str, project_dir: str) -> None:
-    """Print a ready crontab line for a scheduled crawl, with absolute paths.
+@click.option("--scrapyd", "scrapyd_url", metavar="URL",
+              help="Schedule a job on this Scrapyd server (its schedule.json) instead of running a crawl.")
+@click.option("--base-url", metavar="URL", help="With --scrapyd: the site the job crawls [default: the job's setting].")
+@click.option("--install", is_flag=True,
+              help="Put the line in your crontab, replacing an earlier crawl of the same database (never twice).")
+@click.argument("crawl_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- CRAWL OPTIONS]")
+def cron_line_command(every: Every, db_path: str, log_file: str, project_dir: str, scrapyd_url: str | None,
+                      base_url: str | None, install: bool, crawl_args: tuple[str, ...]) -> None:
+    """Print (or --install) a crontab line for a scheduled crawl, with absolute paths.
 
     The crawl runs quietly (cron mails only warnings and errors), logs to a file and never
-    overlaps a crawl still running. Add the line with `crontab -e`.
+    overlaps a crawl still running. Options after -- go to `arabpress crawl` (checked now).
+    --install adds the line to your crontab, or replaces the line of an earlier crawl of the
+    same database: installing twice leaves one line.
+
+    With --scrapyd, the line asks a Scrapyd server (which has no scheduler of its own) to run a
+    job: the database path is the one on the Scrapyd host; the job is resumable (a stopped job is
+    resumed by the next) and ends at once if a job on the same database is still running. --log-file
+    is not used: Scrapyd keeps each job's log. See docs/scrapyd.md.
 
     Example:
 
         arabpress cron-line --every 3h
 
-        (crontab -l; arabpress cron-line --every 6h) | crontab -
+        arabpress cron-line --every 6h --install -- --base-url http://127.0.0.1:8765 --max-pages 500
+
+        arabpress cron-line --every 3h --scrapyd http://127.0.0.1:6800 --db /srv/arabpress/arabpress.db
     """
     project = Path(project_dir).resolve()
+    db = (project / db_path).resolve()
+    if scrapyd_url is not None:
+        if install or crawl_args:
+            raise click.BadParameter("--install and crawl options are for a local crawl, not a Scrapyd job",
+                                     param_hint="--scrapyd")
+        fields = deploy.schedule_fields(db, base_url=base_url)
+        try:
+            click.echo(deploy.scrapyd_cron_line(every.schedule(), scrapyd_url, fields))
+        except deploy.ScrapydURLError as error:
+            raise click.BadParameter(str(error), param_hint="--scrapyd") from None
+        return
+    if base_url is not None:
+        raise click.BadParameter("only with --scrapyd (a local crawl takes it after --: -- --base-url URL)",
+                                 param_hint="--base-url")
     line = cron_line(
         every,
         project_dir=project,
-        db=(project / db_path).resolve(),
+        db=db,
         log_file=(project / log_file).resolve(),
         executable=arabpress_executable(),
+        crawl_args=checked_crawl_args(crawl_args),
     )
-    click.echo(line)
-
+    click.echo(install_line(line, db) if install else line)

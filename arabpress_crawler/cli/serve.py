@@ -13,10 +13,13 @@ import click
 
 from arabpress_crawler import exporting
 from arabpress_crawler.cli import cli, user_error
+from arabpress_crawler.cli.export import warn_if_outdated
 from arabpress_crawler.settings import ARABPRESS_DB
 
 logger = logging.getLogger(__name__)
 
+#: The name of the datasette entry point (pyproject's ``[project.entry-points.datasette]``).
+PLUGIN_NAME = "arabpress"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8001
 #: Datasette settings: generous time limits for facets on big tables, newest rows first.
@@ -45,11 +48,12 @@ def build_datasette(db_path: Path, *, immutable: bool = False, live: bool = Fals
     from datasette.app import Datasette
     from datasette.plugins import pm
 
-    from arabpress_crawler import datasette as bundle
-    from arabpress_crawler.datasette import plugin
+    from arabpress_crawler import datasette as plugin
 
-    if not pm.is_registered(plugin):
-        pm.register(plugin, name="arabpress")
+    # The plugin is registered by its entry point when the package is installed; from a bare checkout
+    # (no entry point) it is registered here, so `arabpress serve` always has it.
+    if not pm.is_registered(plugin) and pm.get_plugin(PLUGIN_NAME) is None:
+        pm.register(plugin, name=PLUGIN_NAME)
     if immutable and wal_has_data(db_path):
         logger.warning("%s has a write-ahead log with data (a crawl is running or was killed): served read-only,"
                        " not immutable", db_path)
@@ -58,13 +62,9 @@ def build_datasette(db_path: Path, *, immutable: bool = False, live: bool = Fals
         immutable = True  # a read-only folder or mount: nothing can change the file, and mode=ro cannot open it
         logger.info("%s is in a folder nothing can write to: served immutable", db_path)
     path = str(db_path)
-    database_name = db_path.stem
     return Datasette(
         files=[] if immutable else [path],
         immutables=[path] if immutable else [],
-        metadata=bundle.build_metadata(database_name),
-        template_dir=str(bundle.TEMPLATES_DIR),
-        static_mounts=[(bundle.STATIC_MOUNT, str(bundle.STATIC_DIR))],
         settings=DATASETTE_SETTINGS,
     )
 
@@ -117,7 +117,11 @@ def serve(db_path: str, port: int, host: str, immutable: bool, live: bool) -> No
     """
     path = Path(db_path)
     try:
-        exporting.open_readonly(path).conn.close()
+        database = exporting.open_readonly(path)
+        try:
+            warn_if_outdated(database, path)
+        finally:
+            database.conn.close()
     except exporting.ExportError as exc:
         raise user_error(exc) from exc
     check_port_free(host, port)

@@ -24,6 +24,9 @@ BAR_GAP = 1.0
 X_LABELS = 8
 BAR_COLOUR = "#2b6cb0"
 SERIES_COLOURS = ("#2b6cb0", "#2f855a", "#b7791f", "#805ad5", "#c53030")
+#: Lines drawn widest first: where series coincide (all 100%), each still shows as a stripe of its colour.
+SERIES_WIDTHS = (9.0, 6.5, 4.5, 2.75, 1.25)
+NO_DATA_COLOUR = "#a0aec0"
 BAD_STATUS_COLOUR = "#c53030"
 GOOD_STATUS_COLOUR = "#2f855a"
 
@@ -106,17 +109,24 @@ def line_chart(x_labels: Sequence[str], series: Sequence[Series], *, label: str,
     parts = [_svg_open(label, "lines"), _axes("100%")]
     for number, line in enumerate(series):
         colour = SERIES_COLOURS[number % len(SERIES_COLOURS)]
+        stroke = SERIES_WIDTHS[number % len(SERIES_WIDTHS)]
         coords = [(i, v) for i, v in enumerate(line.values) if v is not None]
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in (point(i, v) for i, v in coords))
         parts.append(f'<polyline class="series" data-series="{escape(line.name)}" points="{path}" '
-                     f'fill="none" stroke="{colour}" stroke-width="2"/>')
+                     f'fill="none" stroke="{colour}" stroke-width="{stroke}" stroke-linejoin="round"/>')
         for index, value in coords:
             x, y = point(index, value)
             parts.append(
-                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{colour}" data-series="{escape(line.name)}" '
-                f'data-value="{value:.3f}"><title>{escape(x_labels[index])} {escape(line.name)}: '
-                f'{value:.0%}</title></circle>'
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{stroke / 2 + 1:.2f}" fill="{colour}" '
+                f'data-series="{escape(line.name)}" data-value="{value:.3f}"><title>{escape(x_labels[index])} '
+                f'{escape(line.name)}: {value:.0%}</title></circle>'
             )
+    for index, name in enumerate(x_labels):  # a run nothing was measured in still shows
+        if all(index >= len(line.values) or line.values[index] is None for line in series):
+            x, y = point(index, 0.0)
+            parts.append(f'<rect class="no-data" x="{x - 5:.1f}" y="{y - 5:.1f}" width="10" height="10" '
+                         f'fill="none" stroke="{NO_DATA_COLOUR}" stroke-width="2"><title>{escape(name)}: no '
+                         f'articles extracted, nothing to measure</title></rect>')
     for index, name in enumerate(x_labels):
         if index % every == 0:
             parts.append(_x_label(left + index * step, name))

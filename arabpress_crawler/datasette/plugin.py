@@ -1,12 +1,14 @@
-"""Datasette plugin of ``arabpress serve``.
+"""Datasette hooks of arabpress-crawler: search, cells, the chart page and the static files.
 
 - Search that works in Arabic: the full-text indexes hold normalised text (no diacritics or tatweel,
   case-folded), so the query is normalised the same way. Datasette builds every table search as
   ``MATCH escape_fts(:search)``; this plugin registers, after datasette's own, an ``escape_fts`` that
   builds the query the way the store does (normalised, quoted words), and a ``normalize_for_search()``
   SQL function for canned queries.
-- Right-to-left cells: Arabic text is rendered with ``dir="rtl" lang="ar"``, paragraphs kept.
+- Right-to-left cells: Arabic text is rendered with ``dir="rtl" lang="ar"``, paragraphs kept; arrays of
+  strings (authors, tags) are shown item by item in both languages.
 - A chart page (``/-/charts``): articles per day and run health over time, drawn server-side as SVG.
+- The stylesheet under ``/arabpress-static/`` (a route of the plugin, so plain ``datasette`` serves it too).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from typing import Any
 import markupsafe
 import sqlite_utils
 from datasette import hookimpl
-from datasette.utils.asgi import NotFound, Response
+from datasette.utils.asgi import NotFound, Response, asgi_send_file
 
 from arabpress_crawler import health
-from arabpress_crawler.datasette import CHARTS_PATH, charts
+from arabpress_crawler.arabic import ARABIC_SCRIPT as _ARABIC_LETTER
+from arabpress_crawler.datasette import CHARTS_PATH, STATIC_DIR, STATIC_MOUNT, charts
 from arabpress_crawler.db import fts_query
 from arabpress_crawler.text import normalize_for_search
 
@@ -38,7 +41,6 @@ EMPTY_MATCH = '""'
 INTERNAL_DATABASES = frozenset({"_internal", "_memory"})
 #: Columns whose text is shown with its paragraphs.
 PARAGRAPH_COLUMNS = frozenset({"body"})
-_ARABIC_LETTER = re.compile(r"[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF]")
 _LATIN_LETTER = re.compile(r"[A-Za-z\u00C0-\u024F]")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
@@ -104,12 +106,12 @@ def list_html(items: list[str]) -> markupsafe.Markup:
 
 @hookimpl
 def render_cell(value: Any, column: str) -> markupsafe.Markup | None:
-    if not isinstance(value, str) or not is_mostly_arabic(value):
+    if not isinstance(value, str):
         return None
-    if value[:1] == "[":  # an array (authors, tags) with Arabic items: shown item by item, never reversed
+    if value[:1] == "[":  # an array (authors, tags): shown item by item in both languages, never reversed
         items = _string_list(value)
         return list_html(items) if items is not None else None
-    if value[:1] == "{" or "://" in value[:12]:
+    if not is_mostly_arabic(value) or value[:1] == "{" or "://" in value[:12]:
         return None
     return rtl_html(value, paragraphs=column in PARAGRAPH_COLUMNS)
 
@@ -171,11 +173,27 @@ async def charts_view(datasette: Any, request: Any) -> Response:
     return Response.html(html)
 
 
+async def static_view(request: Any, send: Any) -> None:
+    name = request.url_vars["path"]
+    path = (STATIC_DIR / name).resolve()
+    if path.parent != STATIC_DIR or not path.is_file():
+        raise NotFound(f"no static file {name}")
+    await asgi_send_file(send, str(path))
+
+
 @hookimpl
 def register_routes() -> list[tuple[str, Any]]:
-    return [(rf"^{re.escape(CHARTS_PATH)}$", charts_view)]
+    return [
+        (rf"^{re.escape(CHARTS_PATH)}$", charts_view),
+        (rf"^/{re.escape(STATIC_MOUNT)}/(?P<path>[A-Za-z0-9_.-]+)$", static_view),
+    ]
+
+
+@hookimpl
+def extra_css_urls(datasette: Any) -> list[str]:
+    return [datasette.urls.path(f"/{STATIC_MOUNT}/arabpress.css")]
 
 
 @hookimpl
 def menu_links(datasette: Any) -> list[dict[str, str]]:
-    return [{"href": datasette.urls.path(CHARTS_PATH), "label": "Charts: articles per day and run health"}]
+    return [{"href": datasette.urls.path(CHARTS_PATH), "label": "Run health (charts without JavaScript)"}]

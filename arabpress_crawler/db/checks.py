@@ -13,8 +13,8 @@ import sqlite_utils
 
 from arabpress_crawler.db.connection import transaction
 from arabpress_crawler.db.runs import RUN_STATUSES
-from arabpress_crawler.db.schema import SEARCH_INDEXES, SEARCH_TRIGGERS, backfill_search
-from arabpress_crawler.text import normalize_for_search
+from arabpress_crawler.db.schema import SEARCH_INDEXES, recompute_search
+from arabpress_crawler.search import search_text
 
 #: How many stale search copies a deep check names before it only counts them.
 MAX_LISTED_STALE = 20
@@ -48,7 +48,7 @@ def _fts_problems(db: sqlite_utils.Database, fts: str) -> list[str]:
 def check_consistency(db: sqlite_utils.Database, *, deep: bool = False) -> list[str]:
     """Problems found in ``db`` (empty when all is well): SQLite integrity, foreign keys, FTS sync, invariants.
 
-    ``deep`` also recomputes every normalised search copy (one pass over the text).
+    ``deep`` also recomputes every search copy (one pass over the text).
     """
     problems = [
         f"integrity_check: {row[0]}" for row in db.execute("PRAGMA integrity_check") if row[0] != "ok"
@@ -75,7 +75,7 @@ def _stale_search_rows(db: sqlite_utils.Database) -> list[str]:
             "SELECT a.url, a.title, a.subtitle, a.body, s.title, s.subtitle, s.body FROM articles a"
             " JOIN articles_search s ON s.url = a.url"
         )
-        if tuple(normalize_for_search(v) for v in row[1:4]) != tuple(v or "" for v in row[4:7])
+        if tuple(search_text(v) for v in row[1:4]) != tuple(v or "" for v in row[4:7])
     ]
     return [f"stale search copy for {url}" for url in stale[:MAX_LISTED_STALE]] + (
         [f"… and {len(stale) - MAX_LISTED_STALE} more stale search copies"] if len(stale) > MAX_LISTED_STALE else []
@@ -83,19 +83,7 @@ def _stale_search_rows(db: sqlite_utils.Database) -> list[str]:
 
 
 def rebuild_search(db: sqlite_utils.Database) -> None:
-    """Recompute every normalised search copy and rebuild both FTS indexes (after hand edits to the text).
-
-    The sync triggers are dropped for the rewrite (they would ask the index to delete entries it may not
-    have) and created again in the same transaction; the indexes are then rebuilt from their side tables
-    with sqlite-utils' ``rebuild_fts``.
-    """
-    with transaction(db) as conn:
-        for name in SEARCH_TRIGGERS:
-            conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-        for index in SEARCH_INDEXES:
-            conn.execute(f"DELETE FROM {index.side_table}")
-        backfill_search(conn)
-        for sql in SEARCH_TRIGGERS.values():
-            conn.execute(sql)
-        for index in SEARCH_INDEXES:
-            db[index.fts_table].rebuild_fts()
+    """Recompute every search copy and rebuild both FTS indexes (after hand edits to the text), in one
+    transaction (:func:`arabpress_crawler.db.schema.recompute_search`)."""
+    with transaction(db):
+        recompute_search(db)

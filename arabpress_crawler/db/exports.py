@@ -12,13 +12,14 @@ import datetime as dt
 import difflib
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlite_utils
 
 from arabpress_crawler.db.queries import fts_query
 from arabpress_crawler.db.schema import ARTICLES_FTS, HEADLINES_FTS
+from arabpress_crawler.search import SYNTAX
 
 TABLES = ("articles", "headlines", "related")
 
@@ -39,6 +40,11 @@ RELATED_COLUMNS: tuple[tuple[str, str], ...] = (
 MAX_LISTED_CHOICES = 20
 
 
+SORT_DATE = "date"
+SORT_RELEVANCE = "relevance"
+SORTS = (SORT_DATE, SORT_RELEVANCE)
+
+
 class ExportError(ValueError):
     """A user error in an export request; the message is one line that says how to fix it."""
 
@@ -54,6 +60,7 @@ class ExportRequest:
     language: str | None = None
     search: str | None = None
     include_duplicates: bool = False
+    sort: str = SORT_DATE  # "date" (publication, oldest first) or "relevance" (best match first; needs search)
     #: Add each article's archived page (``html``): only when asked, raw pages are large.
     with_html: bool = False
 
@@ -85,11 +92,17 @@ def known_values(db: sqlite_utils.Database, column: str) -> list[str]:
     return [row[0] for row in db.execute(sql)]
 
 
-def check_known(db: sqlite_utils.Database, column: str, value: str) -> None:
-    """Raise :class:`ExportError` naming the known values when ``value`` never occurs in ``column``."""
+def check_known(db: sqlite_utils.Database, column: str, value: str) -> str:
+    """The stored spelling of ``value`` in ``column`` (case does not matter: ``AR`` is ``ar``).
+
+    Raises :class:`ExportError` naming the known values when ``value`` never occurs in ``column``.
+    """
     known = known_values(db, column)
     if value in known:
-        return
+        return value
+    same = [name for name in known if name.casefold() == value.casefold()]
+    if len(same) == 1:
+        return same[0]
     close = difflib.get_close_matches(value, known, n=1)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     listed = ", ".join(known[:MAX_LISTED_CHOICES]) + (", …" if len(known) > MAX_LISTED_CHOICES else "")
@@ -97,10 +110,10 @@ def check_known(db: sqlite_utils.Database, column: str, value: str) -> None:
 
 
 def fts_match_expression(query: str) -> str:
-    """Turn what a user typed into a safe FTS5 MATCH expression over the normalised index.
+    """Turn what a user typed into a safe FTS5 MATCH expression over the search index.
 
-    The store's own query builder: each word normalised like the indexed text (Arabic diacritics,
-    tatweel, case, digits) and quoted, so FTS operators and quotes in the input are never interpreted.
+    The store's own query builder (:func:`arabpress_crawler.search.match_expression`): words, "phrases",
+    prefix* and OR; each word normalised and stemmed like the indexed text; other FTS syntax is text.
     """
     return fts_query(query)
 
@@ -127,18 +140,17 @@ def _article_filters(db: sqlite_utils.Database, request: ExportRequest, alias: s
         where.append(f"{alias}.published_at < :before")
         params["before"] = (until + dt.timedelta(days=1)).isoformat()
     if request.section is not None:
-        check_known(db, "section", request.section)
         where.append(f"{alias}.section = :section")
-        params["section"] = request.section
+        params["section"] = check_known(db, "section", request.section)
     if request.language is not None:
-        check_known(db, "language", request.language)
         where.append(f"{alias}.language = :language")
-        params["language"] = request.language
+        params["language"] = check_known(db, "language", request.language)
     if not request.include_duplicates:
         where.append(f"{alias}.duplicate_of IS NULL")
     if request.search is not None:
-        where.append(_search_clause(f"{alias}.rowid", ARTICLES_FTS))
         params["search"] = _checked_search(request.search)
+        if request.sort != SORT_RELEVANCE:  # by relevance the search is the join that ranks the rows
+            where.append(_search_clause(f"{alias}.rowid", ARTICLES_FTS))
     return where, params
 
 
@@ -149,7 +161,7 @@ def _search_clause(rowid: str, fts_table: str) -> str:
 def _checked_search(query: str) -> str:
     expression = fts_match_expression(query)
     if not expression:
-        raise ExportError("--search is empty: give at least one word, e.g. --search Syria")
+        raise ExportError(f"--search is empty (no word in {query!r}): the search accepts {SYNTAX}")
     return expression
 
 
@@ -161,7 +173,14 @@ def _articles_query(db: sqlite_utils.Database, request: ExportRequest) -> Export
     columns = table_columns(db, "articles")
     where, params = _article_filters(db, request, "a")
     select = ", ".join(f'a."{name}"' for name in columns)
-    sql = f"SELECT {select} FROM articles AS a{_where_sql(where)} ORDER BY a.published_at, a.url"
+    if request.sort == SORT_RELEVANCE:
+        ranked = (
+            f" JOIN (SELECT rowid AS match_rowid, bm25({ARTICLES_FTS}) AS match_rank FROM {ARTICLES_FTS}"
+            f" WHERE {ARTICLES_FTS} MATCH :search) AS m ON m.match_rowid = a.rowid"
+        )
+        sql = f"SELECT {select} FROM articles AS a{ranked}{_where_sql(where)} ORDER BY m.match_rank, a.url"
+    else:
+        sql = f"SELECT {select} FROM articles AS a{_where_sql(where)} ORDER BY a.published_at, a.url"
     return ExportQuery(sql, params, columns)
 
 
@@ -211,9 +230,22 @@ def build_query(db: sqlite_utils.Database, request: ExportRequest) -> ExportQuer
         builder = _QUERY_BUILDERS[request.table]
     except KeyError:
         raise ExportError(f"unknown table {request.table!r}: use one of {', '.join(TABLES)}") from None
+    if request.sort not in SORTS:
+        raise ExportError(f"unknown sort {request.sort!r}: use one of {', '.join(SORTS)}")
+    if request.sort == SORT_RELEVANCE and (request.search is None or request.table != "articles"):
+        raise ExportError("--sort relevance orders the articles a --search found: give --search (and --table articles)")
     if request.with_html and request.table != "articles":
         raise ExportError("--with-html adds the archived page of each article: use it with --table articles")
     return builder(db, request)
+
+
+def duplicate_rows_left_out(db: sqlite_utils.Database, request: ExportRequest, written: int) -> int:
+    """How many more rows ``request`` would give with near-duplicate copies included (0 when it includes them)."""
+    if request.include_duplicates or request.table == "headlines":
+        return 0
+    everything = build_query(db, replace(request, include_duplicates=True))
+    total = db.conn.execute(f"SELECT count(*) FROM ({everything.sql})", everything.params).fetchone()[0]
+    return max(int(total) - written, 0)
 
 
 def iter_rows(db: sqlite_utils.Database, query: ExportQuery) -> Iterator[dict[str, Any]]:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from arabpress_crawler.db.connection import UnusableDatabase, database_path, describe_error, read_only_query
-from arabpress_crawler.text import words
+from arabpress_crawler.search import match_expression
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,9 @@ def known_articles(db: sqlite_utils.Database) -> dict[str, ArticleState]:
 
 
 def fts_query(text: str) -> str:
-    """An FTS5 MATCH expression for free text: every normalised word must occur (no FTS syntax needed)."""
-    return " ".join(f'"{word}"' for word in words(text))
+    """The FTS5 MATCH expression of what a person typed (:func:`arabpress_crawler.search.match_expression`:
+    words, "phrases", prefix*, OR; Arabic stemmed like the index; other FTS syntax searched as text)."""
+    return match_expression(text)
 
 
 def search_articles(
@@ -159,6 +160,14 @@ def lsh_bucket_members(
     for band, fingerprint_id in db.execute(" UNION ALL ".join(arm for _ in buckets), params):
         members.setdefault(band, []).append(fingerprint_id)
     return members
+
+
+def related_urls(db: sqlite_utils.Database | sqlite3.Connection, url: str) -> list[str]:
+    """The related headline URLs stored for the article ``url``, in the order its page listed them."""
+    rows = db.execute(
+        "SELECT headline_url FROM related_headlines WHERE article_url = ? ORDER BY position", (url,)
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def resolve(db: sqlite_utils.Database | sqlite3.Connection, url: str) -> str | None:

@@ -71,4 +71,5 @@ class WriteResult:
     near_duplicate: bool = False  # newly found to be a near-duplicate (duplicate_of set or changed)
     url_alias: bool = False  # the fetched URL was recorded as an alias
     demoted: int = 0  # stored articles with the same text turned into aliases of this one
+    regrouped: int = 0  # stored originals found to be near-duplicates of this one (duplicate_of now set)
     retracted_new: int = 0  # of the rows turned into aliases, those first stored by this same run

@@ -1,4 +1,4 @@
-"""Writing an article's "Related Articles" list: the headlines it links to and their normalised search copies.
+"""Writing an article's "Related Articles" list: the headlines it links to and their search copies.
 
 A few statements per article whatever the length of its list; an unchanged list only marks its headlines
 seen. Used by :class:`arabpress_crawler.db.writers.ArticleWriter` inside its batch transaction.
@@ -10,7 +10,7 @@ import sqlite3
 from collections.abc import Sequence
 
 from arabpress_crawler.items import RelatedHeadline
-from arabpress_crawler.text import normalize_for_search
+from arabpress_crawler.search import search_text
 
 #: URLs per query of :func:`stored_headlines` (well under SQLite's limit on bound parameters).
 HEADLINES_CHUNK = 500
@@ -74,7 +74,7 @@ def upsert_headlines(conn: sqlite3.Connection, entries: Sequence[tuple[str, str 
     """Insert or refresh the headlines ``(url, title)`` (distinct URLs), in order, with a few statements.
 
     A new headline is inserted; a known one keeps its title unless a new one is given, and is seen ``now``.
-    The normalised search copy is written for new headlines and for changed titles.
+    The search copy is written for new headlines and for changed titles.
     """
     old = stored_headlines(conn, [url for url, _ in entries])
     conn.executemany(
@@ -86,7 +86,7 @@ def upsert_headlines(conn: sqlite3.Connection, entries: Sequence[tuple[str, str 
         [(title or old[url], now, url) for url, title in entries if url in old],
     )
     searched = [
-        (normalize_for_search(title or old.get(url)), url)
+        (search_text(title or old.get(url)), url)
         for url, title in entries
         if url not in old or (title or old[url]) != old[url]
     ]

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlite_utils
 
-from arabpress_crawler.db.connection import read_only_query, to_json, transaction, utc_now
+from arabpress_crawler.db.connection import connect_readonly, read_only_query, to_json, transaction, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -142,10 +142,23 @@ def sitemap_lastmods(db: sqlite_utils.Database) -> dict[str, str]:
     return dict(rows.fetchall())
 
 
-def last_run_record(path: str | Path) -> tuple[str | None, str | None]:
-    """``(status, finish_reason)`` of the newest run in the file ``path`` (read-only), ``(None, None)`` if none."""
-    rows = read_only_query(path, "SELECT status, finish_reason FROM crawl_runs ORDER BY id DESC LIMIT 1")
-    return (rows[0][0], rows[0][1]) if rows else (None, None)
+def last_run_row(path: str | Path) -> dict[str, Any] | None:
+    """The newest ``crawl_runs`` row of the file ``path`` (read-only) as a dict, or ``None``."""
+    connection = connect_readonly(path)
+    try:
+        cursor = connection.execute("SELECT * FROM crawl_runs ORDER BY id DESC LIMIT 1")
+        row = cursor.fetchone()
+        return dict(zip([column[0] for column in cursor.description], row, strict=True)) if row else None
+    finally:
+        connection.close()
+
+
+def running_run(path: str | Path) -> tuple[int, str] | None:
+    """``(id, started_at)`` of the newest run of the file ``path`` still marked running (read-only), or ``None``."""
+    rows = read_only_query(
+        path, "SELECT id, started_at FROM crawl_runs WHERE status = ? ORDER BY id DESC LIMIT 1", (RUN_RUNNING,)
+    )
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def last_base_url(path: str | Path) -> str | None:

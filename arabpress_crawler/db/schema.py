@@ -16,8 +16,8 @@ lock (two processes opening one file could both run a step), and has no refusal 
 runner here is twenty lines that keep those guarantees; the steps themselves use sqlite-utils where it fits.
 
 Why the full-text indexes are not made by ``Table.enable_fts(create_triggers=True)``: the index holds a
-*normalised copy* of the text (diacritics, tatweel, alef forms and digits folded by
-:func:`arabpress_crawler.text.normalize_for_search`), kept in the side tables ``articles_search`` and
+*search copy* of the text (normalised, folded and stemmed by :func:`arabpress_crawler.search.search_text`:
+diacritics, tatweel, alef forms, digits, ة/ى, attached Arabic prefixes and common endings), kept in the side tables ``articles_search`` and
 ``headlines_search`` that the writer fills in the same transaction as the row, so datasette and the
 ``sqlite3`` shell search without a custom SQL function. ``enable_fts`` would name the indexes
 ``articles_search_fts``/``headlines_search_fts`` (every reader, datasette's metadata and users' saved queries
@@ -38,7 +38,7 @@ import sqlite_utils
 
 from arabpress_crawler.db import archive as archive_db
 from arabpress_crawler.db.connection import transaction, utc_now
-from arabpress_crawler.text import normalize_for_search
+from arabpress_crawler.search import search_text
 
 logger = logging.getLogger(__name__)
 
@@ -230,16 +230,17 @@ def run_script(conn: sqlite3.Connection, script: str) -> None:
 
 
 def backfill_search(conn: sqlite3.Connection) -> None:
-    """Fill the normalised search copies of every article and headline (the side tables must be empty)."""
+    """Fill the search copies (:func:`arabpress_crawler.search.search_text`) of every article and headline
+    (the side tables must be empty)."""
     rows = conn.execute("SELECT rowid, url, title, subtitle, body FROM articles").fetchall()
     conn.executemany(
         "INSERT INTO articles_search(article_rowid, url, title, subtitle, body) VALUES (?, ?, ?, ?, ?)",
-        [(r[0], r[1], *(normalize_for_search(v) for v in r[2:])) for r in rows],
+        [(r[0], r[1], *(search_text(v) for v in r[2:])) for r in rows],
     )
     rows = conn.execute("SELECT rowid, url, title FROM headlines").fetchall()
     conn.executemany(
         "INSERT INTO headlines_search(headline_rowid, url, title) VALUES (?, ?, ?)",
-        [(r[0], r[1], normalize_for_search(r[2])) for r in rows],
+        [(r[0], r[1], search_text(r[2])) for r in rows],
     )
 
 
@@ -306,6 +307,25 @@ def _sitemap_lastmods(db: sqlite_utils.Database) -> None:
             )
 
 
+def recompute_search(db: sqlite_utils.Database) -> None:
+    """Recompute every search copy and rebuild both FTS indexes, inside the caller's transaction.
+
+    The sync triggers are dropped for the rewrite (they would ask the index to delete entries it may not
+    have) and created again; the indexes are then rebuilt from their side tables with sqlite-utils'
+    ``rebuild_fts``.
+    """
+    conn = db.conn
+    for name in SEARCH_TRIGGERS:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
+    for index in SEARCH_INDEXES:
+        conn.execute(f"DELETE FROM {index.side_table}")
+    backfill_search(conn)
+    for sql in SEARCH_TRIGGERS.values():
+        conn.execute(sql)
+    for index in SEARCH_INDEXES:
+        db[index.fts_table].rebuild_fts()
+
+
 @migration(5, "the frontier: links a run found but did not finish")
 def _frontier(db: sqlite_utils.Database) -> None:
     from arabpress_crawler.db.frontier import create_table
@@ -318,6 +338,11 @@ def _web_archive(db: sqlite_utils.Database) -> None:
     # A rebuild of article_revisions (see db/archive.py) is SQL sqlite-utils' transform cannot express: its
     # table-level UNIQUE becomes a partial unique index.
     run_script(db.conn, archive_db.MIGRATION_SCRIPT)
+
+
+@migration(7, "stemmed search copies: Arabic words found without their attached prefixes")
+def _stemmed_search(db: sqlite_utils.Database) -> None:
+    recompute_search(db)  # the search copies change form (docs/search.md)
 
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

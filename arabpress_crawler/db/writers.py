@@ -2,7 +2,7 @@
 
 :class:`ArticleWriter` writes records in order inside one transaction per :meth:`ArticleWriter.write_batch`
 (``BEGIN IMMEDIATE`` … ``COMMIT``), with upserts (``INSERT … ON CONFLICT DO UPDATE``; never
-``INSERT OR REPLACE``, which orphans full-text rows); the normalised search copy of each article is written in
+``INSERT OR REPLACE``, which orphans full-text rows); the search copy of each article is written in
 the same transaction. Related headlines are written by :mod:`arabpress_crawler.db.related`.
 
 **Adding a column**: add it in a migration (:mod:`arabpress_crawler.db.schema`), to
@@ -41,8 +41,9 @@ from arabpress_crawler.db.related import (
     wanted_related,
 )
 from arabpress_crawler.items import ArticleItem, RelatedHeadline, UnchangedArticle
+from arabpress_crawler.search import search_text
 from arabpress_crawler.text import content_hash as compute_content_hash
-from arabpress_crawler.text import normalize_for_search, word_count
+from arabpress_crawler.text import word_count
 from arabpress_crawler.urls import canonicalize_url
 
 logger = logging.getLogger(__name__)
@@ -139,11 +140,12 @@ class ArticleWriter:
             rowid = old[0]
         if old is None or (old[2], old[3], old[4]) != (item.title, item.subtitle, item.body):
             self._index_article(conn, rowid, item)
-        demoted = self._apply_dedupe(conn, item.url, deduped, now) if deduped is not None else 0
+        demoted, regrouped = self._apply_dedupe(conn, item.url, deduped, now) if deduped is not None else (0, 0)
         self._write_related(conn, item.url, item.related, now)
         url_alias = self._record_fetched_alias(conn, item.fetched_url, item.url, now)
         found_near = bool(item.duplicate_of) and (old is None or old[8] != item.duplicate_of)
-        return WriteResult(outcome, item.url, near_duplicate=found_near, url_alias=url_alias, demoted=demoted)
+        return WriteResult(outcome, item.url, near_duplicate=found_near, url_alias=url_alias, demoted=demoted,
+                           regrouped=regrouped)
 
     def _article_values(self, item: ArticleItem, now: str) -> dict[str, Any]:
         return {
@@ -213,13 +215,17 @@ class ArticleWriter:
             (
                 rowid,
                 item.url,
-                normalize_for_search(item.title),
-                normalize_for_search(item.subtitle),
-                normalize_for_search(item.body),
+                search_text(item.title),
+                search_text(item.subtitle),
+                search_text(item.body),
             ),
         )
 
-    def _apply_dedupe(self, conn: sqlite3.Connection, url: str, deduped: DedupedArticle, now: str) -> int:
+    def _apply_dedupe(
+        self, conn: sqlite3.Connection, url: str, deduped: DedupedArticle, now: str
+    ) -> tuple[int, int]:
+        """Apply the dedupe decision; ``(articles demoted to aliases, originals that became near-duplicates)``."""
+        regrouped = 0
         demoted = sum(
             self._demote(conn, old_url, url, ALIAS_KIND_CONTENT, now)
             for old_url in deduped.supersedes
@@ -227,6 +233,10 @@ class ArticleWriter:
         )
         for old_root, new_root in deduped.regroup:
             if old_root != new_root:
+                regrouped += conn.execute(
+                    "SELECT count(*) FROM articles WHERE url = ? AND duplicate_of IS NULL AND url != ?",
+                    (old_root, new_root),
+                ).fetchone()[0]
                 conn.execute(
                     "UPDATE articles SET duplicate_of = ? WHERE (duplicate_of = ? OR url = ?) AND url != ?",
                     (new_root, old_root, old_root, new_root),
@@ -234,7 +244,7 @@ class ArticleWriter:
                 logger.info("Near-duplicates of %s now point to %s", old_root, new_root)
         if deduped.fingerprint is not None:
             self._write_fingerprint(conn, url, deduped.fingerprint)
-        return demoted
+        return demoted, regrouped
 
     @staticmethod
     def _write_fingerprint(conn: sqlite3.Connection, url: str, fingerprint: Fingerprint) -> None:

@@ -14,5 +14,6 @@ in order — :mod:`.site` with the selectors of :mod:`.selectors`, :mod:`.metada
 The template-free parts are shared by the last two layers: :mod:`.regions` (headline, article header,
 article region, chrome), :mod:`.taxonomy` (section and tags from links and breadcrumbs), :mod:`.related`
 (the related list under its heading) and :mod:`.bylines` (author names). :mod:`.common` holds shared text
-and URL helpers and :mod:`.snapshot` the JSON form the golden fixtures store.
+and URL helpers, :mod:`.jsonld` the tolerant JSON-LD reading, :mod:`.refusals` why a page is not an article
+(the reasons the spider counts), and :mod:`.snapshot` the JSON form the golden fixtures store.
 """

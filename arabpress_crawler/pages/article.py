@@ -16,12 +16,16 @@ One field departs from that order: the ``subtitle`` is the standfirst the reader
 a known template it runs only when a core field (title, body, publication date) is missing: there, a missing
 optional field (no standfirst, no tags) is taken as absent from the page rather than looked for elsewhere.
 On a page of an unknown template every layer is tried for every field.
+
+The body is chosen by evidence rather than by order: every layer's text is read and the first (site, then the
+visible main text, then JSON-LD ``articleBody``) wins unless it is a teaser of another (shorter than
+:data:`TEASER_RATIO` of the longest). A page is refused only on positive evidence (:mod:`.refusals`).
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import Any
 
@@ -33,56 +37,70 @@ from arabpress_crawler.pages.bylines import is_noise
 from arabpress_crawler.pages.common import (
     PARAGRAPH_SEPARATOR,
     collapse_whitespace,
-    element_text,
     looks_like_listing_url,
     parsed_root,
 )
 from arabpress_crawler.pages.generic import GenericLayer
+from arabpress_crawler.pages.limits import Cuts, apply_limits
 from arabpress_crawler.pages.metadata import MetadataLayer
+from arabpress_crawler.pages.refusals import Refusal, is_teaser_listing
 from arabpress_crawler.pages.regions import ArticleRegions
-from arabpress_crawler.pages.selectors import SiteProfile, profile_for, xpath
+from arabpress_crawler.pages.selectors import SiteProfile, profile_for
 from arabpress_crawler.pages.site import SiteLayer
+from arabpress_crawler.pages.structure import body_after_headline
+from arabpress_crawler.pages.titles import seen_title
 
 logger = logging.getLogger(__name__)
 
-#: Fields without which an article is not usable; the generic layer is always tried for them.
-CORE_FIELDS = ("title", "body", "published_at")
-#: Other fields the page object fills, in the order of :class:`ArticleItem`.
-OPTIONAL_FIELDS = (
-    "url",
-    "subtitle",
-    "authors",
-    "modified_at",
-    "section",
-    "tags",
-    "image_url",
-    "language",
-    "related",
-)
-#: The fields of :class:`ArticleItem` a page object fills (the spider and the pipelines fill the rest).
-PAGE_FIELDS = tuple(
-    f.name for f in fields(ArticleItem) if f.name in CORE_FIELDS + OPTIONAL_FIELDS + ("extraction",)
-)
-
-#: Layers in the order each field is tried; fields not listed follow :data:`LAYER_ORDER`.
+#: Layers in the order a field is tried, unless its declaration says otherwise.
 LAYER_ORDER = ("site", "metadata", "generic")
-FIELD_LAYER_ORDER = {"subtitle": ("site", "generic", "metadata")}
+#: The standfirst the reader sees, and the visible main text, come before what the metadata says.
+VISIBLE_FIRST = ("site", "generic", "metadata")
 
-#: Generic article-body signals, for pages with neither metadata nor a known template.
-ARTICLE_BODY = xpath("//*[@itemprop='articleBody']")
-ARTICLE_ELEMENTS = xpath("//article")
-#: Runs of text outside links and page chrome: paragraphs, whether in ``<p>``, ``<div>`` or between ``<br>``.
-CONTENT_TEXTS = xpath(
-    "//body//text()[not(ancestor::a or ancestor::script or ancestor::style or ancestor::noscript"
-    " or ancestor::header[not(ancestor::article)] or ancestor::nav or ancestor::footer or ancestor::aside)]"
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one field of :class:`ArticleItem` is extracted: the one place a field is declared.
+
+    ``layers``: the layers it is tried in, in order. ``core``: the article is not usable without it, so the
+    generic layer is always tried for it. ``by_evidence``: every layer is read and the value with the most
+    evidence wins (:meth:`ArticlePage._extract_by_evidence`) rather than the first. ``post``: the name of the
+    :class:`ArticlePage` method that corrects the value once every field is extracted (they run in the
+    order of :data:`FIELDS`).
+    """
+
+    name: str
+    layers: tuple[str, ...] = LAYER_ORDER
+    core: bool = False
+    by_evidence: bool = False
+    post: str | None = None
+
+
+#: Every field a page object fills. Adding a field: a method per layer that can give it, and one line here.
+FIELDS = (
+    FieldSpec("url", post="_fall_back_to_fetched_url"),
+    FieldSpec("title", core=True, post="_prefer_seen_title"),
+    FieldSpec("subtitle", layers=VISIBLE_FIRST, post="_drop_excerpt_subtitle"),
+    FieldSpec("authors", post="_prefer_named_authors"),
+    FieldSpec("body", layers=VISIBLE_FIRST, core=True, by_evidence=True, post="_trim_generic_body"),
+    FieldSpec("published_at", core=True),
+    FieldSpec("modified_at"),
+    FieldSpec("section"),
+    FieldSpec("tags"),
+    FieldSpec("image_url"),
+    FieldSpec("language"),
+    FieldSpec("related"),
 )
-HEADLINE_LINKS = xpath("//*[self::h2 or self::h3 or self::h4][.//a[@href]]")
+FIELDS_BY_NAME = {spec.name: spec for spec in FIELDS}
+#: Fields without which an article is not usable; the generic layer is always tried for them.
+CORE_FIELDS = tuple(spec.name for spec in FIELDS if spec.core)
+#: The fields of :class:`ArticleItem` a page object fills (the spider and the pipelines fill the rest).
+PAGE_FIELDS = tuple(f.name for f in fields(ArticleItem) if f.name in FIELDS_BY_NAME or f.name == "extraction")
+
+#: A text shorter than this share of the longest candidate is a teaser of it.
+TEASER_RATIO = 0.6
 #: A byline ("By Jane Doe - 28 December 2022") is at most this long.
 MAX_BYLINE_CHARS = 120
-#: A paragraph of running text has at least this many characters…
-MIN_PARAGRAPH_CHARS = 60
-#: …and an article body at least this many such paragraphs.
-MIN_BODY_PARAGRAPHS = 3
 
 
 def item_to_dict(item: ArticleItem) -> dict[str, Any]:
@@ -114,6 +132,8 @@ class ArticlePage:
         self.response = response
         self.url = response.url
         self.root = parsed_root(response)
+        #: What the extraction cut to the size limits (:mod:`.limits`), for the spider's stats.
+        self.cuts = Cuts()
 
     @cached_property
     def profile(self) -> SiteProfile | None:
@@ -138,40 +158,38 @@ class ArticlePage:
     # -- article or not -------------------------------------------------------------------------------
 
     def is_article(self) -> bool:
-        """The page is one article: article metadata or an article body, and not a listing page."""
-        reason = self.not_article_reason
-        if reason:
-            logger.debug("Not an article (%s): %s", reason, self.url)
-        return reason is None
+        """The page is one article: not a listing, not a page of the site that is none, and some text to store."""
+        refusal = self.refusal
+        if refusal is not None:
+            logger.debug("Not an article (%s): %s", refusal.message, self.url)
+        return refusal is None
 
     @cached_property
+    def refusal(self) -> Refusal | None:
+        """Why the page is not an article (see :mod:`.refusals`), or ``None`` when it is one.
+
+        Only positive evidence refuses: a listing URL, the site's own listing/static/error pages, a JSON-LD
+        collection without an article, same-shaped teasers with no running text of the page's own; or no
+        layer finding any text at all. ``og:type``, several ``<article>`` elements or little markup alone
+        never refuse.
+        """
+        if looks_like_listing_url(self.url):
+            return Refusal.LISTING_URL
+        if self.site is not None and self.site.is_not_article():
+            return Refusal.SITE_PAGE
+        if not self.metadata.has_article_type():
+            if self.metadata.has_listing_type():
+                return Refusal.COLLECTION
+            if is_teaser_listing(self.root, self.regions):
+                return Refusal.TEASERS
+        if "body" not in self._extraction[0]:
+            return Refusal.NO_TEXT
+        return None
+
+    @property
     def not_article_reason(self) -> str | None:
         """Why the page is not an article (one line), or ``None`` when it is one."""
-        if looks_like_listing_url(self.url):
-            return "the URL is a section, tag, author, search or pagination page"
-        if self.site is not None and self.site.is_not_article():
-            return "the page is a listing, static page or error page of the site"
-        if self.metadata.has_article_type():
-            return None
-        if self.metadata.has_listing_type():
-            return "its JSON-LD describes a collection, search results or profile page"
-        if self.metadata.has_other_type():
-            return f"its og:type is {self.metadata.og_type()!r} and it declares no article"
-        if self.site is not None and self.site.body():
-            return None
-        return self._generic_not_article_reason()
-
-    def _generic_not_article_reason(self) -> str | None:
-        if any(element_text(element) for element in ARTICLE_BODY(self.root)):
-            return None
-        if len(ARTICLE_ELEMENTS(self.root)) > 1:
-            return "it lists several <article> elements"
-        paragraphs = [text for text in CONTENT_TEXTS(self.root) if len(text.strip()) >= MIN_PARAGRAPH_CHARS]
-        if len(paragraphs) < MIN_BODY_PARAGRAPHS:
-            return "it has no article metadata and no body of running text"
-        if len(HEADLINE_LINKS(self.root)) > len(paragraphs):
-            return "it has more linked headlines than paragraphs"
-        return None
+        return self.refusal.message if self.refusal is not None else None
 
     # -- extraction -----------------------------------------------------------------------------------
 
@@ -179,31 +197,62 @@ class ArticlePage:
     def _extraction(self) -> tuple[dict[str, Any], dict[str, str]]:
         values: dict[str, Any] = {}
         layers: dict[str, str] = {}
-        for name in CORE_FIELDS:
-            self._extract_field(name, values, layers)
-        if any(name not in values for name in CORE_FIELDS) or any(
-            layers.get(n) == "generic" for n in CORE_FIELDS
-        ):
+        for spec in FIELDS:
+            if spec.core:
+                self._extract_field(spec, values, layers)
+        if any(name not in values or layers[name] == "generic" for name in CORE_FIELDS):
             self.generic.thorough = True
-        for name in OPTIONAL_FIELDS:
-            self._extract_field(name, values, layers)
-        self._drop_excerpt_subtitle(values, layers)
-        self._prefer_named_authors(values, layers)
-        self._trim_generic_body(values, layers)
-        if "url" not in values:  # the page cannot lack an address: keep the one it was fetched from
-            values["url"], layers["url"] = self.url, "generic"
+        for spec in FIELDS:
+            if not spec.core:
+                self._extract_field(spec, values, layers)
+        for spec in FIELDS:
+            if spec.post:
+                getattr(self, spec.post)(values, layers)
+        apply_limits(values, self.cuts, self.url)
         return values, layers
 
-    def _extract_field(self, name: str, values: dict[str, Any], layers: dict[str, str]) -> None:
-        by_name = {"site": self.site, "metadata": self.metadata, "generic": self.generic}
-        for layer in (by_name[layer_name] for layer_name in FIELD_LAYER_ORDER.get(name, LAYER_ORDER)):
-            method = getattr(layer, name, None)
+    def _layer(self, name: str) -> SiteLayer | MetadataLayer | GenericLayer | None:
+        return {"site": self.site, "metadata": self.metadata, "generic": self.generic}[name]
+
+    def _extract_field(self, spec: FieldSpec, values: dict[str, Any], layers: dict[str, str]) -> None:
+        if spec.by_evidence:
+            self._extract_by_evidence(spec, values, layers)
+            return
+        for layer in (self._layer(name) for name in spec.layers):
+            method = getattr(layer, spec.name, None)
             if method is None:
                 continue
             value = method()
             if value:
-                values[name], layers[name] = value, layer.name
+                values[spec.name], layers[spec.name] = value, layer.name
                 return
+
+    def _extract_by_evidence(self, spec: FieldSpec, values: dict[str, Any], layers: dict[str, str]) -> None:
+        """The text with the most evidence: the first layer's unless it is a teaser of another layer's.
+
+        A known template's selectors read the visible main text, so on its pages the generic layer is not
+        run; a JSON-LD ``articleBody`` cut to a teaser loses to the visible text of the other layers.
+        """
+        candidates: list[tuple[str, str]] = []
+        for layer_name in spec.layers:
+            if layer_name == "generic" and any(found == "site" for found, _ in candidates):
+                break
+            layer = self._layer(layer_name)
+            value = getattr(layer, spec.name)() if layer is not None else None
+            if value:
+                candidates.append((layer_name, value))
+        if not candidates:
+            return
+        longest = max(len(value) for _, value in candidates)
+        layer_name, value = next(
+            (found, value) for found, value in candidates if len(value) >= TEASER_RATIO * longest
+        )
+        values[spec.name], layers[spec.name] = value, layer_name
+
+    def _fall_back_to_fetched_url(self, values: dict[str, Any], layers: dict[str, str]) -> None:
+        """The page cannot lack an address: without a canonical one, the one it was fetched from."""
+        if "url" not in values:
+            values["url"], layers["url"] = self.url, "generic"
 
     @staticmethod
     def _drop_excerpt_subtitle(values: dict[str, Any], layers: dict[str, str]) -> None:
@@ -232,12 +281,23 @@ class ArticlePage:
         if named:
             values["authors"], layers["authors"] = named, "generic"
 
+    def _prefer_seen_title(self, values: dict[str, Any], layers: dict[str, str]) -> None:
+        """Among the metadata's titles and the page's ``<title>``, the one a reader sees as the headline (the
+        ``<h1>``): ``og:title`` without the site name, never a JSON-LD ``headline`` that is a description."""
+        visible = self.generic.visible_headline()
+        if layers.get("title") != "metadata" or not visible:
+            return
+        from_metadata = self.metadata.title_candidates()
+        chosen = seen_title([*from_metadata, *self.generic.page_titles()], visible)
+        if chosen != values["title"]:
+            values["title"], layers["title"] = chosen, "metadata" if chosen in from_metadata else "generic"
+
     @staticmethod
     def _trim_generic_body(values: dict[str, Any], layers: dict[str, str]) -> None:
         """A generic body may open with the headline, the standfirst or the byline: those are fields of their own."""
         if layers.get("body") != "generic":
             return
-        paragraphs = values["body"].split(PARAGRAPH_SEPARATOR)
+        paragraphs = body_after_headline(values["body"].split(PARAGRAPH_SEPARATOR), values.get("title"))
         while len(paragraphs) > 1 and _is_heading_or_byline(paragraphs[0], values):
             paragraphs.pop(0)
         values["body"] = PARAGRAPH_SEPARATOR.join(paragraphs)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from arabpress_crawler.arabic import DIGITS
 from arabpress_crawler.dates import normalize_date
 from arabpress_crawler.pages.common import collapse_whitespace, unique
 
@@ -42,7 +43,7 @@ NOISE_ARABIC = ("محرر", "التحرير", "وكالات", "فريق", "اد�
 #: A name has at most this many words and characters; longer parts are sentences or roles.
 MAX_NAME_WORDS = 6
 MAX_NAME_CHARS = 60
-_DIGITS = re.compile(r"[0-9\u0660-\u0669\u06f0-\u06f9]")
+_DIGITS = re.compile(f"[{DIGITS}]")
 _EDGE_PUNCTUATION = " .:،,-–—|()[]"
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from urllib.parse import parse_qs, unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 from parsel import Selector
@@ -16,8 +16,10 @@ from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url
 from w3lib.url import safe_url_string
 
+from arabpress_crawler.arabic import ARABIC_LETTER
 from arabpress_crawler.pages.selectors import NON_TEXT_TAGS
 from arabpress_crawler.text import collapse_whitespace
+from arabpress_crawler.urls import is_listing_url, is_same_site
 
 
 def parsed_root(response: TextResponse) -> etree._Element:
@@ -27,33 +29,32 @@ def parsed_root(response: TextResponse) -> etree._Element:
     cycle, so the page's whole lxml tree outlives its processing until Python's cyclic garbage collector
     gets to it. Over a crawl those trees pile up in the oldest generation, whose full collections then
     dominate the crawl's time (measured: ~19% of the crawler's CPU at 10,000 pages) and its memory. A
-    selector of our own (same text, type and base URL) holds no response: the tree goes as soon as the page
-    object does.
+    selector of our own (same document, type and base URL) holds no response: the tree goes as soon as the
+    page object does.
     """
     if isinstance(response, XmlResponse):
         kind: str | None = "xml"
     elif isinstance(response, HtmlResponse):
         kind = "html"
     else:
-        kind = None  # as Scrapy does: parsel decides from the text
-    return Selector(text=response.text, type=kind, base_url=get_base_url(response)).root
+        kind = None
+    if kind is None or not response.body:  # as Scrapy does: parsel decides from the text
+        return Selector(text=response.text, type=kind, base_url=get_base_url(response)).root
+    # From the bytes in the response's encoding, as parsel reads them (it decodes itself what lxml cannot):
+    # no decoded copy of a large page (``response.text``, up to 4 bytes a character) held beside its tree.
+    base_url = get_base_url(response)
+    return Selector(body=response.body, encoding=response.encoding, type=kind, base_url=base_url).root
 
 
 #: A browser removes ASCII tabs and newlines from anywhere in a URL (WHATWG URL standard), so
 #: ``java&#9;script:`` is a ``javascript:`` link, not a relative one.
 _URL_TAB_OR_NEWLINE = re.compile(r"[\t\n\r]")
-_ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 #: Schemes a link may have to be kept.
 LINK_SCHEMES = ("http", "https", "file")
 #: Separator of body paragraphs.
 PARAGRAPH_SEPARATOR = "\n\n"
 
-#: URL paths of listing pages (WordPress and most news CMSs): never articles.
-LISTING_PATH = re.compile(
-    r"/(?:category|tag|tags|author|topics?|search)/|/page/\d+/?$|^/search$", re.IGNORECASE
-)
-LISTING_QUERY_KEYS = frozenset({"s", "q", "query", "paged"})
 #: First path segments of section, tag and author pages (``/section/world``, Arabic ``/وسم/مياه``); a link
 #: of at most two segments under one of them is a listing, not an article.
 LISTING_SEGMENTS = frozenset(
@@ -97,8 +98,6 @@ _PLAIN_ABSOLUTE_URL = re.compile(
 MAX_PORT = 65535
 #: Links to files, not pages.
 FILE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".svg", ".pdf", ".xml", ".rss", ".mp3", ".mp4")
-#: Host prefixes that name the same site (``www.``, mobile and AMP hosts).
-_SAME_SITE_PREFIX = re.compile(r"^(?:www\d*|m|amp|mobile)\.")
 
 
 def _iter_text(element: etree._Element, skip: frozenset[etree._Element]) -> Iterator[str]:
@@ -118,6 +117,18 @@ def element_text(element: etree._Element, skip: frozenset[etree._Element] = froz
     if not len(element):  # no children (a link, a heading): its own text is all of it
         return collapse_whitespace(element.text)
     return collapse_whitespace("".join(_iter_text(element, skip)))
+
+
+def lead_text(element: etree._Element) -> str:
+    """The words just before ``element`` (its previous sibling, else its parent's opening text) and its own
+    text, one line: the label of a date or a time ("Updated: <time>…</time>", "اليوم: …")."""
+    previous = element.getprevious()
+    if previous is not None:
+        before = f"{element_text(previous)} {previous.tail or ''}"
+    else:
+        parent = element.getparent()
+        before = (parent.text or "") if parent is not None else ""
+    return collapse_whitespace(f"{before} {element_text(element)}")
 
 
 def first_text(elements: Iterable[etree._Element | str]) -> str | None:
@@ -172,18 +183,14 @@ def absolute_url_reference(base: str, href: str | None) -> str | None:
 
 
 def looks_like_listing_url(url: str) -> bool:
-    """The URL is a section, tag, author, search or pagination page."""
-    parts = urlsplit(url)
-    if LISTING_PATH.search(parts.path):
-        return True
-    return bool(LISTING_QUERY_KEYS & set(parse_qs(parts.query)))
+    """The URL is a section, tag, author, search, pagination, feed or sitemap page
+    (:func:`arabpress_crawler.urls.is_listing_url`, the one definition)."""
+    return is_listing_url(url)
 
 
 def same_site(url: str, base: str) -> bool:
-    """``url`` and ``base`` are on one site: the same host up to ``www.``/``m.``/``amp.``, or a subdomain."""
-    host = _SAME_SITE_PREFIX.sub("", (urlsplit(url).hostname or "").lower())
-    base_host = _SAME_SITE_PREFIX.sub("", (urlsplit(base).hostname or "").lower())
-    return host == base_host or host.endswith(f".{base_host}") or base_host.endswith(f".{host}")
+    """``url`` and ``base`` are on one site (:func:`arabpress_crawler.urls.is_same_site`, the one definition)."""
+    return is_same_site(url, base)
 
 
 def _without_query(url: str) -> str:
@@ -200,7 +207,7 @@ def is_article_link(url: str, page_url: str) -> bool:
     if not segments or looks_like_listing_url(url) or path.lower().endswith(FILE_SUFFIXES):
         return False
     page_segments = [segment for segment in unquote(urlsplit(page_url).path).split("/") if segment]
-    if same_site(url, page_url) and page_segments[: len(segments)] == segments:
+    if page_segments[: len(segments)] == segments:
         return False  # /business/energy/ above /business/energy/<article>: a section of the page's own path
     if segments[0].lower() in LISTING_SEGMENTS and len(segments) <= 2:
         return False
@@ -217,7 +224,7 @@ def guess_language(text: str | None) -> str | None:
     """``"ar"`` or ``"en"`` from the script most letters of ``text`` are written in; ``None`` without letters."""
     if not text:
         return None
-    arabic = len(_ARABIC_LETTER.findall(text))
+    arabic = len(ARABIC_LETTER.findall(text))
     latin = len(_LATIN_LETTER.findall(text))
     if arabic == latin == 0:
         return None

@@ -34,18 +34,23 @@ from arabpress_crawler.pages.common import (
     guess_language,
     unique,
 )
+from arabpress_crawler.pages.dating import article_date
+from arabpress_crawler.pages.header import (
+    BYLINE_CLASS_WORDS,
+    byline_elements,
+    byline_line_names,
+    unmarked_standfirst,
+)
+from arabpress_crawler.pages.limits import copy_without_link_farms
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
+from arabpress_crawler.pages.structure import CHROME, RUNNING_TEXT_CHARS, headline_title
 from arabpress_crawler.pages.taxonomy import path_section, path_tags, section_from_crumbs, visible_breadcrumbs
+from arabpress_crawler.pages.titles import shared_words, strip_title_suffix
 
 logger = logging.getLogger(__name__)
 
-#: Page chrome removed before searching the page for a date, so the masthead's "today" is never taken.
-CHROME = xpath(
-    "//header[not(ancestor::article)] | //nav | //footer[not(ancestor::article)] | //aside"
-    " | //*[@role='banner' or @role='navigation' or @role='contentinfo' or @role='complementary']"
-)
 #: Text nodes that may hold the article's written date: those of the article first, else of the whole page.
 _VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
 #: Texts after the headline (the byline), nearest first; then texts before it, nearest first (a date line
@@ -60,6 +65,17 @@ DATE_TEXTS_BEFORE_HEADLINE = 10
 #: A written date is a short text of its own ("Published 28 December 2022"), not a sentence that cites one.
 MIN_DATE_TEXT_CHARS = 8
 MAX_DATE_TEXT_CHARS = 80
+#: This many short lines before the first or after the last paragraph of a table layout are page crumbs.
+NOISY_EDGE_LINES = 3
+#: A table cell longer than this holds running text, not data.
+LAYOUT_CELL_CHARS = 200
+#: Tables that lay out a pre-CSS page rather than hold data: on a page without any ``<p>`` (paragraphs written
+#: as ``<br><br>``), tables around another table, a heading or a cell of running text. Later layouts are read
+#: well by trafilatura as they are, and their tables are data.
+LAYOUT_TABLES = xpath(
+    "//body[not(.//p)]//table"
+    f"[.//table or .//h1 or .//h2 or .//td[string-length(normalize-space()) > {LAYOUT_CELL_CHARS}]]"
+)
 #: Text sampled to guess the language from the script.
 LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
 LANGUAGE_SAMPLE_CHARS = 4000
@@ -90,16 +106,10 @@ READ_ALSO_PREFIXES = (
     "اقرا ايضاً",
     "اقرا كذلك",
 )
-#: A line of running text (a real paragraph) has at least this many characters.
-RUNNING_TEXT_CHARS = 60
-#: This many short lines before the first or after the last paragraph are page crumbs, not article text.
-NOISY_EDGE_LINES = 3
 #: Byline words trafilatura sometimes takes for an author's name.
 NOT_AUTHOR_NAMES = frozenset(
     {"by", "and", "published", "updated", "posted", "last updated", "بقلم", "نشر", "تحديث"}
 )
-#: Class words of byline elements (the names of the authors, often with the date).
-BYLINE_CLASS_WORDS = ("byline", "author", "writer", "contributor", "reporter", "journalist")
 #: Class words of author boxes that are not the byline (biographies, avatars).
 NOT_BYLINE_CLASS_WORDS = ("avatar", "bio", "description", "image", "photo", "social")
 #: Links to an author's page (their text is the name).
@@ -108,6 +118,7 @@ AUTHOR_PATH = ("/author/", "/authors/", "/writer/", "/writers/", "/profile/", "/
 MIN_STANDFIRST_CHARS = 20
 MAX_STANDFIRST_CHARS = 600
 SITE_NAME = xpath("//meta[@property='og:site_name']/@content")
+PAGE_TITLE = xpath("//head/title/text()")
 #: Images of the article header: the lead image is the first that is not an avatar, a logo or an icon.
 IMAGE_TAGS = frozenset({"img", "amp-img"})
 IMAGE_SOURCE_ATTRIBUTES = ("data-src", "data-lazy-src", "src", "srcset", "data-srcset")
@@ -127,10 +138,11 @@ def _is_boilerplate_line(line: str) -> bool:
 
 
 def _trim_noisy_edges(lines: list[str]) -> list[str]:
-    """Drop the menu and footer crumbs trafilatura keeps from some layouts (old table pages, mostly).
+    """Drop the menu and footer crumbs trafilatura keeps from table layouts.
 
     Short lines before the first and after the last paragraph of running text are dropped when there are
     at least :data:`NOISY_EDGE_LINES` of them; fewer are taken as a real short opening or closing line.
+    Only on pages laid out in tables: elsewhere short edge lines are real (a list of ingredients).
     """
     long_lines = [index for index, line in enumerate(lines) if len(line) >= RUNNING_TEXT_CHARS]
     if not long_lines:
@@ -181,11 +193,12 @@ def written_date(tree: etree._Element) -> str | None:
 
 
 def htmldate_date(tree: etree._Element, url: str | None) -> str | None:
-    """The publication day htmldate finds (its extensive search over markup and text)."""
+    """The publication day htmldate finds in the markup (its extensive search over the text costs ~30 ms a
+    page; :func:`written_date` has read the text near the headline already)."""
     latest = datetime.now(UTC) + FUTURE_MARGIN
     try:
         found = htmldate.find_date(
-            tree, extensive_search=True, original_date=True, url=url, max_date=latest.strftime("%Y-%m-%d")
+            tree, extensive_search=False, original_date=True, url=url, max_date=latest.strftime("%Y-%m-%d")
         )
     except ValueError:  # htmldate refuses some malformed trees; a date is then simply not found
         logger.debug("htmldate could not read %s", url)
@@ -199,24 +212,36 @@ class GenericLayer:
     name = "generic"
 
     def __init__(
-        self, root: etree._Element, url: str, thorough: bool = True, regions: ArticleRegions | None = None
+        self,
+        root: etree._Element,
+        url: str,
+        thorough: bool = True,
+        regions: ArticleRegions | None = None,
     ) -> None:
         self.root = root
         self.base_url = url
         #: When ``False``, optional fields are not looked for (a known template's page, see :mod:`.article`).
         self.thorough = thorough
         self.regions = regions if regions is not None else ArticleRegions(root)
+        #: The page is laid out in tables (set when trafilatura has read it).
+        self.laid_out_in_tables = False
 
     @cached_property
     def document(self) -> Document | None:
         """trafilatura's extraction of the page (main text and metadata), computed on first use."""
         logger.debug("Running trafilatura on %s", self.base_url)
+        tree = copy_without_link_farms(self.root, self.base_url)
+        # As trafilatura's own parser does: a comment between two paragraphs' texts cuts what it reads
+        etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+        # A pre-CSS page laid out in tables: its text is read best with tables left out (trafilatura then
+        # reads the layout as blocks through its fallback extractors); any other page keeps its data tables.
+        self.laid_out_in_tables = bool(LAYOUT_TABLES(tree))
         document = trafilatura.bare_extraction(
-            copy.deepcopy(self.root),
+            tree,
             url=self.base_url,
-            with_metadata=True,
+            with_metadata=False,  # the metadata layer reads it; trafilatura's (and its htmldate) cost a third
             include_comments=False,
-            include_tables=False,
+            include_tables=not self.laid_out_in_tables,
             include_images=False,
             deduplicate=False,
         )
@@ -233,24 +258,46 @@ class GenericLayer:
         return absolute_url(self.base_url, self.base_url)
 
     def title(self) -> str | None:
-        document = self.document
-        return (collapse_whitespace(document.title) or None) if document else None
+        """The headline a reader sees (``<h1>``), else a legacy headline (:func:`.structure.headline_title`),
+        else the ``<title>`` without its site-name part.
+
+        An ``<h1>`` that shares no word with the ``<title>`` is a section or page heading ("Health
+        Center"), not the story's headline: the ``<title>`` is then the better witness.
+        """
+        visible, titles = self.visible_headline(), self.page_titles()
+        if visible and titles and not shared_words(visible, titles[0]):
+            return titles[0]
+        if visible:
+            return visible
+        page_title = titles[0] if titles else None
+        return headline_title(self.root, self.regions.headline, page_title) or page_title
+
+    def visible_headline(self) -> str | None:
+        """The text of the page's ``<h1>`` headline (not a logo), if it has one."""
+        headline = self.regions.headline
+        return (element_text(headline) or None) if headline is not None and headline.tag == "h1" else None
+
+    def page_titles(self) -> list[str]:
+        """The ``<title>`` without a site-name part (empty when the page has none)."""
+        titles = PAGE_TITLE(self.root)
+        title = strip_title_suffix(collapse_whitespace(str(titles[0]))) if titles else ""
+        return [title] if title else []
 
     def body(self) -> str | None:
         document = self.document
         if document is None or not document.text:
             return None
-        paragraphs = [collapse_whitespace(line) for line in document.text.splitlines()]
-        kept = _trim_noisy_edges([line for line in paragraphs if line and not _is_boilerplate_line(line)])
+        paragraphs = [collapse_whitespace(line.strip(" |")) for line in document.text.splitlines()]
+        kept = [line for line in paragraphs if line and not _is_boilerplate_line(line)]
+        if self.laid_out_in_tables:
+            kept = _trim_noisy_edges(kept)
         return PARAGRAPH_SEPARATOR.join(kept) or None
 
     def published_at(self) -> str | None:
         """The URL's date, else the first date written in the article, else htmldate's, never the masthead's."""
-        from_url = date_from_url(self.base_url)
-        if from_url:
-            return from_url
-        tree = without_chrome(self.root)
-        return written_date(tree) or htmldate_date(tree, self.base_url)
+        return date_from_url(self.base_url) or article_date(
+            self.root, self.base_url, self.regions, htmldate_date
+        )
 
     def subtitle(self) -> str | None:
         """The visible standfirst just under the headline (``.subtitle``, ``.standfirst``, ``.lead``, ``.dek``…)."""
@@ -266,13 +313,13 @@ class GenericLayer:
             text = element_text(element)
             if _looks_like_standfirst(text, title):
                 return text
-        return None
+        return unmarked_standfirst(self.regions)
 
     def authors(self) -> list[str]:
         """The names of the article header's byline, else trafilatura's; "Staff"-style names only alone."""
         if not self.thorough:
             return []
-        names = self._byline_names()
+        names = self._byline_names() or byline_line_names(self.regions)
         if not names and self.document is not None and self.document.author:
             names = [collapse_whitespace(name) for name in self.document.author.split(";")]
             names = [name for name in names if name and name.lower() not in NOT_AUTHOR_NAMES]
@@ -284,15 +331,7 @@ class GenericLayer:
 
     def _bylines(self) -> list[etree._Element]:
         """The outermost byline elements of the article header."""
-        found: list[etree._Element] = []
-        for element in self.regions.header:
-            if element.tag in ("time", "img", "svg") or any(element in f.iter() for f in found):
-                continue
-            if class_matches(element, BYLINE_CLASS_WORDS) and not class_matches(
-                element, NOT_BYLINE_CLASS_WORDS
-            ):
-                found.append(element)
-        return found
+        return byline_elements(self.regions, NOT_BYLINE_CLASS_WORDS)
 
     def section(self) -> str | None:
         """The visible breadcrumbs' last crumb, a section link of the article, else trafilatura's category."""

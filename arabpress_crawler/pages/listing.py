@@ -19,9 +19,11 @@ from lxml import etree
 from parsel import Selector
 from scrapy.http import TextResponse
 
+from arabpress_crawler import site
 from arabpress_crawler.dates import normalize_date
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, unique
-from arabpress_crawler.pages.selectors import ARAB_PRESS_2025, SiteProfile, xpath
+from arabpress_crawler.pages.selectors import SiteProfile, profile_for, xpath
+from arabpress_crawler.urls import is_same_site
 
 logger = logging.getLogger(__name__)
 
@@ -30,23 +32,23 @@ FEED_ITEMS = "//item"
 ATOM_ENTRIES = "//entry"
 
 
-def same_site(url: str, base: str) -> bool:
-    """``url`` is on the host (and port) of ``base``."""
-    return urlsplit(url).netloc.lower() == urlsplit(base).netloc.lower()
-
-
 class ListingPage:
-    """Article links and pagination of a listing page of the site (the Arab Press profile by default)."""
+    """Article links and pagination of a listing page of the site.
 
-    def __init__(self, response: TextResponse, profile: SiteProfile = ARAB_PRESS_2025) -> None:
+    The profile is the one whose marker matches the page (:func:`~arabpress_crawler.pages.selectors.profile_for`),
+    else the site's current theme's (:data:`arabpress_crawler.site.DEFAULT_PROFILE`): a listing of a template no profile knows
+    still has the site's article URLs, and its pagination is looked for with the usual ``rel=next`` selectors.
+    """
+
+    def __init__(self, response: TextResponse, profile: SiteProfile | None = None) -> None:
         self.response = response
         self.url = response.url
         self.root: etree._Element = response.selector.root
-        self.profile = profile
+        self.profile = profile or profile_for(self.root) or site.DEFAULT_PROFILE
 
     def is_article_url(self, url: str) -> bool:
-        """``url`` is an article of this site (same host, date permalink), given as an absolute URL."""
-        return same_site(url, self.url) and bool(self.profile.article_path.match(urlsplit(url).path))
+        """``url`` is an article of this site (same site, date permalink or its AMP copy), as an absolute URL."""
+        return is_same_site(url, self.url) and bool(self.profile.article_path.match(urlsplit(url).path))
 
     def article_urls(self) -> list[str]:
         """Absolute URLs of the article links of the page, without fragments or repeats, in page order."""

@@ -13,7 +13,6 @@ Each public method returns one field of :class:`~arabpress_crawler.items.Article
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Iterator
@@ -30,47 +29,36 @@ from arabpress_crawler.pages.common import (
     absolute_url,
     collapse_whitespace,
     element_text,
+    lead_text,
     primary_language,
     unique,
 )
+from arabpress_crawler.pages.dating import article_time
+from arabpress_crawler.pages.jsonld import (
+    ARTICLE_TYPES,
+    JSON_LD_SCRIPTS,
+    LISTING_TYPES,
+    OG_ARTICLE_TYPES,
+    author_names,
+    first_text,
+    is_organisation,
+    list_position,
+    parse_json_ld,
+    schema_types,
+    texts,
+    walk,
+)
+from arabpress_crawler.pages.limits import MAX_ARTICLE_BODY_CHARS, credible_article_body
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.taxonomy import header_links, rel_section, rel_tags, section_from_crumbs
+from arabpress_crawler.pages.titles import seen_title, strip_site_name
 
 logger = logging.getLogger(__name__)
 
-#: schema.org types of a single article (https://schema.org/Article and its subtypes).
-ARTICLE_TYPES = frozenset(
-    {
-        "Article",
-        "NewsArticle",
-        "ReportageNewsArticle",
-        "AnalysisNewsArticle",
-        "OpinionNewsArticle",
-        "BackgroundNewsArticle",
-        "ReviewNewsArticle",
-        "AskPublicNewsArticle",
-        "SatiricalArticle",
-        "BlogPosting",
-        "LiveBlogPosting",
-        "Report",
-        "TechArticle",
-    }
-)
-#: schema.org types that mark a page as a list of articles, a person or a site, not one article.
-LISTING_TYPES = frozenset({"CollectionPage", "SearchResultsPage", "ProfilePage", "ItemList"})
-#: OpenGraph ``og:type`` values of an article.
-OG_ARTICLE_TYPES = frozenset({"article", "news", "news.article", "blog"})
-#: OpenGraph ``og:type`` values that say "not an article" (a site's home, a static page, a person).
-OG_NOT_ARTICLE_TYPES = frozenset({"website", "profile", "book", "music.song", "video.other", "product"})
-#: How deep JSON-LD nesting is followed (``mainEntity`` of a ``WebPage``, lists in lists).
-MAX_JSON_LD_DEPTH = 4
 #: Endings of descriptions that are a cut-off excerpt of the body rather than a standfirst.
 EXCERPT_ENDINGS = ("…", "...", "[…]", "[...]", "&hellip;")
-#: Separators sites put between a headline and their name in ``og:title`` / ``<title>``.
-TITLE_SITE_SEPARATORS = (" - ", " – ", " — ", " | ", " :: ")
 
-JSON_LD_SCRIPTS = xpath("//script[@type='application/ld+json' or @type='application/json+ld']/text()")
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 CANONICAL = xpath(
     f"//link[@href][contains(concat(' ', normalize-space(translate(@rel, '{_UPPER}', '{_LOWER}')), ' '), ' canonical ')]"
@@ -103,7 +91,7 @@ ITEMPROP_CONTENT = {
 }
 
 # Meta names and properties for each field, in order of preference (lower case).
-META_TITLE = ("og:title", "twitter:title")
+META_TITLE = ("og:title", "twitter:title", "parsely-title", "dc.title")
 META_DESCRIPTION = ("og:description", "twitter:description", "description")
 META_PUBLISHED = (
     "article:published_time",
@@ -126,88 +114,14 @@ META_MODIFIED = (
     "article.updated",
     "dcterms.modified",
 )
-META_AUTHOR = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator")
+META_AUTHOR = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
+#: Author meta whose content is a byline line ("By Jane Doe and John Roe"), not a name.
+META_BYLINE = frozenset({"byl"})
 META_SITE_NAME = ("og:site_name", "application-name", "twitter:site")
 META_SECTION = ("article:section", "parsely-section", "section")
 META_KEYWORDS = ("article:tag", "news_keywords", "parsely-tags")
 META_IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
 META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language")
-
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-_WRAPPERS = re.compile(r"^\s*(?:<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(?:-->|//\s*\]\]>|\]\]>)\s*$")
-
-
-def parse_json_ld(text: str, url: str) -> Any:
-    """The JSON value of one ``ld+json`` script, repaired where that is safe; ``None`` when it is not JSON."""
-    cleaned = _WRAPPERS.sub("", text.strip()).strip().rstrip(",")
-    for candidate in (cleaned, _TRAILING_COMMA.sub(r"\1", cleaned)):
-        try:
-            return json.loads(candidate, strict=False)
-        except (ValueError, RecursionError):
-            continue
-    logger.info("Skipping a JSON-LD script that is not valid JSON on %s", url)
-    return None
-
-
-def schema_types(node: dict[str, Any]) -> set[str]:
-    """The ``@type`` names of a JSON-LD node without prefixes (``schema:NewsArticle`` → ``NewsArticle``)."""
-    raw = node.get("@type")
-    values = raw if isinstance(raw, list) else [raw]
-    return {re.split(r"[/:#]", value)[-1] for value in values if isinstance(value, str) and value}
-
-
-def _walk(value: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
-    """Every JSON-LD node reachable through lists, ``@graph`` and ``mainEntity``."""
-    if depth > MAX_JSON_LD_DEPTH:
-        return
-    if isinstance(value, list):
-        for item in value:
-            yield from _walk(item, depth + 1)
-    elif isinstance(value, dict):
-        yield value
-        for key in ("@graph", "mainEntity", "mainEntityOfPage"):
-            if isinstance(value.get(key), dict | list):
-                yield from _walk(value[key], depth + 1)
-
-
-def _texts(value: Any) -> list[str]:
-    """The strings of a JSON-LD value: a string, a list of strings, or nodes with a ``name``/``@value``."""
-    if isinstance(value, str):
-        text = collapse_whitespace(replace_entities(value))
-        return [text] if text else []
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return [str(value)]
-    if isinstance(value, list):
-        return [text for item in value for text in _texts(item)]
-    if isinstance(value, dict):
-        for key in ("name", "@value"):
-            if key in value:
-                return _texts(value[key])
-    return []
-
-
-def _first(value: Any) -> str | None:
-    texts = _texts(value)
-    return texts[0] if texts else None
-
-
-def _author_names(nodes: list[Any]) -> list[str]:
-    return unique(name for name in _texts(nodes) if not name.startswith(("http://", "https://")))
-
-
-def _is_organisation(node: dict[str, Any]) -> bool:
-    """A JSON-LD node typed as an organisation (``Organization``, ``NewsMediaOrganization``…), not a person."""
-    types = schema_types(node)
-    return bool(types) and "Person" not in types and any("Organization" in name for name in types)
-
-
-def _position(value: Any) -> float:
-    """A ``ListItem``'s ``position`` as a number (items without one go last)."""
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("inf")
-
 
 def _microdata_name(element: etree._Element) -> str:
     """The ``name`` of a microdata item (``itemprop="author"``), else its text."""
@@ -219,13 +133,7 @@ def _microdata_name(element: etree._Element) -> str:
 
 def _lead_text(time: etree._Element) -> str:
     """The words just before the time and its own text ("Updated: <time>…</time>"), lower-cased."""
-    previous = time.getprevious()
-    if previous is not None:
-        before = f"{element_text(previous)} {previous.tail or ''}"
-    else:
-        parent = time.getparent()
-        before = (parent.text or "") if parent is not None else ""
-    return collapse_whitespace(f"{before} {element_text(time)}").lower()
+    return lead_text(time).lower()
 
 
 def _marked_published(time: etree._Element) -> bool:
@@ -240,16 +148,6 @@ def _marked_modified(time: etree._Element) -> bool:
     if time.get("itemprop") == "dateModified" or class_matches(time, MODIFIED_CLASS_WORDS):
         return True
     return _lead_text(time).startswith(MODIFIED_LEAD_WORDS)
-
-
-def strip_site_name(title: str, site_name: str | None) -> str:
-    """``title`` without a trailing `` - Site Name`` (``og:title`` and ``<title>`` often carry one)."""
-    if site_name:
-        for separator in TITLE_SITE_SEPARATORS:
-            suffix = f"{separator}{site_name}"
-            if title.endswith(suffix) and len(title) > len(suffix):
-                return title[: -len(suffix)].strip()
-    return title
 
 
 class MetadataLayer:
@@ -269,7 +167,7 @@ class MetadataLayer:
         """Every JSON-LD node of the page, in document order."""
         nodes: list[dict[str, Any]] = []
         for script in JSON_LD_SCRIPTS(self.root):
-            nodes.extend(_walk(parse_json_ld(str(script), self.base_url)))
+            nodes.extend(walk(parse_json_ld(str(script), self.base_url)))
         return nodes
 
     @cached_property
@@ -335,11 +233,11 @@ class MetadataLayer:
             schema_types(node) & LISTING_TYPES for node in self.json_ld_nodes
         )
 
-    def has_other_type(self) -> bool:
-        """``og:type`` names something other than an article (``website``…) and JSON-LD declares no article."""
-        return not self.article_node and self.og_type() in OG_NOT_ARTICLE_TYPES
-
     def og_type(self) -> str | None:
+        return self._og_type
+
+    @cached_property
+    def _og_type(self) -> str | None:
         # The first og:type, as ``meta`` holds it, without reading every other meta tag.
         value = next((content for key, content in self._meta_items() if key == "og:type"), None)
         return value.lower() if value else None
@@ -361,14 +259,24 @@ class MetadataLayer:
         return None
 
     def title(self) -> str | None:
-        headline = _first(self._article("headline")) or _first(self._article("name"))
-        if headline:
-            return headline
-        title = self._meta_first(META_TITLE)
-        return strip_site_name(title, self._meta_first(("og:site_name",))) if title else None
+        """The JSON-LD headline, else the title meta without the site's name; the one a reader sees as the
+        headline (the ``<h1>``) when several are given (:func:`.titles.seen_title`)."""
+        candidates = self.title_candidates()
+        if not candidates:
+            return None
+        headline = self.regions.headline
+        visible = element_text(headline) if headline is not None and headline.tag == "h1" else None
+        return seen_title(candidates, visible)
+
+    def title_candidates(self) -> list[str]:
+        """Every title the metadata gives, in order of preference, site names stripped."""
+        site_name = self._meta_first(("og:site_name",))
+        found = [first_text(self._article("headline")), first_text(self._article("name"))]
+        found += [strip_site_name(title, site_name) for name in META_TITLE for title in self.meta.get(name, [])[:1]]
+        return unique(title for title in found if title)
 
     def subtitle(self) -> str | None:
-        candidates = [_first(self._article("alternativeHeadline")), _first(self._article("description"))]
+        candidates = [first_text(self._article("alternativeHeadline")), first_text(self._article("description"))]
         candidates.append(self._meta_first(META_DESCRIPTION))
         for candidate in candidates:
             if candidate and not candidate.rstrip().endswith(EXCERPT_ENDINGS):
@@ -379,6 +287,14 @@ class MetadataLayer:
         text = self.article_node.get("articleBody")
         if not isinstance(text, str):
             return None
+        if not credible_article_body(text, self.root):
+            logger.info(
+                "JSON-LD articleBody of %d characters is not the page's text, ignored: %s",
+                len(text),
+                self.base_url,
+            )
+            return None
+        text = text[:MAX_ARTICLE_BODY_CHARS]
         paragraphs = [collapse_whitespace(part) for part in re.split(r"\n+", replace_entities(text))]
         return PARAGRAPH_SEPARATOR.join(part for part in paragraphs if part) or None
 
@@ -398,9 +314,9 @@ class MetadataLayer:
         """Names of the JSON-LD authors that are people (or untyped), and of those that are organisations."""
         value = self._article("author")
         nodes = [self._resolve(node) for node in (value if isinstance(value, list) else [value])]
-        organisations = [node for node in nodes if isinstance(node, dict) and _is_organisation(node)]
+        organisations = [node for node in nodes if isinstance(node, dict) and is_organisation(node)]
         others = [node for node in nodes if node not in organisations]
-        return _author_names(others), _author_names(organisations)
+        return author_names(others), author_names(organisations)
 
     def _markup_authors(self) -> list[str]:
         names: list[str] = []
@@ -416,6 +332,8 @@ class MetadataLayer:
     def _meta_authors(self) -> list[str]:
         for key in META_AUTHOR:
             names = [v for v in self.meta.get(key, []) if not v.startswith(("http://", "https://"))]
+            if key in META_BYLINE:
+                names = [name for value in names for name in names_from_byline(value)]
             if names:
                 return unique(names)
         return []
@@ -436,7 +354,7 @@ class MetadataLayer:
                 [ITEMPROP_CONTENT["published"], TIME_PUBLISHED],
             )
             or self._time_value(self._header_times[0])
-            or self._date([], [TIME_IN_ARTICLE])
+            or article_time(self.root, self.base_url, self.regions)
         )
 
     def modified_at(self) -> str | None:
@@ -490,7 +408,7 @@ class MetadataLayer:
 
     def _date(self, values: list[Any], selectors: list[etree.XPath]) -> str | None:
         for value in values:
-            normalized = normalize_date(_first(value))
+            normalized = normalize_date(first_text(value))
             if normalized:
                 return normalized
         for selector in selectors:
@@ -503,7 +421,7 @@ class MetadataLayer:
     def section(self) -> str | None:
         """``articleSection``, ``article:section``, the header's ``rel="category"`` link, then breadcrumbs."""
         return (
-            _first(self._article("articleSection"))
+            first_text(self._article("articleSection"))
             or self._meta_first(META_SECTION)
             or rel_section(self.regions)
             or self._breadcrumb_section()
@@ -522,11 +440,11 @@ class MetadataLayer:
         """(name, absolute URL) of each ``ListItem`` of a breadcrumb list, in ``position`` order."""
         entries = [self._resolve(item) for item in (items if isinstance(items, list) else [])]
         entries = [entry for entry in entries if isinstance(entry, dict)]
-        entries.sort(key=lambda entry: _position(entry.get("position")))
+        entries.sort(key=lambda entry: list_position(entry.get("position")))
         crumbs = []
         for entry in entries:
             target = self._resolve(entry.get("item"))
-            name = _first(entry.get("name")) or (_first(target) if isinstance(target, dict) else None)
+            name = first_text(entry.get("name")) or (first_text(target) if isinstance(target, dict) else None)
             if isinstance(target, dict):
                 target = target.get("@id") or target.get("url")
             url = absolute_url(self.base_url, target) if isinstance(target, str) else None
@@ -539,7 +457,7 @@ class MetadataLayer:
         keywords = self._article("keywords")
         if isinstance(keywords, str):
             keywords = keywords.split(",")
-        tags = _texts(keywords)
+        tags = texts(keywords)
         if not tags:
             for key in META_KEYWORDS:
                 for value in self.meta.get(key, []):
@@ -565,6 +483,6 @@ class MetadataLayer:
             language = primary_language(str(value))
             if language:
                 return language
-        return primary_language(_first(self._article("inLanguage"))) or primary_language(
+        return primary_language(first_text(self._article("inLanguage"))) or primary_language(
             self._meta_first(META_LANGUAGE)
         )

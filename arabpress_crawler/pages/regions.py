@@ -26,16 +26,12 @@ from lxml import etree
 
 from arabpress_crawler.pages.common import collapse_whitespace
 from arabpress_crawler.pages.selectors import xpath
+from arabpress_crawler.pages.structure import CHROME, RUNNING_TEXT_CHARS, title_element
 
 logger = logging.getLogger(__name__)
 
 HEADLINES = xpath("//h1")
 HEADLINE_FALLBACK = xpath("//*[@itemprop='headline'][not(self::meta)]")
-#: Page chrome, before the elements around the headline are taken back out of it.
-CHROME = xpath(
-    "//nav | //aside | //header[not(ancestor::article)] | //footer[not(ancestor::article)]"
-    " | //*[@role='banner' or @role='navigation' or @role='contentinfo' or @role='complementary']"
-)
 #: Sidebars marked only by a class or id (``td-main-sidebar``, ``#secondary-sidebar``)…
 SIDEBAR_CANDIDATES = xpath("//*[contains(@class, 'sidebar') or contains(@id, 'sidebar')]")
 #: …but not a page-level flag such as ``<body class="has-sidebar">``.
@@ -43,8 +39,6 @@ SIDEBAR_FLAG_PREFIXES = ("has-", "no-", "with-", "without-")
 NEVER_CHROME_TAGS = frozenset({"html", "body", "main", "article"})
 #: Paragraphs after the headline that may open the body.
 FOLLOWING_PARAGRAPHS = xpath("following::p")
-#: A paragraph of running text has at least this many characters.
-RUNNING_TEXT_CHARS = 60
 #: How many paragraphs after the headline are looked at to find the body's first.
 MAX_PARAGRAPHS_SEARCHED = 40
 #: How many levels above the headline its block may reach (when no body paragraph bounds it).
@@ -85,8 +79,12 @@ def class_matches(element: etree._Element, substrings: tuple[str, ...], parts: t
     return bool(parts) and not set(_CLASS_PARTS.split(words)).isdisjoint(parts)
 
 
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space())")
+
+
 def text_length(element: etree._Element) -> int:
-    return len(collapse_whitespace(element.xpath("string()")))
+    """The length of the element's text, whitespace runs counted as one space (computed in libxml2)."""
+    return int(_TEXT_LENGTH(element))
 
 
 def is_running_text(element: etree._Element) -> bool:
@@ -142,7 +140,7 @@ def find_headline(root: etree._Element) -> etree._Element | None:
     if candidates:
         return candidates[0]
     fallback = HEADLINE_FALLBACK(root)
-    return fallback[0] if fallback else None
+    return fallback[0] if fallback else title_element(root)
 
 
 class ArticleRegions:

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 from lxml import etree
 
+from arabpress_crawler import arabic
 from arabpress_crawler.items import RelatedHeadline
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, element_text, is_article_link
+from arabpress_crawler.pages.limits import RELATED_BLOCK_LINKS_READ, RELATED_LINKS_READ
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches, is_paragraph_block, is_running_text
 from arabpress_crawler.pages.selectors import xpath
 
@@ -32,11 +34,16 @@ HEADING_CANDIDATES = xpath(
     " or self::legend or self::summary or self::section]"
     "[string-length(normalize-space()) > 2][string-length(normalize-space()) < 60]"
 )
-_ARABIC_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ـ": None})
-_DIACRITICS = re.compile("[\u064b-\u065f\u0670]")
+
+
+def _folded_pattern(pattern: str) -> re.Pattern[str]:
+    """``pattern`` compiled with its Arabic letters folded as :func:`heading_key` folds the text it is matched on."""
+    return re.compile(pattern.translate(arabic.WORD_FOLD_TABLE))
+
+
 _EDGE = " .:：-–—|›»«>→←+"
 #: Headings that name a related list outright ("Related topics" heads tags, not headlines)…
-STRONG_HEADINGS = re.compile(
+STRONG_HEADINGS = _folded_pattern(
     r"^(?:related(?: articles?| stories| story| news| posts?| content| coverage| reading| links)?"
     r"|(?:you (?:may|might) (?:also )?(?:like|enjoy|be interested in))"
     r"|more on this (?:story|topic)|recommended(?: for you| articles| stories| reading)?"
@@ -45,12 +52,12 @@ STRONG_HEADINGS = re.compile(
     r"|اقرا ايضا|اقرا كذلك|قد يعجبك(?: ايضا)?|اخترنا لك|شاهد ايضا|مواضيع مشابهة|اخبار مشابهة)$"
 )
 #: …and headings that often do, but also head other blocks ("Read more", "More from Sport", "المزيد").
-WEAK_HEADINGS = re.compile(
+WEAK_HEADINGS = _folded_pattern(
     r"^(?:read more|more (?:stories|news|articles|from|on|in|about)(?: .{1,40})?|المزيد(?: من .{1,40})?"
     r"|اقرا المزيد)$"
 )
 #: Link texts that are not a headline: "Read more" buttons and comment counts.
-NOT_A_TITLE = re.compile(
+NOT_A_TITLE = _folded_pattern(
     r"^(?:read more|continue reading|more|details|more (?:in|from|on) .{1,40}|المزيد(?: من .{1,40})?|اقرا المزيد"
     r"|التفاصيل|\d+(?: ?comments?| ?تعليقات?)?)$"
 )
@@ -61,14 +68,17 @@ MIN_RELATED_LINKS = 2
 #: How many levels above a link its card may reach.
 MAX_CARD_LEVELS = 4
 HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
+#: Headings a link may wrap (``<a><h3>…</h3></a>``).
+LINK_HEADING_TAGS = frozenset({"h2", "h3", "h4"})
+#: At most this many candidate headings are tried (each costs a walk of its block).
+MAX_HEADINGS_TRIED = 20
 TITLE_CLASS_WORDS = ("title", "headline")
 _TITLE_PRIORITY = {"headline-link": 0, "link": 1, "title-attribute": 2, "card-heading": 3, "image-alt": 4}
 
 
 def heading_key(text: str) -> str:
     """``text`` folded for comparison: lower case, one alef and yeh form, no diacritics or edge marks."""
-    folded = _DIACRITICS.sub("", collapse_whitespace(text).lower().translate(_ARABIC_FOLD))
-    return folded.strip(_EDGE)
+    return arabic.fold(collapse_whitespace(text), ta_marbuta=False).strip(_EDGE)
 
 
 def heading_strength(text: str) -> int | None:
@@ -108,7 +118,7 @@ class RelatedFinder:
 
     def headlines(self) -> list[RelatedHeadline]:
         """The related headlines in page order, or ``[]`` when the page has no related list."""
-        for heading in self._headings():
+        for heading in self._headings()[:MAX_HEADINGS_TRIED]:
             links = self._block_links(heading)
             if links is None:
                 continue
@@ -175,6 +185,8 @@ class RelatedFinder:
                 break
             if element.tag == "a" and self._is_article_link(element) and not _in_paragraph(element):
                 links.append(element)
+                if len(links) >= RELATED_BLOCK_LINKS_READ:
+                    break  # enough for the longest list a page gives (cards repeat their link)
         return links
 
     def _is_article_link(self, link: etree._Element) -> bool:
@@ -184,18 +196,21 @@ class RelatedFinder:
     def _headlines(self, links: list[etree._Element]) -> list[RelatedHeadline]:
         entries: dict[str, _Entry] = {}
         urls = {link: absolute_url(self.base_url, link.get("href")) or "" for link in links}
+        cards = _Cards(urls)
         for link in links:
+            if len(entries) >= RELATED_LINKS_READ and urls[link] not in entries:
+                break  # the page object cuts the list and reports it
             entry = entries.setdefault(urls[link], _Entry(urls[link]))
             source = "headline-link" if _is_headline_link(link) else "link"
             entry.offer(element_text(link), source)
             entry.offer(link.get("title") or "", "title-attribute")
-            card = _card(link, urls)
+            card = cards.card(link)
             heading = _card_heading(card) if card is not None else None
             if heading is not None:
                 entry.offer(element_text(heading), "card-heading")
             for image in link.iter("img", "amp-img"):
                 entry.offer(image.get("alt") or "", "image-alt")
-        titled = [entry for entry in entries.values() if entry.title]
+        titled = [entry for entry in entries.values() if entry.title][:RELATED_LINKS_READ]
         return [RelatedHeadline(title=e.title, url=e.url, position=i) for i, e in enumerate(titled, 1)]
 
 
@@ -240,26 +255,58 @@ def _in_paragraph(link: etree._Element) -> bool:
 
 def _is_headline_link(link: etree._Element) -> bool:
     """The link is, or wraps, or sits in the card's headline."""
-    if link.xpath("./ancestor-or-self::*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6][1]"):
+    if link.tag in HEADING_TAGS or any(ancestor.tag in HEADING_TAGS for ancestor in link.iterancestors()):
         return True
-    if link.find(".//h2") is not None or link.find(".//h3") is not None or link.find(".//h4") is not None:
+    if any(child.tag in LINK_HEADING_TAGS for child in link.iter()):
         return True
     return any(
         class_matches(node, TITLE_CLASS_WORDS) for node in (link, link.getparent()) if node is not None
     )
 
 
-def _card(link: etree._Element, urls: dict[etree._Element, str]) -> etree._Element | None:
-    """The largest element around ``link`` whose links all go to the same article (its card)."""
-    card = None
-    node = link.getparent()
-    for _ in range(MAX_CARD_LEVELS):
-        if node is None:
-            break
-        if {urls[a] for a in node.iter("a") if a in urls} != {urls[link]}:
-            break
-        card, node = node, node.getparent()
-    return card
+_MIXED = ""
+
+
+class _Cards:
+    """Which elements around the related links are cards: the links under them all go to one article.
+
+    Each element's answer is computed once and its walk stops at the second URL it meets, so finding every
+    link's card costs time linear in the size of the block (a list of 100,000 links is walked once, not
+    once per link).
+    """
+
+    def __init__(self, urls: dict[etree._Element, str]) -> None:
+        self.urls = urls
+        self._single: dict[etree._Element, str] = {}
+
+    def single_url(self, node: etree._Element) -> str:
+        """The one URL all related links under ``node`` go to, or ``""`` when they go to several."""
+        known = self._single.get(node)
+        if known is not None:
+            return known
+        found: str | None = None
+        for link in node.iter("a"):
+            url = self.urls.get(link)
+            if url is None:
+                continue
+            if found is None:
+                found = url
+            elif url != found:
+                found = _MIXED
+                break
+        result = found if found is not None else _MIXED
+        self._single[node] = result
+        return result
+
+    def card(self, link: etree._Element) -> etree._Element | None:
+        """The largest element around ``link`` whose links all go to the same article (its card)."""
+        card = None
+        node = link.getparent()
+        for _ in range(MAX_CARD_LEVELS):
+            if node is None or self.single_url(node) != self.urls[link]:
+                break
+            card, node = node, node.getparent()
+        return card
 
 
 def _card_heading(card: etree._Element) -> etree._Element | None:

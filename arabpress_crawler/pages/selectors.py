@@ -1,10 +1,9 @@
-"""The Arab Press site profile: every selector of the site's template, as named, compiled constants.
+"""Site profiles: what a template's selectors are (:class:`SiteProfile`) and how they are compiled.
 
-The site layer of :mod:`arabpress_crawler.pages.article` reads pages through a :class:`SiteProfile`. When
-the site is redesigned, add a new profile beside the old one (``ARAB_PRESS_2026``…) and put it first in
-:data:`PROFILES`: pages saved under the old template keep their profile and their fixtures keep passing.
-A profile applies to a page only when its ``marker`` matches, so the metadata and generic layers take over
-on a template the profile does not know.
+The site layer of :mod:`arabpress_crawler.pages.article` reads pages through a :class:`SiteProfile`; the
+Arab Press profiles themselves live in :mod:`arabpress_crawler.site` with everything else the project knows
+about the site. A profile applies to a page only when its ``marker`` matches, so the metadata and generic
+layers take over on a template no profile knows.
 
 Selectors are written as CSS (or XPath where CSS cannot say it) and compiled to :class:`lxml.etree.XPath`
 at import time; a selector that does not compile fails the import loudly.
@@ -13,6 +12,7 @@ at import time; a selector that does not compile fails the import loudly.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cssselect import HTMLTranslator
@@ -100,85 +100,35 @@ class SiteProfile:
     section: etree.XPath
     tags: etree.XPath
     image: etree.XPath
-    related_links: etree.XPath
+    #: The related lists of the page (few elements); their items and links are read in one walk of each list
+    #: (:meth:`related_links`): a descendant XPath step over thousands of items costs quadratic time in
+    #: libxml2's node-set merging, a walk costs linear time.
+    related_lists: etree.XPath
+    #: The tag and class of an item of a related list (``("li", "related-post")``).
+    related_item: tuple[str, str]
     next_page: etree.XPath
-    #: Path of an article URL on this site (date permalinks), AMP copies included.
+    #: Path of an article link on this site (:data:`arabpress_crawler.site.ARTICLE_LINK_PATH`).
     article_path: re.Pattern[str]
 
 
-ARAB_PRESS_2025 = SiteProfile(
-    name="arab-press-2025",
-    # The masthead date box is peculiar to this theme; standard WordPress classes are not enough.
-    marker=css_matches("header.site-header div.header-date", "body div.page-title-bar span.current-title"),
-    not_article_body_classes=frozenset(
-        {
-            "home",
-            "blog",
-            "archive",
-            "category",
-            "tag",
-            "author",
-            "search",
-            "search-results",
-            "paged",
-            "error404",
-            "page",
-        }
-    ),
-    article=css("main article.post, article.type-post"),
-    # "header.entry-header h1.entry-title" is the headline's usual place; it is within "h1.entry-title", so
-    # the union leaves it out (the same elements, one pass fewer). Likewise below: "div.read-also" is within
-    # ".read-also", and "footer.entry-footer span.tags-links a[rel=tag]" within "span.tags-links a".
-    title=css_union("h1.entry-title", "span.current-title"),
-    subtitle=css("p.entry-subtitle"),
-    body=css("div.entry-content"),
-    boilerplate=css_union(
-        ".read-also",
-        ".ad-slot",
-        ".share-buttons",
-        ".newsletter-box",
-        ".audio-player",
-        ".related-articles",
-        ".related-posts",
-        "figure",
-        "figcaption",
-        "script",
-        "style",
-        "noscript",
-        "template",
-        "iframe",
-        "aside",
-        "form",
-    ),
-    authors=css_union(
-        "div.entry-meta a.author-name", "div.entry-meta a[rel=author]", "span.byline a[rel=author]"
-    ),
-    published=xpath(
-        ".//div[contains(concat(' ', normalize-space(@class), ' '), ' entry-meta ')]"
-        "//time[contains(concat(' ', normalize-space(@class), ' '), ' published ')]/@datetime"
-    ),
-    modified=xpath(
-        ".//div[contains(concat(' ', normalize-space(@class), ' '), ' entry-meta ')]"
-        "//time[contains(concat(' ', normalize-space(@class), ' '), ' updated ')]/@datetime"
-    ),
-    section=css_union("div.entry-meta span.cat-links a", "span.cat-links a[rel~=tag]"),
-    tags=css("span.tags-links a"),
-    image=xpath(
-        ".//figure[contains(concat(' ', normalize-space(@class), ' '), ' featured-image ')]"
-        "//*[self::img or self::amp-img]"
-        "/@*[name()='src' or name()='data-src'][1]"
-    ),
-    related_links=css("section.related-articles ul.related-posts li.related-post a[href]"),
-    next_page=css_union("link[rel=next]", "a.next.page-numbers", "a[rel~=next]"),
-    article_path=re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/(?:amp/)?$"),
-)
-
-#: Profiles in the order they are tried: the newest template first.
-PROFILES: tuple[SiteProfile, ...] = (ARAB_PRESS_2025,)
+def related_links(profile: SiteProfile, root: etree._Element) -> Iterator[etree._Element]:
+    """The links (``a[href]``) of the items of the profile's related lists, in page order, each once."""
+    tag, class_name = profile.related_item
+    seen: set[etree._Element] = set()
+    for related_list in profile.related_lists(root):
+        for item in related_list.iter(tag):
+            if class_name in (item.get("class") or "").split():
+                for link in item.iter("a"):
+                    if link.get("href") is not None and link not in seen:
+                        seen.add(link)
+                        yield link
 
 
 def profile_for(root: etree._Element) -> SiteProfile | None:
-    """The first profile whose marker matches the page, or ``None`` for a page in an unknown template."""
+    """The first profile of :data:`arabpress_crawler.site.PROFILES` whose marker matches the page, or ``None``
+    for a page in an unknown template."""
+    from arabpress_crawler.site import PROFILES  # the site module builds its profiles with this module
+
     for profile in PROFILES:
         if profile.marker(root):
             return profile

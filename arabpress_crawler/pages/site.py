@@ -20,7 +20,8 @@ from arabpress_crawler.pages.common import (
     first_text,
     unique,
 )
-from arabpress_crawler.pages.selectors import PARAGRAPHS, SiteProfile
+from arabpress_crawler.pages.limits import RELATED_LINKS_READ
+from arabpress_crawler.pages.selectors import PARAGRAPHS, SiteProfile, related_links
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +119,11 @@ class SiteLayer:
 
     def related(self) -> list[RelatedHeadline]:
         headlines: list[RelatedHeadline] = []
-        for link in self.profile.related_links(self.root):
+        for link in related_links(self.profile, self.root):
             url = absolute_url(self.base_url, link.get("href"))
             title = element_text(link)
             if url and title:
                 headlines.append(RelatedHeadline(title=title, url=url, position=len(headlines) + 1))
+                if len(headlines) >= RELATED_LINKS_READ:
+                    break  # the page object cuts the list and reports it
         return headlines

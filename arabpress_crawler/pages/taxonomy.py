@@ -16,8 +16,10 @@ from urllib.parse import unquote, urlsplit
 from lxml import etree
 
 from arabpress_crawler.pages.common import absolute_url, collapse_whitespace, element_text, same_site, unique
-from arabpress_crawler.pages.regions import ArticleRegions, class_matches, is_running_text
+from arabpress_crawler.pages.limits import ARTICLE_LINKS_READ
+from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline, is_running_text
 from arabpress_crawler.pages.selectors import xpath
+from arabpress_crawler.urls import canonicalize_url
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,16 @@ BREADCRUMBS = xpath(
     f" or contains({_lower('id')}, 'breadcrumb') or contains({_lower('aria-label')}, 'breadcrumb')"
     " or contains(@itemtype, 'BreadcrumbList')]"
 )
+#: Links before the headline that may start an unmarked breadcrumb trail, in page order.
+TRAIL_STARTS = xpath("preceding::a[@href]")
+#: Characters that separate the crumbs of a trail.
+TRAIL_SEPARATORS = " ›»>/|\\-–—:·•،‹«<"
+#: A trail has this many links at least and at most, and at most this many characters.
+MIN_TRAIL_LINKS = 2
+MAX_TRAIL_LINKS = 8
+MAX_TRAIL_CHARS = 200
+#: How many levels above its first link a trail's element may be.
+TRAIL_LEVELS = 2
 #: Paths of section pages and of tag/topic pages (matched on the decoded path).
 SECTION_PATH = re.compile(r"/(?:category|categories|section|sections|قسم|تصنيف)/[^/]+", re.IGNORECASE)
 TAG_PATH = re.compile(r"/(?:tag|tags|topic|topics|وسم|الوسوم|كلمات-مفتاحية)/[^/]+", re.IGNORECASE)
@@ -45,6 +57,8 @@ MAX_LABEL_CHARS = 60
 #: are marked ``rel="tag"`` like tags are), looked for this many levels above a link.
 CATEGORY_BOX_WORDS = ("categor", "cat-links", "post-cat")
 CATEGORY_BOX_LEVELS = 2
+#: How many element siblings above the headline's block may hold a kicker.
+KICKER_SIBLINGS = 2
 #: Block elements of running text: a link inside one of them is a link of the text, not a label.
 TEXT_BLOCKS = ("p", "blockquote")
 
@@ -81,12 +95,31 @@ def header_links(regions: ArticleRegions) -> list[etree._Element]:
     return [element for element in regions.header if element.tag == "a" and element.get("href")]
 
 
+def kicker_links(regions: ArticleRegions) -> list[etree._Element]:
+    """Links just above the headline (a kicker naming the section): in the element siblings before the
+    headline's block, nearest first, up to the first one with running text; never in the chrome."""
+    block = regions.header_block
+    if block is None:
+        return []
+    links: list[etree._Element] = []
+    for sibling in list(block.itersiblings(preceding=True))[:KICKER_SIBLINGS]:
+        if not isinstance(sibling.tag, str) or regions.in_chrome(sibling) or is_running_text(sibling):
+            break
+        links.extend(link for link in sibling.iter("a") if link.get("href"))
+    return links
+
+
 def article_links(regions: ArticleRegions) -> Iterator[etree._Element]:
-    """Links of the article region from its header on, chrome and links of running text left out."""
+    """Links of the article region from its header on, chrome and links of running text left out (the first
+    :data:`~arabpress_crawler.pages.limits.ARTICLE_LINKS_READ` of them)."""
+    count = 0
     for link in regions.article.iter("a"):
         if link.get("href") and regions.after_header(link) and not regions.in_chrome(link):
             if not _in_running_text(link):
                 yield link
+                count += 1
+                if count >= ARTICLE_LINKS_READ:
+                    return
 
 
 def _labels(links: Iterable[etree._Element]) -> list[str]:
@@ -117,7 +150,7 @@ def _path_matches(link: etree._Element, pattern: re.Pattern[str], base_url: str)
 
 def path_section(regions: ArticleRegions, base_url: str) -> str | None:
     """The first link to a section page (``/category/<slug>/``…) in the article header, else the article."""
-    for links in (header_links(regions), article_links(regions)):
+    for links in (header_links(regions), kicker_links(regions), article_links(regions)):
         labels = _labels(link for link in links if _path_matches(link, SECTION_PATH, base_url))
         if labels:
             return labels[0]
@@ -154,15 +187,79 @@ def section_from_crumbs(crumbs: list[tuple[str, str | None]], title: str | None,
 
 
 def visible_breadcrumbs(root: etree._Element, base_url: str) -> list[tuple[str, str | None]]:
-    """The links of the page's first breadcrumb trail as (text, absolute URL)."""
+    """The links of the page's first breadcrumb trail as (text, absolute URL).
+
+    A trail marked as one (class, id, ARIA label, microdata) first; else the unmarked trail nearest above
+    the headline (:func:`unmarked_trail`).
+    """
     for trail in BREADCRUMBS(root):
-        links = [(element_text(link), absolute_url(base_url, link.get("href"))) for link in trail.iter("a")]
-        links = [(text, url) for text, url in links if text]
+        links = _trail_links(trail, base_url)
         if links:
             return links
-    return []
+    trail = unmarked_trail(root, base_url)
+    return _trail_links(trail, base_url) if trail is not None else []
+
+
+def _trail_links(trail: etree._Element, base_url: str) -> list[tuple[str, str | None]]:
+    links = [(element_text(link), absolute_url(base_url, link.get("href"))) for link in trail.iter("a")]
+    return [(text, url) for text, url in links if text]
+
+
+def _is_home(url: str | None) -> bool:
+    return bool(url) and urlsplit(url).path in ("", "/") and not urlsplit(url).query
+
+
+def _is_trail(element: etree._Element, base_url: str) -> bool:
+    """``element`` is a breadcrumb trail: a short run of same-site links, the first to the home page, with a
+    separator (›, », >, /, |…) and nothing else between each two links (the current page may follow)."""
+    links = list(element.iter("a"))
+    if not MIN_TRAIL_LINKS <= len(links) <= MAX_TRAIL_LINKS or len(element_text(element)) > MAX_TRAIL_CHARS:
+        return False
+    urls = [absolute_url(base_url, link.get("href")) for link in links]
+    if not _is_home(urls[0]) or not all(url and same_site(url, base_url) for url in urls):
+        return False
+    for link, following in zip(links, links[1:], strict=False):
+        between = _text_between(link, following)
+        if between is None or not between or between.strip(TRAIL_SEPARATORS):
+            return False
+    return True
+
+
+def _text_between(link: etree._Element, following: etree._Element) -> str | None:
+    """The text between two links that are siblings (or whose parents are), ``None`` when they are not."""
+    first, second = link, following
+    if first.getparent() is not second.getparent():
+        first, second = link.getparent(), following.getparent()
+        if first is None or second is None or first.getparent() is not second.getparent():
+            return None
+    parts = [first.tail or ""]
+    for sibling in first.itersiblings():
+        if sibling is second:
+            return collapse_whitespace("".join(parts))
+        parts.append(sibling.xpath("string()") + (sibling.tail or ""))
+    return None
+
+
+def unmarked_trail(root: etree._Element, base_url: str) -> etree._Element | None:
+    """The breadcrumb trail without any breadcrumb class nearest above the headline (the site menu, further
+    up, has no separators or does not lead to the page's section); ``None`` without a headline or a trail."""
+    headline = find_headline(root)
+    if headline is None:
+        return None
+    found = None
+    for link in TRAIL_STARTS(headline):
+        if not _is_home(absolute_url(base_url, link.get("href"))):
+            continue
+        for container in (link.getparent(), *list(link.getparent().iterancestors())[: TRAIL_LEVELS - 1]):
+            if container is None or container.tag in ("body", "html") or headline in container.iter():
+                break
+            if _is_trail(container, base_url):
+                found = container
+                break
+    return found
 
 
 def _comparable(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{(parts.hostname or '').lower()}{parts.path.rstrip('/')}"
+    """Host, path and content query of ``url`` (``news.php?cat=2`` is not ``news.php?id=100405``)."""
+    parts = urlsplit(canonicalize_url(url) or url)
+    return f"{(parts.hostname or '').lower()}{parts.path.rstrip('/')}?{parts.query}"

@@ -338,6 +338,9 @@ class DedupePipeline:
         if best == item.url:
             item.duplicate_of = None
             decision.regroup.extend((original, item.url) for original in sorted(originals))
+            for original in sorted(originals):  # stored before it, they are its near-duplicates now
+                logger.info("%s is a near-duplicate of %s", original, item.url)
+                self._count("near")
         else:
             item.duplicate_of = best
             decision.regroup.extend((original, best) for original in sorted(originals - {best}))

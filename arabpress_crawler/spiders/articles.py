@@ -35,8 +35,9 @@ Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
 Stats it keeps (``arabpress/...``): ``articles/requested``, ``articles/refetched``, ``articles/not_modified``,
 ``pages/not_article``, ``skipped/known`` (distinct stored articles not fetched again), ``skipped/old``,
 ``skipped/seen``, ``skipped/offsite``, ``skipped/unsafe``, ``skipped/listing``, ``skipped/robots``,
-``skipped/max_pages``, ``skipped/max_depth``, ``skipped/too_long``, ``skipped/query_variant``, ``known_urls``, and ``errors/<kind>`` for pages that could not
-be fetched (``http_404``, ``redirect_loop``, ``timeout_error``…), each also logged with its URL.
+``skipped/max_pages``, ``skipped/max_depth``, ``skipped/too_long``, ``skipped/query_variant``, ``cut/<field>``
+(a field cut to its size limit), ``articles/refused/<reason>``, ``known_urls``, and ``errors/<kind>`` for pages
+that could not be fetched (``http_404``, ``timeout_error``…), each also logged with its URL.
 """
 
 from __future__ import annotations
@@ -55,17 +56,18 @@ from scrapy.http import TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from arabpress_crawler import site
 from arabpress_crawler.dates import date_from_url, normalize_date
 from arabpress_crawler.db import utc_now
 from arabpress_crawler.items import UnchangedArticle
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
 from arabpress_crawler.policy import DTD_STAT, without_dtd
-from arabpress_crawler.spiders import ARTICLES_SPIDER, SITEMAP_LASTMOD_STAT, STAT_PREFIX
+from arabpress_crawler.spiders import ARTICLES_SPIDER, SITEMAP_LASTMOD_STAT, STAT_PREFIX, known
 from arabpress_crawler.spiders.arguments import SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.failures import FailureHandling
 from arabpress_crawler.spiders.frontier_links import FrontierTracker
-from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict
+from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict, validator
 from arabpress_crawler.spiders.known import load_frontier, load_known_articles, load_sitemap_lastmods
 from arabpress_crawler.spiders.limits import CrawlLimits, Limiter
 from arabpress_crawler.spiders.sitemaps import POST_SITEMAP, post_sitemap_number, sitemap_body
@@ -85,7 +87,7 @@ ARTICLE_PRIORITY = 10
 #: What earlier runs left to do goes first (see arabpress_crawler.frontier).
 FRONTIER_PRIORITY = 20
 SITEMAP_PRIORITY = 5
-SECTION_LINKS = LinkExtractor(allow=(r"/category/[^/]+/$",), deny=(r"/page/\d+/",))
+SECTION_LINKS = LinkExtractor(allow=(site.SECTION_PATH,), deny=(site.PAGINATION_PATH,))
 SITEMAP_TYPES = frozenset({"sitemapindex", "urlset"})
 NOT_MODIFIED = 304
 
@@ -174,10 +176,12 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         for request in self._earlier_work():
             yield request
         self._kept.flush()
-        home = self._site_url("/")
+        home = self._site_url(site.HOME_PATH)
         yield scrapy.Request(home, callback=self.parse_home, errback=self.on_error)
-        yield scrapy.Request(self._site_url("/feed/"), callback=self.parse_feed, errback=self.on_error)
-        yield scrapy.Request(self._site_url("/robots.txt"), callback=self.parse_robots, errback=self.on_error)
+        yield scrapy.Request(self._site_url(site.FEED_PATH), callback=self.parse_feed, errback=self.on_error)
+        yield scrapy.Request(
+            self._site_url(site.ROBOTS_PATH), callback=self.parse_robots, errback=self.on_error
+        )
 
     def _site_url(self, path: str) -> str:
         return self.base_url + path
@@ -328,9 +332,10 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
 
     # -- articles --------------------------------------------------------------------------------------------
 
-    def _refuse_page(self, canonical: str) -> None:
-        """Count a page fetched as an article that is none: in the stats and, with its reason, in the run record."""
+    def _refuse_page(self, canonical: str, reason: str = "not_text") -> None:
+        """Count a page fetched as an article that is none: in the stats (by reason) and in the run record."""
         self._inc("pages/not_article")
+        self._inc(f"articles/refused/{reason}")
         self._inc("dropped/not_article_page")
         self._kept.drop(canonical, "not an article")
         self._kept.flush()
@@ -338,11 +343,17 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         link: ArticleLink = response.meta["article_link"]
         link_canonical: str = response.meta["canonical_url"]
-        if response.status == NOT_MODIFIED:
+        if response.status == NOT_MODIFIED:  # its stored related links are followed as if read again
             self._inc("articles/not_modified")
             stored = self.policy.lookup(link_canonical)
+            stored_url = stored.url if stored else link_canonical
             logger.debug("not modified since the last fetch: %s", response.url)
-            yield UnchangedArticle(url=stored.url if stored else link_canonical, fetched_at=utc_now())
+            stored_related = known.load_related(Path(self.settings.get("ARABPRESS_DB") or ""), stored_url)
+            related = [request for url in self._limits.related_links(stored_related, response.url)
+                       for request in self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))]  # fmt: skip
+            self._kept.flush()
+            yield UnchangedArticle(url=stored_url, fetched_at=utc_now())
+            yield from related
             return
         if not isinstance(response, TextResponse):
             self._refuse_page(link_canonical)
@@ -351,9 +362,11 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         page = ArticlePage(response)
         item = page.to_item()
         if item is None:
-            self._refuse_page(link_canonical)
+            self._refuse_page(link_canonical, str(page.refusal))
             logger.info("not an article page (%s), nothing stored: %s", page.not_article_reason, response.url)
             return
+        for name in page.cuts.fields:  # a field over its size limit was cut (pages/limits.py)
+            self._inc(f"cut/{name}")
         if self._older_than_since(item.published_at):
             self._inc("skipped/old")
             self._kept.drop(link_canonical, "old")
@@ -362,8 +375,8 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
             return
         item.fetched_url = response.meta.get("redirect_urls", [response.url])[0]
         item.fetched_at = utc_now()
-        item.etag = _header(response, b"ETag")
-        item.last_modified = _header(response, b"Last-Modified")
+        item.etag = validator(response, b"ETag")
+        item.last_modified = validator(response, b"Last-Modified")
         # Not an ArticleItem field (yet): the store keeps it to compare with the next run's sitemap.
         item.sitemap_lastmod = self.sitemap_lastmods.get(item.url) or self.sitemap_lastmods.get(
             link_canonical
@@ -482,8 +495,3 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
 
     def _inc(self, key: str) -> None:
         self.crawler.stats.inc_value(f"{STAT_PREFIX}/{key}")
-
-
-def _header(response: Response, name: bytes) -> str | None:
-    value = response.headers.get(name)
-    return value.decode("latin-1") if value else None

@@ -26,6 +26,8 @@ from arabpress_crawler.dates import normalize_date
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from scrapy.http import Response
+
     from arabpress_crawler.db import ArticleState
 
 logger = logging.getLogger(__name__)
@@ -115,3 +117,9 @@ class RefetchPolicy:
             or as_datetime(stored.published_at)
         )
         return known is None or listed > known
+
+
+def validator(response: Response, name: bytes) -> str | None:
+    """A cache validator of the response (``ETag``, ``Last-Modified``) as text, or None."""
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

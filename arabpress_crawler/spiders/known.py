@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from arabpress_crawler import db
-from arabpress_crawler.db import ArticleState, frontier
+from arabpress_crawler.db import ArticleState, connection, frontier, queries
 from arabpress_crawler.frontier import DueLink
 
 if TYPE_CHECKING:
@@ -42,6 +42,21 @@ def load_frontier(db_path: Path) -> list[DueLink]:
         "nothing kept by earlier runs",
     )  # fmt: skip
     return list(due.values())
+
+
+def load_related(db_path: Path, url: str) -> list[str]:
+    """The related headline URLs stored for the article ``url`` (read-only; empty when unreadable)."""
+    if not db_path.is_file():
+        return []
+    try:
+        conn = connection.connect_readonly(db_path)
+        try:
+            return queries.related_urls(conn, url)
+        finally:
+            conn.close()
+    except sqlite3.Error as error:
+        logger.warning("could not read the related links of %s from %s: %s", url, db_path, error)
+        return []
 
 
 def _read_if_stored(

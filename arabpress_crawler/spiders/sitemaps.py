@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import TYPE_CHECKING
 
 from scrapy.utils.gz import gunzip, gzip_magic_number
+
+from arabpress_crawler import site
 
 if TYPE_CHECKING:
     from scrapy.http import Response
 
 logger = logging.getLogger(__name__)
 
-#: WordPress names its sitemaps ``post-sitemap.xml``, ``post-sitemap2.xml``… and ``news-sitemap.xml``.
-POST_SITEMAP = re.compile(r"/post-sitemap(?P<number>\d*)\.xml(?:\.gz)?$")
+#: The site's numbered post sitemaps (``post-sitemap.xml``, ``post-sitemap2.xml``…), from the site module.
+POST_SITEMAP = site.POST_SITEMAP
 
 
 def post_sitemap_number(url: str) -> int:

@@ -29,8 +29,9 @@ POLL_SECONDS = 0.02
 #: earlier in the same run), both of which depend on the order of concurrent requests.
 VOLATILE_COLUMNS = frozenset(
     {"run_id", "first_run_id", "id", "article_rowid", "headline_rowid", "fingerprint_id", "fetched_url",
-     "sitemap_lastmod"}
+     "sitemap_lastmod", "archive_file", "archive_offset", "archive_length", "archive_record_id"}
 )  # fmt: skip
+#: (The ``archive_*`` columns say where in this crawl's own web archive the response was written.)
 #: Tables of the run record and the schema, and SQLite's own and the FTS5 shadow tables (their content is
 #: checked by the consistency check: in step with the compared ``*_search`` tables).
 SKIPPED_TABLES = ("crawl_runs", "schema_version", "sitemap_lastmods", "sqlite_", "articles_fts", "headlines_fts")
