@@ -117,11 +117,12 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
         keys.delete(server)
     finally:
         session.release(store)
-    status, run_reason = last_run_record(checked.db)
+    row = last_run_record(checked.db)
     return CrawlOutcome(
         finish_reason="finished" if not failed else reason,
         stats=stats,
         elapsed=time.monotonic() - started,
-        run_status=status,
-        run_reason=run_reason,
+        run_status=row["status"] if row else None,
+        run_reason=row["finish_reason"] if row else None,
+        run_record=row,
     )
