@@ -45,6 +45,7 @@ from arabpress_crawler.profiles import PROFILE_SETTING
 from arabpress_crawler.spiders import ARTICLES_SPIDER, STAT_PREFIX
 from arabpress_crawler.spiders.arguments import ArgumentError, SpiderArguments, parse_arguments
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS
+from arabpress_crawler.writer import WRITER_MODES, WRITER_SETTING
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +200,14 @@ def check_options(options: CrawlOptions) -> CheckedCrawl:
     db = check_db_path(options.db)
     if options.log_file is not None:
         check_writable_file(options.log_file, "log file", "--log-file")
+    check_writer_mode(options.settings.get(WRITER_SETTING) or os.environ.get(WRITER_SETTING))
     return CheckedCrawl(options=options, arguments=arguments, db=db)
+
+
+def check_writer_mode(mode: str | None) -> None:
+    """``ARABPRESS_WRITER`` must name a known mode (``process`` or ``inline``)."""
+    if mode and mode.strip().lower() not in WRITER_MODES:
+        raise CrawlInputError(f"{WRITER_SETTING}={mode!r} is not a writer mode: use {' or '.join(WRITER_MODES)}")
 
 
 def check_db_path(path: Path) -> Path:

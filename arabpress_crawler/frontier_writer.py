@@ -37,37 +37,52 @@ logger = logging.getLogger(__name__)
 
 STATS_PREFIX = "arabpress/frontier/"
 STORE_PIPELINE = "arabpress_crawler.pipelines.store.StorePipeline"
+#: With the writer process (``ARABPRESS_WRITER=process``), the records go to the writer with the items.
+WRITER_PIPELINE = "arabpress_crawler.writer.client.WriterPipeline"
+
+
+def frontier_policy(settings: Any) -> FrontierPolicy:
+    """The frontier's retry policy from the crawl's settings."""
+    return FrontierPolicy(
+        max_attempts=max(1, settings.getint("ARABPRESS_FRONTIER_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
+        backoff_seconds=max(0.0, settings.getfloat("ARABPRESS_FRONTIER_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS)),
+    )
 
 
 class FrontierWriter:
     """Writes the frontier records the spider sends (see the module docstring)."""
 
-    def __init__(self, crawler: Crawler, db_path: str, policy: FrontierPolicy) -> None:
+    def __init__(self, crawler: Crawler, db_path: str, policy: FrontierPolicy, *, writer_process: bool = False) -> None:
         self.crawler = crawler
         self.db_path = db_path
         self.policy = policy
         self.store: session.CrawlStore | None = None
+        #: The writer process writes the records; here only the prunes, each committed at once (nothing else
+        #: writes on this process's connection during the crawl, and an open transaction would block the writer).
+        self.writer_process = writer_process
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FrontierWriter:
         settings = crawler.settings
         if settings.getbool(LOCKED_OUT_SETTING):
             raise NotConfigured  # another crawl holds the database (arabpress_crawler.lock said so in one line)
-        if not settings.getbool("ARABPRESS_FRONTIER", True) or STORE_PIPELINE not in settings.getdict("ITEM_PIPELINES"):
+        pipelines = settings.getdict("ITEM_PIPELINES")
+        if not settings.getbool("ARABPRESS_FRONTIER", True) or STORE_PIPELINE not in pipelines:
             raise NotConfigured("the frontier is off (ARABPRESS_FRONTIER) or nothing is stored")
-        policy = FrontierPolicy(
-            max_attempts=max(1, settings.getint("ARABPRESS_FRONTIER_MAX_ATTEMPTS", DEFAULT_MAX_ATTEMPTS)),
-            backoff_seconds=max(0.0, settings.getfloat("ARABPRESS_FRONTIER_BACKOFF_SECONDS", DEFAULT_BACKOFF_SECONDS)),
-        )
-        writer = cls(crawler, settings.get("ARABPRESS_DB"), policy)
+        if settings.get("ARABPRESS_REDIS_RUN"):
+            raise NotConfigured("a distributed worker: its records go to the coordinator's writer")
+        writer_process = pipelines.get(STORE_PIPELINE) is None and pipelines.get(WRITER_PIPELINE) is not None
+        writer = cls(crawler, settings.get("ARABPRESS_DB"), frontier_policy(settings), writer_process=writer_process)
         crawler.signals.connect(writer.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(writer.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(writer.records, signal=FRONTIER_RECORDS)
+        if not writer_process:
+            crawler.signals.connect(writer.records, signal=FRONTIER_RECORDS)
         return writer
 
     def spider_opened(self) -> None:
         self.store = session.acquire(self.db_path)
         pruned = self._write(frontier_table.prune)
+        self._commit_if_alone()
         if pruned:
             self._stats().set_value(f"{STATS_PREFIX}pruned", pruned)
             logger.info("frontier: %d links now stored, removed", pruned)
@@ -77,6 +92,7 @@ class FrontierWriter:
             return
         self._write(frontier_table.prune)  # what this run stored is done
         pending = self._write(frontier_table.pending_count)
+        self._commit_if_alone()
         if pending is not None:
             self._stats().set_value(f"{STATS_PREFIX}pending", pending)
         session.release(self.store)
@@ -103,6 +119,14 @@ class FrontierWriter:
         except session.StoreFailed:
             self._stats().inc_value(f"{STATS_PREFIX}lost")
             return None
+
+    def _commit_if_alone(self) -> None:
+        """With the writer process, commit the prune at once (see :attr:`writer_process`)."""
+        if self.writer_process and self.store is not None and self.store.error is None:
+            try:
+                self.store.commit()
+            except session.StoreFailed:
+                self._stats().inc_value(f"{STATS_PREFIX}lost")
 
     def _stats(self) -> Any:
         stats = self.crawler.stats

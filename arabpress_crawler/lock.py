@@ -17,6 +17,8 @@ is held with ``filelock`` (``flock``: the OS releases it when the process dies, 
 * :func:`crawl_lock` is the same lock as a context manager, for ``arabpress crawl`` (its ``--wait`` waits before
   Scrapy starts) and the ``arabpress db`` commands. Within one process the lock is re-entrant: the extension of
   a crawl that ``arabpress crawl`` started shares the lock the command holds.
+* A worker of a distributed run (``ARABPRESS_REDIS_RUN``) takes no lock: its coordinator (``arabpress crawl
+  --redis``) holds it and is the only process that writes the database.
 """
 
 from __future__ import annotations
@@ -150,6 +152,8 @@ class DatabaseLock:
         settings = crawler.settings
         if not settings.get("ARABPRESS_DB"):
             raise NotConfigured("no ARABPRESS_DB: no database to lock")
+        if settings.get("ARABPRESS_REDIS_RUN"):
+            raise NotConfigured("a distributed worker: its coordinator holds the lock and does the writing")
         if not stores_items(settings.getwithbase("ITEM_PIPELINES")):
             raise NotConfigured("the store pipeline is off: the crawl writes no database")
         db = Path(settings.get("ARABPRESS_DB")).expanduser().absolute()

@@ -84,6 +84,10 @@ MIN_ERROR_STATUS = 400
 #: it records no run, and says nothing more than the lock's one line.
 LOCKED_OUT_SETTING = "ARABPRESS_LOCKED_OUT"
 
+#: Signal sent (with ``counters``, a :class:`RunCounters`) when a writer in another process committed a batch:
+#: the run record adds what the batch did to the run's counters.
+writer_committed = object()
+
 
 def run_status(reason: str | None) -> str:
     """``finished``, ``interrupted`` or ``failed`` for a Scrapy finish reason."""
@@ -178,6 +182,16 @@ class RunCounters:
             for name, layers in sorted(self.layers.items())
         }
 
+    def merge(self, other: RunCounters) -> None:
+        """Add the counts of ``other`` (what another process's commits did) to these."""
+        self.outcomes.update(other.outcomes)
+        self.duplicates_alias += other.duplicates_alias
+        self.duplicates_near += other.duplicates_near
+        self.url_aliases += other.url_aliases
+        self.articles += other.articles
+        self.filled.update(other.filled)
+        for name, layers in other.layers.items():
+            self.layers.setdefault(name, Counter()).update(layers)
 
     def add_written(self, written: session.Written) -> None:
         """Count what one commit of the store did."""
@@ -187,12 +201,12 @@ class RunCounters:
 
 
 def stores_items(pipelines: Mapping[Any, Any]) -> bool:
-    """Whether the store pipeline (or a subclass) is among the enabled ``ITEM_PIPELINES``."""
+    """Whether the store pipeline (or a subclass), or the writer process's pipeline, is among the enabled ``ITEM_PIPELINES``."""
     for pipeline, order in pipelines.items():
         if order is None:
             continue
         cls = load_object(pipeline) if isinstance(pipeline, str) else pipeline
-        if isinstance(cls, type) and issubclass(cls, StorePipeline):
+        if isinstance(cls, type) and (issubclass(cls, StorePipeline) or getattr(cls, "stores_items", False)):
             return True
     return False
 
@@ -217,12 +231,15 @@ class RunRecord:
             raise NotConfigured  # another crawl holds the database (the lock said so, in one line)
         if not settings.get("ARABPRESS_DB"):
             raise NotConfigured("no ARABPRESS_DB: nothing to record the run in")
+        if settings.get("ARABPRESS_REDIS_RUN"):
+            raise NotConfigured("a distributed worker: the coordinator keeps the run record")
         if not stores_items(settings.getwithbase("ITEM_PIPELINES")):
             raise NotConfigured("the store pipeline is off: no run to record (e.g. the bare spider of the bench)")
         extension = cls(settings.get("ARABPRESS_DB"), base_url=settings.get("ARABPRESS_BASE_URL"), stats=crawler.stats)
         extension.crawler = crawler
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.merge_counters, signal=writer_committed)
         return extension
 
     def open(self) -> None:
@@ -257,6 +274,10 @@ class RunRecord:
             message = database.describe_error(self.db_path, error)
             logger.error("Could not open the run record: %s; stopping the crawl", message)
             self.stop_crawl(message)
+
+    def merge_counters(self, counters: RunCounters) -> None:
+        """Count what a batch committed by the writer process did (the ``writer_committed`` signal)."""
+        self.counters.merge(counters)
 
     def spider_closed(self, reason: str | None = None) -> None:
         """Close the run with the finish reason and the final stats, then give the store back."""

@@ -10,6 +10,7 @@ variable                            default    meaning
 ``ARABPRESS_BASE_URL``              public     site to crawl (``-a base_url=`` / ``--base-url`` win)
 ``ARABPRESS_DB``                    data/...   SQLite database the pipelines write to
 ``ARABPRESS_PROFILE``               (none)     ``mirror``: no throttling (local mirror, benchmarks)
+``ARABPRESS_WRITER``                process    ``inline``: dedupe and store in the crawler's thread
 ``ARABPRESS_CONCURRENCY``           2          concurrent requests to the site
 ``ARABPRESS_DOWNLOAD_DELAY``        1.0        seconds between requests (AutoThrottle's floor)
 ``ARABPRESS_AUTOTHROTTLE``          1          ``0`` turns AutoThrottle off
@@ -70,7 +71,9 @@ ARABPRESS_BASE_URL = os.environ.get("ARABPRESS_BASE_URL", DEFAULT_BASE_URL)
 ARABPRESS_DB = os.environ.get("ARABPRESS_DB", "data/arabpress.db")
 # "mirror" for the local mirror and benchmarks (see arabpress_crawler.profiles); empty for the real site.
 ARABPRESS_PROFILE = os.environ.get("ARABPRESS_PROFILE", "")
-ADDONS = {"arabpress_crawler.profiles.ProfileAddon": 0}
+# "process": dedupe and store run in a writer process (two cores); "inline": in the crawler's thread.
+ARABPRESS_WRITER = os.environ.get("ARABPRESS_WRITER", "process")
+ADDONS = {"arabpress_crawler.profiles.ProfileAddon": 0, "arabpress_crawler.writer.addon.WriterAddon": 10}
 
 # Who we are and how to reach us: site operators read this in their logs.
 USER_AGENT = (

@@ -2,7 +2,9 @@
 
 Every crawl runs in its own process against a mirror server in another process (:mod:`bench.mirror_server`):
 
-* ``arabpress crawl --mirror-profile`` (the full pipeline: extraction, cleaning, dedupe, SQLite with FTS);
+* ``arabpress crawl --mirror-profile`` (the full pipeline: extraction, cleaning, dedupe, SQLite with FTS; dedupe
+  and store in the writer process, the default), and the same with ``ARABPRESS_WRITER=inline`` (dedupe and
+  store in the crawler's thread, as before issue 13);
 * :mod:`bench.bare_spider` (same settings, same links, no extraction, no storage).
 
 Throughput is Scrapy's own measure for both sides, responses over ``elapsed_time_seconds`` (spider open to
@@ -131,16 +133,22 @@ def last_run_record(db: Path) -> dict[str, Any]:
     return record
 
 
-def full_crawl(server: ServedMirror, db: Path, log: Path, kind: str = "full") -> CrawlRun:
+#: ``ARABPRESS_WRITER`` of the inline variant of the full crawl.
+INLINE_ENV = {"ARABPRESS_WRITER": "inline"}
+
+
+def full_crawl(
+    server: ServedMirror, db: Path, log: Path, kind: str = "full", env: dict[str, str] | None = None
+) -> CrawlRun:
     """``arabpress crawl`` of the served mirror into ``db`` (kept: a second call is an incremental crawl)."""
     server.reset()
     command = full_command(server.base_url, db, log)
-    measured = run_measured(command, timeout=CRAWL_TIMEOUT_SECONDS).check()
+    measured = run_measured(command, env=env, timeout=CRAWL_TIMEOUT_SECONDS).check()
     record = last_run_record(db)
     stats = record["stats"]
     return CrawlRun(kind, int(stats.get("response_received_count", 0)), float(stats.get("elapsed_time_seconds", 0)),
                     measured.wall_seconds, measured.cpu_seconds, measured.peak_rss_mib, server.counts(), stats,
-                    shell_line(command), record)
+                    " ".join([*(f"{k}={v}" for k, v in (env or {}).items()), shell_line(command)]), record)
 
 
 def bare_crawl(server: ServedMirror, work: Path, log: Path) -> CrawlRun:
@@ -198,6 +206,8 @@ class MainResults:
     mirror_pages: int = 0
     full: list[CrawlRun] = field(default_factory=list)
     bare: list[CrawlRun] = field(default_factory=list)
+    #: Full crawls with dedupe and store in the crawler's thread (``ARABPRESS_WRITER=inline``).
+    inline: list[CrawlRun] = field(default_factory=list)
     incremental: list[CrawlRun] = field(default_factory=list)
     edits: list[EditRound] = field(default_factory=list)
 
@@ -224,10 +234,16 @@ def measure_main(plan: CrawlPlan, work: Path, mirrors: Path = MIRRORS_DIR) -> Ma
         for index in range(plan.runs):
             db = work / f"full-{index}.db"
             _remove_db(db)
-            order = ("bare", "full") if index % 2 == 0 else ("full", "bare")
+            order = ("bare", "inline", "full") if index % 2 == 0 else ("full", "inline", "bare")
             for kind in order:
                 if kind == "bare":
                     results.bare.append(bare_crawl(server, work, logs / f"bare-{index}.log"))
+                elif kind == "inline":
+                    inline_db = work / f"inline-{index}.db"
+                    _remove_db(inline_db)
+                    results.inline.append(
+                        full_crawl(server, inline_db, logs / f"inline-{index}.log", "inline", INLINE_ENV)
+                    )
                 else:
                     results.full.append(full_crawl(server, db, logs / f"full-{index}.log"))
             results.incremental.append(full_crawl(server, db, logs / f"incremental-{index}.log", "incremental"))
@@ -295,8 +311,11 @@ def _summary(values: Sequence[float]) -> Summary:
 
 def throughput_section(main: MainResults, plan: CrawlPlan) -> Section:
     ratios = _summary(f.rate / b.rate for f, b in zip(main.full, main.bare, strict=True) if b.rate)
+    inline_ratios = _summary(f.rate / b.rate for f, b in zip(main.inline, main.bare, strict=True) if b.rate)
     rows = []
-    for name, runs in (("full: arabpress crawl", main.full), ("bare Scrapy spider", main.bare)):
+    for name, runs in (("full: arabpress crawl (writer process)", main.full),
+                       ("full, dedupe and store inline (ARABPRESS_WRITER=inline)", main.inline),
+                       ("bare Scrapy spider", main.bare)):
         rows.append((
             name,
             _summary(r.rate for r in runs).format(1, "pages/s"),
@@ -305,13 +324,16 @@ def throughput_section(main: MainResults, plan: CrawlPlan) -> Section:
             _summary(r.cpu_ms_per_page for r in runs).format(2, "ms"),
         ))
     pages_full, pages_bare = main.full[0].pages, main.bare[0].pages
-    figure = Figure("crawl.ratio", "Crawl throughput, full pipeline / bare spider", ratios.format(2, "×"),
-                    f"≥ {RATIO_TARGET:g}×", ratios.median >= RATIO_TARGET)
+    figure = Figure("crawl.ratio", "Crawl throughput, full pipeline (writer process) / bare spider",
+                    ratios.format(2, "×"), f"≥ {RATIO_TARGET:g}×", ratios.median >= RATIO_TARGET)
+    inline_figure = Figure("crawl.ratio_inline", "Crawl throughput, full pipeline with dedupe and store inline / bare",
+                           inline_ratios.format(2, "×"), "(for comparison)", True)
     notes = [
         f"Pages fetched per crawl: full {pages_full:,}, bare {pages_bare:,} "
         f"({'the same pages' if abs(pages_full - pages_bare) <= max(2, pages_bare // 100) else 'they differ'}); "
         "CPU per page is the crawler process's user+system time (start-up included) over its pages, the "
-        "part of the cost that does not depend on the server.",
+        "part of the cost that does not depend on the server (for the writer-process crawl: the crawler process and "
+        "the children it waited for, i.e. the writer too).",
     ]
     return Section(
         title="Crawl throughput: full pipeline vs bare Scrapy",
@@ -322,13 +344,14 @@ def throughput_section(main: MainResults, plan: CrawlPlan) -> Section:
         ),
         headers=("crawler", "pages/s", "pages", "crawl time (Scrapy)", "CPU per page"),
         rows=rows,
-        figures=[figure],
+        figures=[figure, inline_figure],
         notes=notes,
         commands=[
             shell_line([tool("arabpress"), "mirror", "generate", "--articles", str(plan.articles),
                         "--seed", str(plan.seed), "--out", "MIRROR"]),
             "python -m bench.mirror_server --root MIRROR   # prints the base URL",
             _generic(main.full[0].command),
+            _generic(main.inline[0].command),
             _generic(main.bare[0].command),
         ],
     )

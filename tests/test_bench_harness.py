@@ -310,7 +310,7 @@ def test_quick_crawl_vs_bare_run_yields_every_crawl_figure(tiny_mirror: mirror.M
     sections = [crawls.throughput_section(main, plan), crawls.incremental_section(main, plan),
                 crawls.memory_section(main), crawls.scale_section(scale, plan)]
     keys = {figure.key: figure for section in sections for figure in section.figures}
-    assert set(keys) == {"crawl.ratio", "incremental.articles", "incremental.share", "incremental.edits",
+    assert set(keys) == {"crawl.ratio", "crawl.ratio_inline", "incremental.articles", "incremental.share", "incremental.edits",
                          "crawl.rss", "scale.linear"}
     assert keys["incremental.articles"].met and keys["incremental.edits"].met
     assert all(figure.met is not None for figure in keys.values())

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import click
@@ -148,23 +148,40 @@ def _fail(outcome: CrawlOutcome, db: Path, log_file: Path | None) -> None:
     click.echo(f"error: {message}{where}", err=True)
 
 
-def _run(options: CrawlOptions, *, wait: bool, quiet: bool) -> tuple[CrawlOutcome, Path] | None:
+def _run(
+    options: CrawlOptions, *, wait: bool, quiet: bool, redis: str | None = None, workers: int = 1
+) -> tuple[CrawlOutcome, Path] | None:
     """Check, lock and crawl. ``None`` when another crawl holds the lock (already said so)."""
     try:
         checked = crawling.check_options(options)
     except CrawlInputError as error:
         raise user_error(error) from error
+    run_distributed = _distributed() if redis else None
+    if redis and options.max_pages is not None:
+        raise click.ClickException("--max-pages is not supported with --redis (each worker would count its own)")
     with crawling.crawl_lock(checked.db, wait=False) as locked:
         if locked:
-            with live_progress(not quiet) as on_progress:
-                return crawling.run_crawl(checked, on_progress), checked.db
+            return _crawl(checked, quiet, redis, workers, run_distributed), checked.db
     if not wait:
         click.echo(f"a crawl is already running on {checked.db}")
         return None
     click.echo(f"waiting for {_running_description(checked.db)} to finish"
                f" (it holds {crawling.lock_path(checked.db)}); Ctrl-C stops waiting", err=True)
-    with crawling.crawl_lock(checked.db, wait=True), live_progress(not quiet) as on_progress:
-        return crawling.run_crawl(checked, on_progress), checked.db
+    with crawling.crawl_lock(checked.db, wait=True):
+        return _crawl(checked, quiet, redis, workers, run_distributed), checked.db
+
+
+def _crawl(checked: Any, quiet: bool, redis: str | None, workers: int, run_distributed: Any) -> Any:
+    """One crawl under the lock: the distributed coordinator with ``--redis``, else the crawl in this process."""
+    if run_distributed is not None and redis:
+        try:
+            return run_distributed(checked, redis, workers)
+        except Exception as error:  # Redis unreachable: one line
+            if type(error).__module__.startswith("redis"):
+                raise click.ClickException(f"cannot use Redis at {redis}: {error}") from None
+            raise
+    with live_progress(not quiet) as on_progress:
+        return crawling.run_crawl(checked, on_progress)
 
 
 def _running_description(db: Path) -> str:
@@ -176,6 +193,17 @@ def _running_description(db: Path) -> str:
     if running:
         return f"the crawl running on {db} (run {running[0]}, started {running[1]})"
     return f"the crawl running on {db}"
+
+
+def _distributed() -> Any:
+    """The coordinator of distributed crawls, or one line saying how to install it."""
+    try:
+        from arabpress_crawler.distributed.coordinator import run_distributed
+    except ImportError as error:
+        raise click.ClickException(
+            f"--redis needs the [distributed] extra (pip install 'arabpress-crawler[distributed]'): {error}"
+        ) from None
+    return run_distributed
 
 
 def archive_settings(*, no_archive: bool, archive_all: bool) -> dict[str, object]:
@@ -212,6 +240,9 @@ def archive_settings(*, no_archive: bool, archive_all: bool) -> dict[str, object
               show_default=True, help="Scrapy's log (rotated).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress line or summary; only warnings and errors.")
 @click.option("--no-fail-on-warnings", is_flag=True, help="Exit 0 even when the run-health checks warn.")
+@click.option("--redis", metavar="URL", help="Share the frontier through Redis (the [distributed] extra).")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes on this machine (with --redis).")
 @click.option("--no-archive", is_flag=True, help="Do not keep article responses in the web archive (WARC).")
 @click.option("--archive-all", is_flag=True,
               help="Archive listing pages, the feed and the sitemaps too, not only articles.")
@@ -229,6 +260,8 @@ def crawl(
     log_file: Path,
     quiet: bool,
     no_fail_on_warnings: bool,
+    redis: str | None,
+    workers: int,
     no_archive: bool,
     archive_all: bool,
 ) -> None:
@@ -245,6 +278,7 @@ def crawl(
     \b
         arabpress crawl --db data/arabpress.db --max-pages 200
         arabpress crawl --base-url http://127.0.0.1:8000 --mirror-profile --since 2025-01-01
+        arabpress crawl --backfill --redis redis://127.0.0.1:6379/0 --workers 4
     """
     options = CrawlOptions(
         base_url=base_url,
@@ -259,7 +293,7 @@ def crawl(
         log_file=log_file,
         settings=archive_settings(no_archive=no_archive, archive_all=archive_all),
     )
-    result = _run(options, wait=wait, quiet=quiet)
+    result = _run(options, wait=wait, quiet=quiet, redis=redis, workers=workers)
     if result is None:
         return
     outcome, db_path = result
@@ -277,6 +311,34 @@ def crawl(
         click.echo(f"warning: {robots}: nothing was fetched this run (RFC 9309: disallow all)", err=True)
     if report_health(db_path, fail_on_warnings=not no_fail_on_warnings) or not outcome.ok or robots:
         sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option("--redis", metavar="URL", required=True, help="The Redis of the distributed crawl.")
+@click.option("--run", "run_key", metavar="RUN", required=True,
+              help="The run to join (the coordinator's log names it: \"Distributed run RUN\").")
+@click.option("--base-url", metavar="URL", envvar="ARABPRESS_BASE_URL", required=True, help="The site being crawled.")
+@click.option("--backfill", is_flag=True, help="As the coordinator's crawl (--backfill).")
+def worker(redis: str, run_key: str, base_url: str, backfill: bool) -> None:
+    """Join a distributed crawl as one more worker (another machine, or more processes).
+
+    The worker takes requests from the run's frontier in Redis, fetches and extracts them, and sends what it
+    validated to the coordinator's writer; it stops by itself when the run is done. Needs the [distributed]
+    extra.
+
+    Example:
+
+    \b
+        arabpress worker --redis redis://10.0.0.5:6379/0 --run 42-1f2e3d4c --base-url https://arab.press
+    """
+    try:
+        from arabpress_crawler.distributed import worker as distributed_worker
+    except ImportError as error:
+        raise click.ClickException(
+            f"arabpress worker needs the [distributed] extra (pip install 'arabpress-crawler[distributed]'): {error}"
+        ) from None
+    argv = ["--redis", redis, "--run", run_key, "--base-url", base_url, *(["--backfill"] if backfill else [])]
+    sys.exit(distributed_worker.main(argv))
 
 
 # -- the demo -------------------------------------------------------------------------------------------------------

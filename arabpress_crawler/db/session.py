@@ -121,6 +121,18 @@ class CrawlStore:
             callback(written)
         return written
 
+    def fail_elsewhere(self, error: str, *, lost: int) -> None:
+        """Another process writing for this crawl (the writer process) could not: nothing more is written here.
+
+        Sets :attr:`error` and calls the :meth:`on_failure` callbacks, as a failed write of this store does.
+        """
+        if self.error is not None:
+            return
+        self.error = error
+        self.lost = lost
+        for callback in self._failure_callbacks:
+            callback(error)
+
     def _fail(self, error: sqlite3.Error, *, lost: int) -> None:
         self.error = describe_error(self.path, error)
         self.lost = lost

@@ -11,6 +11,9 @@ group, the same exit codes and messages), with these overrides read from the JSO
 ``max_page_count_growth``
     caps the database file at its size when opened plus this many pages (``PRAGMA max_page_count``),
     which makes SQLite answer "database or disk is full" exactly as a full disk does.
+
+The crawl's writer process is started through this runner too (``--writer-process``), so the overrides of the
+database apply to the writer's connection as well.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from typing import Any
 from arabpress_crawler import crawling
 from arabpress_crawler.cli import cli
 from arabpress_crawler.db import connection
+from arabpress_crawler.writer import __main__ as writer_main
+from arabpress_crawler.writer import client as writer_client
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +71,15 @@ def apply_overrides(overrides: dict[str, Any]) -> None:
         _cap_database_size(int(overrides["max_page_count_growth"]))
 
 
+#: First argument of this runner when it runs the writer process (started by the crawl it runs).
+WRITER_FLAG = "--writer-process"
+
+
 def main() -> None:
     apply_overrides(json.loads(os.environ.get(OVERRIDES_ENV) or "{}"))
+    if sys.argv[1:2] == [WRITER_FLAG]:  # the crawl's writer process: the same overrides apply to its database
+        sys.exit(writer_main.main(sys.argv[2:]))
+    writer_client.WRITER_COMMAND = [sys.executable, os.path.abspath(__file__), WRITER_FLAG]
     cli(args=sys.argv[1:], prog_name="arabpress")
 
 

@@ -1,0 +1,128 @@
+"""``arabpress crawl --redis URL --workers N``: one run, N local worker processes, one writer, one run record.
+
+The coordinator opens the run (``crawl_runs``), starts the workers (:mod:`arabpress_crawler.distributed.worker`)
+with a run id of their own in Redis (``<run id>-<random>``: keys per run), and runs the writer
+(:func:`arabpress_crawler.distributed.feed.serve_redis`) in its own process until every worker has stopped and
+the last batch is committed. Workers started elsewhere with ``arabpress worker --redis URL --run RUN`` join the
+same frontier while it runs. Then it closes the run with the writer's counters and the workers' stats summed
+(``pages`` is the sum over workers) and deletes the run's keys.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from arabpress_crawler import db as database
+from arabpress_crawler.crawling import CheckedCrawl, CrawlOutcome, last_run_record
+from arabpress_crawler.db import session
+from arabpress_crawler.distributed.feed import serve_redis
+from arabpress_crawler.distributed.keys import RunKeys, site_slug
+from arabpress_crawler.run_record import RunCounters, RunRecord
+
+logger = logging.getLogger(__name__)
+
+#: Finish reason of a run one of whose workers failed.
+WORKER_FAILED = "worker_failed"
+
+
+class FixedStats:
+    """Stats as :class:`~arabpress_crawler.run_record.RunRecord` reads them."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def get_stats(self) -> dict[str, Any]:
+        return self.values
+
+
+def merge_stats(per_worker: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Numbers summed over the workers; other values (sitemap lastmods, times) from the first worker having them."""
+    merged: dict[str, Any] = {}
+    for stats in per_worker:
+        for key, value in stats.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                merged[key] = merged.get(key, 0) + value
+            else:
+                merged.setdefault(key, value)
+    return merged
+
+
+def worker_command(checked: CheckedCrawl, redis_url: str, run: str, index: int) -> list[str]:
+    arguments = checked.arguments
+    command = [
+        sys.executable, "-m", "arabpress_crawler.distributed.worker", "--redis", redis_url, "--run", run,
+        "--base-url", arguments.base_url, "-s", f"ARABPRESS_DB={checked.db}",
+        "-s", f"ARABPRESS_REDIS_WORKER=local-{index}-{run}",
+    ]  # fmt: skip
+    if arguments.backfill:
+        command.append("--backfill")
+    for name in ("max_depth", "since", "refresh_days"):
+        value = getattr(arguments, name)
+        if value is not None:
+            command += ["-a", f"{name}={value}"]
+    if arguments.refresh:
+        command += ["-a", "refresh=1"]
+    if checked.options.mirror_profile:
+        command += ["-s", "ARABPRESS_PROFILE=mirror"]
+    if checked.options.log_file is not None:
+        command += ["-s", f"LOG_FILE={checked.options.log_file}.worker-{index}"]
+    for name, value in checked.options.settings.items():
+        command += ["-s", f"{name}={value}"]
+    return command
+
+
+def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> CrawlOutcome:
+    """Run the crawl over a Redis frontier with ``workers`` local workers (see the module docstring)."""
+    import redis
+
+    server = redis.Redis.from_url(redis_url)
+    server.ping()
+    started = time.monotonic()
+    store = session.acquire(checked.db)
+    try:
+        run_id = database.start_run(store.db, base_url=checked.arguments.base_url)
+        store.run_id = run_id
+        keys = RunKeys(site_slug(checked.arguments.base_url), f"{run_id}-{secrets.token_hex(4)}")
+        logger.info("Distributed run %s: %d workers, frontier in %s", keys.run, workers, redis_url)
+        processes = [
+            subprocess.Popen(worker_command(checked, redis_url, keys.run, index), stdin=subprocess.DEVNULL)
+            for index in range(workers)
+        ]
+        counters = RunCounters()
+
+        def done() -> bool:
+            return all(process.poll() is not None for process in processes) and not server.scard(keys.workers)
+
+        try:
+            serve_redis(str(checked.db), server, keys, run_id, done=done, counters=counters)
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.terminate()
+                process.wait()
+        stats = merge_stats(json.loads(value) for value in server.hvals(keys.stats))
+        failed = [process.returncode for process in processes if process.returncode != 0]
+        reason = f"{WORKER_FAILED}: exit codes {failed}" if failed else "finished"
+        stats["finish_reason"] = reason
+        record = RunRecord(checked.db, base_url=checked.arguments.base_url, stats=FixedStats(stats))  # type: ignore[arg-type]
+        record.run_id, record.counters = run_id, counters
+        record.finish_run(store, reason)
+        keys.delete(server)
+    finally:
+        session.release(store)
+    row = last_run_record(checked.db)
+    return CrawlOutcome(
+        finish_reason="finished" if not failed else reason,
+        stats=stats,
+        elapsed=time.monotonic() - started,
+        run_status=row["status"] if row else None,
+        run_reason=row["finish_reason"] if row else None,
+        run_record=row,
+    )

@@ -1,0 +1,148 @@
+"""The writer fed through Redis: workers send batches to a list, one writer commits and acknowledges them.
+
+Worker side, :class:`RedisWriterPipeline`: the :class:`~arabpress_crawler.writer.client.WriterPipeline` with
+Redis for transport. A batch is pushed to the run's ``batches`` list; the writer's acknowledgement comes back on
+the worker's own ``acks:<worker>`` list. The worker keeps no database connection (it may run on another
+machine); when the spider closes it waits for its last acknowledgements and leaves its final stats for the
+coordinator.
+
+Writer side, :func:`serve_redis` (run by the coordinator, :mod:`arabpress_crawler.distributed.coordinator`):
+moves a batch atomically to ``writing`` (``BLMOVE``), dedupes, writes and commits it with
+:class:`~arabpress_crawler.writer.server.Writer`, and only then removes it from ``writing`` and acknowledges
+it. A batch whose commit was not acknowledged is either in ``batches`` or in ``writing``; a writer killed
+before committing loses nothing the next run would not fetch again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from scrapy_redis.connection import get_redis_from_settings
+
+from arabpress_crawler.distributed.keys import RUN_TTL_SECONDS, RunKeys
+from arabpress_crawler.distributed.settings import run_keys, worker_of
+from arabpress_crawler.run_record import RunCounters
+from arabpress_crawler.writer.client import CLOSE_TIMEOUT_SECONDS, POLL_SECONDS, WriterPipeline
+from arabpress_crawler.writer.protocol import Ack, Batch
+from arabpress_crawler.writer.server import Writer
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class RemoteStore:
+    """What the worker's pipeline needs of a store it does not hold: the failure flag, stopping the crawl."""
+
+    def __init__(self, stop: Callable[[str], None]) -> None:
+        self.run_id: int | None = None  # the writer fills in its own run
+        self.error: str | None = None
+        self.lost = 0
+        self._stop = stop
+
+    def fail_elsewhere(self, error: str, *, lost: int) -> None:
+        if self.error is None:
+            self.error, self.lost = error, lost
+            self._stop(error)
+
+
+class RedisWriterPipeline(WriterPipeline):
+    """A distributed worker's pipeline: batches to the run's Redis list (see the module docstring)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.server: Any = None
+        self.keys: RunKeys | None = None
+        self.worker = ""
+        self.crawler: Crawler | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedisWriterPipeline:
+        pipeline = super().from_crawler(crawler)
+        assert isinstance(pipeline, RedisWriterPipeline)
+        pipeline.crawler = crawler
+        pipeline.server = get_redis_from_settings(crawler.settings)
+        pipeline.keys = run_keys(crawler.settings)
+        pipeline.worker = worker_of(crawler.settings)
+        return pipeline
+
+    def open_spider(self) -> None:
+        self.store = RemoteStore(self._stop_crawl)  # type: ignore[assignment]
+        self._last_send = time.monotonic()
+        self._start_timer()
+
+    def _stop_crawl(self, error: str) -> None:
+        engine = getattr(self.crawler, "engine", None)
+        if engine is not None:
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(engine.close_spider_async(reason=f"store_error: {error}"))
+
+    def close_spider(self) -> None:
+        self._stop_timer()
+        self.send()
+        deadline = time.monotonic() + CLOSE_TIMEOUT_SECONDS
+        while self._in_flight and not self.failed and time.monotonic() < deadline:
+            self.receive(timeout=POLL_SECONDS)
+        assert self.keys is not None
+        stats = self.crawler.stats.get_stats() if self.crawler is not None and self.crawler.stats else {}
+        pipe = self.server.pipeline()
+        pipe.hset(self.keys.stats, self.worker, json.dumps(stats, default=str))
+        pipe.expire(self.keys.stats, RUN_TTL_SECONDS)
+        pipe.delete(self.keys.acks(self.worker))
+        pipe.execute()
+        self.store = None
+
+    def _transmit(self, batch: Batch) -> None:
+        assert self.keys is not None
+        pipe = self.server.pipeline()
+        pipe.lpush(self.keys.batches, pickle.dumps((self.worker, batch)))
+        pipe.expire(self.keys.batches, RUN_TTL_SECONDS)
+        pipe.execute()
+
+    def receive(self, timeout: float) -> None:
+        assert self.keys is not None
+        key = self.keys.acks(self.worker)
+        if timeout > 0:
+            found = self.server.brpop([key], timeout=max(1, round(timeout)))
+            if found is not None:
+                self._apply(pickle.loads(found[1]))
+        while (data := self.server.rpop(key)) is not None:
+            self._apply(pickle.loads(data))
+
+
+def serve_redis(
+    db_path: str, server: Any, keys: RunKeys, run_id: int, *, done: Callable[[], bool], counters: RunCounters
+) -> None:
+    """Commit the run's batches until ``done()`` says no worker will send more and none is left to commit."""
+    writer = Writer(db_path)
+    writer.open()
+    try:
+        while (data := server.lmove(keys.writing, keys.batches, "RIGHT", "RIGHT")) is not None:
+            logger.warning("A batch an earlier writer had not committed goes back to the queue")
+        while True:
+            data = server.blmove(keys.batches, keys.writing, 1, "RIGHT", "LEFT")
+            if data is None:
+                if done() and not server.llen(keys.batches):
+                    break
+                continue
+            worker, batch = pickle.loads(data)
+            batch.run_id = run_id
+            ack: Ack = writer.handle(batch)
+            if isinstance(ack.counters, RunCounters):
+                counters.merge(ack.counters)
+            for name, level, message in ack.logs:
+                logging.getLogger(name).log(level, "%s", message)
+            pipe = server.pipeline()
+            pipe.lrem(keys.writing, 1, data)
+            pipe.lpush(keys.acks(worker), pickle.dumps(ack))
+            pipe.expire(keys.acks(worker), RUN_TTL_SECONDS)
+            pipe.execute()
+    finally:
+        writer.close()

@@ -1,0 +1,110 @@
+"""The worker's side of the shared frontier: leases released, heartbeat, and stopping when the run is done.
+
+:class:`SharedFrontier` (a Scrapy extension, enabled by :func:`~arabpress_crawler.distributed.settings.worker_settings`)
+
+* releases a request's lease when it leaves the downloader (response or failure);
+* beats the worker's heartbeat, marks it idle while its engine is idle, and gives back the leases of dead
+  workers;
+* when the spider is idle, keeps it open (``DontCloseSpider``) while the queue holds requests, any request is
+  leased, or another live worker is busy: a worker with nothing queued no longer quits while others crawl;
+* when the last worker leaves, deletes the run's frontier keys (the coordinator deletes the writer's when it
+  has committed the last batch): nothing of the run is left in Redis.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, NotConfigured
+
+from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS
+from arabpress_crawler.distributed.queue import LeasedQueue, _text
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 2.0
+
+
+def run_is_done(queue: LeasedQueue) -> bool:
+    """No request queued, none leased, and every live worker of the run idle."""
+    if len(queue) or queue.leased():
+        return False
+    keys, server = queue.keys, queue.server
+    for member in server.smembers(keys.workers):
+        worker = _text(member)
+        if server.exists(keys.alive(worker)) and not server.exists(keys.idle(worker)):
+            return False
+    return True
+
+
+class SharedFrontier:
+    """Scrapy extension of a distributed worker (see the module docstring)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.queue: LeasedQueue | None = None
+        self._loop: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> SharedFrontier:
+        if "scrapy_redis" not in str(crawler.settings.get("SCHEDULER")):
+            raise NotConfigured("not a distributed worker")
+        extension = cls(crawler)
+        crawler.signals.connect(extension.opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.idle, signal=signals.spider_idle)
+        crawler.signals.connect(extension.closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.left_downloader, signal=signals.request_left_downloader)
+        return extension
+
+    def opened(self) -> None:
+        from twisted.internet import task
+
+        engine = self.crawler.engine
+        queue = getattr(engine.scheduler if engine is not None else None, "queue", None)
+        self.queue = queue if isinstance(queue, LeasedQueue) else None
+
+        self._loop = task.LoopingCall(self.beat)
+        self._loop.start(HEARTBEAT_SECONDS, now=True)
+
+    def beat(self) -> None:
+        queue = self.queue
+        if queue is None:
+            return
+        queue.heartbeat()
+        engine = self.crawler.engine
+        if engine is not None and engine.spider_is_idle():
+            queue.server.set(queue.keys.idle(queue.worker), 1, ex=HEARTBEAT_TTL_SECONDS)
+
+    def left_downloader(self, request: Request) -> None:
+        queue = self.queue
+        if queue is not None:
+            queue.release(request)
+
+    def idle(self) -> None:
+        queue = self.queue
+        if queue is None:
+            return
+        queue.server.set(queue.keys.idle(queue.worker), 1, ex=HEARTBEAT_TTL_SECONDS)
+        queue.recover()
+        if not run_is_done(queue):
+            raise DontCloseSpider
+
+    def closed(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
+        queue = self.queue
+        if queue is None:
+            return
+        keys, server = queue.keys, queue.server
+        queue.recover()
+        server.delete(keys.alive(queue.worker), keys.idle(queue.worker))
+        server.srem(keys.workers, queue.worker)
+        if not server.scard(keys.workers):
+            deleted = keys.delete(server, frontier_only=True)  # the coordinator's writer may still drain batches
+            logger.info("Last worker of run %s: deleted its %d keys", keys.run, deleted)

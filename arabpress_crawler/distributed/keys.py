@@ -1,0 +1,92 @@
+"""Redis key names of one distributed run: per site and per run, each expiring.
+
+``arabpress:<site>:<run>:requests`` (the queue), ``…:seen`` (canonical URLs), ``…:leases:<worker>`` (requests a
+worker popped and has not finished), ``…:workers`` (the workers of the run), ``…:alive:<worker>`` (heartbeat),
+``…:idle:<worker>``, and ``arabpress:<site>:throttle`` (the politeness clock, shared by every run on the site).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+#: Every run key expires this long after it was last written: a run that dies leaves nothing for long.
+RUN_TTL_SECONDS = 24 * 3600
+#: A worker whose heartbeat is older than this is dead: its leases go back to the queue.
+HEARTBEAT_TTL_SECONDS = 10
+
+
+def site_slug(base_url: str) -> str:
+    """``host:port`` of the site (the politeness unit), safe inside a key."""
+    parts = urlsplit(base_url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return re.sub(r"[^A-Za-z0-9.\-:]", "_", f"{(parts.hostname or 'site').lower()}:{port}")
+
+
+@dataclass(frozen=True)
+class RunKeys:
+    """The key names of the run ``run`` on the site ``site`` (see the module docstring)."""
+
+    site: str
+    run: str
+
+    @property
+    def prefix(self) -> str:
+        return f"arabpress:{self.site}:{self.run}"
+
+    @property
+    def requests(self) -> str:
+        return f"{self.prefix}:requests"
+
+    @property
+    def seen(self) -> str:
+        return f"{self.prefix}:seen"
+
+    @property
+    def workers(self) -> str:
+        return f"{self.prefix}:workers"
+
+    def leases(self, worker: str) -> str:
+        return f"{self.prefix}:leases:{worker}"
+
+    def alive(self, worker: str) -> str:
+        return f"{self.prefix}:alive:{worker}"
+
+    def idle(self, worker: str) -> str:
+        return f"{self.prefix}:idle:{worker}"
+
+    @property
+    def batches(self) -> str:
+        """Batches of validated records the workers send to the writer."""
+        return f"{self.prefix}:batches"
+
+    @property
+    def writing(self) -> str:
+        """The batch the writer is committing (back to ``batches`` if the writer dies)."""
+        return f"{self.prefix}:writing"
+
+    def acks(self, worker: str) -> str:
+        return f"{self.prefix}:acks:{worker}"
+
+    @property
+    def stats(self) -> str:
+        """Each worker's final Scrapy stats (JSON), merged into the run record by the coordinator."""
+        return f"{self.prefix}:stats"
+
+    @property
+    def throttle(self) -> str:
+        return f"arabpress:{self.site}:throttle"
+
+    def run_keys(self, server: Any) -> list[str]:
+        """Every key of this run that exists now (the throttle clock is the site's, not the run's)."""
+        return sorted(key.decode() if isinstance(key, bytes) else key for key in server.scan_iter(f"{self.prefix}:*"))
+
+    def delete(self, server: Any, *, frontier_only: bool = False) -> int:
+        """Remove every key of the run (``frontier_only``: not the writer's batches, acks and stats); how many."""
+        keys = self.run_keys(server)
+        if frontier_only:
+            writer = (self.batches, self.writing, self.stats, f"{self.prefix}:acks:")
+            keys = [key for key in keys if not key.startswith(writer)]
+        return int(server.delete(*keys)) if keys else 0

@@ -1,0 +1,101 @@
+"""The run's request queue in Redis, with leases: a popped request belongs to its worker until it is done.
+
+``pop`` moves a request atomically (``LMOVE``) from the queue to the worker's lease list; ``release`` removes it
+once it has left the downloader (the :class:`~arabpress_crawler.distributed.frontier.SharedFrontier` extension
+calls it). A worker keeps a heartbeat key alive; :meth:`LeasedQueue.recover` moves the leases of every worker
+whose heartbeat expired (killed, machine gone) back to the queue, so another worker fetches them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy_redis.queue import Base
+
+from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS, RUN_TTL_SECONDS, RunKeys
+from arabpress_crawler.distributed.settings import run_keys, worker_of
+
+if TYPE_CHECKING:
+    from scrapy import Request, Spider
+
+logger = logging.getLogger(__name__)
+
+#: ``request.meta`` key holding the encoded request as it sits in the lease list.
+LEASE_META = "arabpress_lease"
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class LeasedQueue(Base):
+    """FIFO queue of the run with per-worker leases (see the module docstring)."""
+
+    def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None) -> None:
+        super().__init__(server, spider, key, serializer)
+        self.keys: RunKeys = run_keys(spider.settings)
+        self.worker = worker_of(spider.settings)
+        self.join()
+
+    def join(self) -> None:
+        """Register this worker in the run and start its heartbeat."""
+        pipe = self.server.pipeline()
+        pipe.sadd(self.keys.workers, self.worker)
+        pipe.expire(self.keys.workers, RUN_TTL_SECONDS)
+        pipe.execute()
+        self.heartbeat()
+
+    def heartbeat(self) -> None:
+        self.server.set(self.keys.alive(self.worker), 1, ex=HEARTBEAT_TTL_SECONDS)
+
+    def __len__(self) -> int:
+        return int(self.server.llen(self.key))
+
+    def push(self, request: Request) -> None:
+        request.meta.pop(LEASE_META, None)
+        pipe = self.server.pipeline()
+        pipe.lpush(self.key, self._encode_request(request))
+        pipe.expire(self.key, RUN_TTL_SECONDS)
+        pipe.execute()
+
+    def pop(self, timeout: int = 0) -> Request | None:
+        leases = self.keys.leases(self.worker)
+        data = self.server.lmove(self.key, leases, "RIGHT", "LEFT")
+        if data is None:
+            return None
+        pipe = self.server.pipeline()
+        pipe.expire(leases, RUN_TTL_SECONDS)
+        pipe.delete(self.keys.idle(self.worker))  # busy from now until its engine is idle again
+        pipe.execute()
+        request = self._decode_request(data)
+        request.meta[LEASE_META] = data
+        return request
+
+    def release(self, request: Request) -> None:
+        """The request is done (it left the downloader): drop its lease."""
+        data = request.meta.pop(LEASE_META, None)
+        if data is not None:
+            self.server.lrem(self.keys.leases(self.worker), 1, data)
+
+    def leased(self) -> int:
+        """Requests leased by any worker of the run."""
+        return sum(int(self.server.llen(self.keys.leases(_text(w)))) for w in self.server.smembers(self.keys.workers))
+
+    def recover(self) -> int:
+        """Put the leases of dead workers back on the queue; how many requests went back."""
+        returned = 0
+        for member in self.server.smembers(self.keys.workers):
+            worker = _text(member)
+            if worker == self.worker or self.server.exists(self.keys.alive(worker)):
+                continue
+            while self.server.lmove(self.keys.leases(worker), self.key, "RIGHT", "RIGHT") is not None:
+                returned += 1
+            self.server.srem(self.keys.workers, worker)
+            self.server.delete(self.keys.idle(worker))
+            if returned:
+                logger.warning("Worker %s is gone: %d requests it had leased went back to the queue", worker, returned)
+        return returned
+
+    def clear(self) -> None:
+        """Nothing: the queue is the run's (the last worker deletes the run's keys)."""

@@ -1,0 +1,162 @@
+"""The writer process: runs the dedupe and store pipelines over the batches the crawler sends.
+
+:func:`serve` is the process's entry point. It opens the crawl's database (its own connection), then for each
+:class:`~arabpress_crawler.writer.protocol.Batch`: dedupes and writes every record exactly as the inline
+pipelines do (the same :class:`~arabpress_crawler.pipelines.dedupe.DedupePipeline` and
+:class:`~arabpress_crawler.pipelines.store.StorePipeline` objects, so decisions see this run's earlier writes),
+commits, and only then answers with an :class:`~arabpress_crawler.writer.protocol.Ack` holding what the
+commit did. It stops on :data:`~arabpress_crawler.writer.protocol.CLOSE`, or when the crawler is gone (the
+pipe is closed: a crawler killed with SIGKILL), after committing what it holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from multiprocessing.connection import Connection
+from typing import Any
+
+from arabpress_crawler.db import frontier as frontier_table
+from arabpress_crawler.db import session
+from arabpress_crawler.pipelines.dedupe import DedupePipeline
+from arabpress_crawler.pipelines.store import StorePipeline
+from arabpress_crawler.run_record import RunCounters
+from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch, FrontierRecords
+
+logger = logging.getLogger(__name__)
+
+#: Stats of the frontier records written (as the crawler's own frontier extension names them).
+FRONTIER_STATS_PREFIX = "arabpress/frontier/"
+
+
+class DeltaStats:
+    """The part of a Scrapy stats collector the pipelines use; increments are collected until popped."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] = self.values.get(key, start) + count
+
+    def pop(self) -> dict[str, int]:
+        values, self.values = self.values, {}
+        return values
+
+
+class LogCollector(logging.Handler):
+    """Keeps the writer's log records, to be sent to the crawler with the next acknowledgement."""
+
+    def __init__(self, level: int) -> None:
+        super().__init__(level)
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.records.append((record.name, record.levelno, record.getMessage()))
+        except Exception:  # a record whose message cannot be formatted
+            self.handleError(record)
+
+    def pop(self) -> list[tuple[str, int, str]]:
+        records, self.records = self.records, []
+        return records
+
+
+class Writer:
+    """The dedupe and store stages over one database, one committed batch at a time."""
+
+    def __init__(self, db_path: str, *, log: LogCollector | None = None) -> None:
+        self.stats = DeltaStats()
+        self.log = log
+        self.dedupe = DedupePipeline(db_path, stats=self.stats)  # type: ignore[arg-type]
+        # Commits only when told: one transaction per batch, acknowledged after it.
+        self.store = StorePipeline(db_path, batch_size=2**62, flush_seconds=math.inf, stats=self.stats)  # type: ignore[arg-type]
+
+    def open(self) -> None:
+        self.dedupe.open_spider()
+        self.store.open_spider()
+
+    def close(self) -> None:
+        self.store.close_spider()
+        self.dedupe.close_spider()
+
+    def handle(self, batch: Batch) -> Ack:
+        """Dedupe, write and commit ``batch``; the acknowledgement says what the commit did, or why it failed."""
+        store = self.store.store
+        assert store is not None
+        store.run_id = batch.run_id
+        counters = RunCounters()
+        store.on_commit(counters.add_written)
+        try:
+            for record in batch.records:
+                self._process(record)
+            self.store.flush()
+        finally:
+            store.unsubscribe(counters.add_written)
+        return Ack(
+            seq=batch.seq,
+            records=len(batch.records),
+            stats=self.stats.pop(),
+            counters=counters,
+            logs=self.log.pop() if self.log is not None else [],
+            error=store.error,
+            lost=store.lost if store.error is not None else 0,
+        )
+
+    def _process(self, record: Any) -> None:
+        if isinstance(record, FrontierRecords):
+            self._frontier(record)
+            return
+        try:
+            self.store.process_item(self.dedupe.process_item(record))
+        except Exception:  # a bug on one record must not lose the batch: Scrapy would log it and go on
+            logger.exception("Error processing %s in the writer", getattr(record, "url", record))
+            self.stats.inc_value("arabpress/writer/record_errors")
+
+
+    def _frontier(self, batch: FrontierRecords) -> None:
+        """Frontier rows, in the open transaction (committed with the batch, as the inline crawl does)."""
+        store = self.store.store
+        assert store is not None
+        if store.error is not None:
+            return
+        try:
+            gave_up = store.write_with(
+                lambda conn: frontier_table.write(conn, batch.records, run_id=store.run_id, policy=batch.policy)
+            )
+        except session.StoreFailed:
+            self.stats.inc_value(f"{FRONTIER_STATS_PREFIX}lost")
+            return
+        for record in batch.records:
+            self.stats.inc_value(f"{FRONTIER_STATS_PREFIX}{type(record).__name__.removeprefix('Frontier').lower()}")
+        if gave_up:
+            self.stats.inc_value(f"{FRONTIER_STATS_PREFIX}given_up", gave_up)
+
+
+def serve(db_path: str, batches: Connection, acks: Connection, log_level: int = logging.INFO) -> None:
+    """Entry point of the writer process (see the module docstring)."""
+    collector = LogCollector(log_level)
+    root = logging.getLogger()
+    root.addHandler(collector)
+    root.setLevel(log_level)
+    writer = Writer(db_path, log=collector)
+    try:
+        writer.open()
+    except Exception as error:  # the database cannot be opened: say so to the crawler, which stops
+        acks.send(Ack(seq=-1, records=0, logs=collector.pop(), error=f"the writer could not open {db_path}: {error}"))
+        return
+    try:
+        while True:
+            try:
+                message = batches.recv()
+            except (EOFError, OSError):  # the crawler is gone
+                logger.warning("The crawler process is gone; the writer stops after its last commit")
+                break
+            if message == CLOSE:
+                break
+            acks.send(writer.handle(message))
+    finally:
+        writer.close()
+        try:
+            acks.send(Ack(seq=-1, records=0, logs=collector.pop()))
+        except OSError:
+            pass
