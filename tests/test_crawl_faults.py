@@ -163,7 +163,9 @@ def test_wait_crawls_once_the_running_crawl_is_done(mirror, temp_db, tmp_path, c
 
 def test_two_concurrent_crawls_one_crawls_the_other_says_so(demo_site, serve, temp_db, crawl):
     server = serve(demo_site)
-    server.set_fault("/feed/", "slow", seconds=3)  # keeps the first crawl busy while the second starts
+    # Keeps the first crawl busy while the second starts; below the mirror profile's 10 s download timeout
+    # but long enough for a second Python process to start on a loaded 2-core machine.
+    server.set_fault("/feed/", "slow", seconds=8)
     first = start_crawl(server.base_url, temp_db)
     try:
         wait_for(lambda: read_rows(temp_db, "SELECT 1 FROM crawl_runs WHERE status = 'running'"), "the first crawl")

@@ -80,7 +80,10 @@ def test_an_interrupted_crawl_reports_what_it_stored(serve, demo_site, tmp_path)
     from conftest import read_rows as rows_of
 
     server = serve(demo_site)
-    server.set_fault("/2025/1*", "slow", seconds=2)  # articles of October and November come slowly
+    # Articles of October and November answer only after a minute, far beyond the mirror profile's 10 s
+    # download timeout: whenever SIGINT lands, they are not stored (in flight, they time out; queued, they
+    # are never asked), however loaded the machine is. With a short delay they could all be done by then.
+    server.set_fault("/2025/1*", "slow", seconds=60)
     db = tmp_path / "interrupted.db"
     crawl = subprocess.Popen(
         arabpress_command("crawl", "--base-url", server.base_url, "--db", str(db), "--mirror-profile",
