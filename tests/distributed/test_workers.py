@@ -1,4 +1,4 @@
-"""Several worker processes sharing one frontier over the generated 300-article mirror (stores nothing)."""
+"""Several worker processes sharing one frontier over the generated 300-article mirror, against one process."""
 
 from __future__ import annotations
 
@@ -61,18 +61,12 @@ def test_two_workers_share_the_frontier_fetch_each_article_once_stop_by_themselv
 
 
 def crawl_snapshot(db: Path) -> dict[str, list[tuple]]:
-    """The tables without the order-dependent columns (see ``tests/test_writer_process.py``)."""
-    from test_writer_process import snapshot
+    """Every table without the order-dependent columns (listed in ``bench/distributed.py``), the frontier too."""
+    from bench.distributed import snapshot
 
     return snapshot(db)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug (issue 13, open): about 1 run in 3 the distributed second run re-asks for a dead related "
-    "link (/2011/01/01/removed-story-100/) that the single-process second run does not (suspected: the frontier "
-    "writer is off in distributed workers, so the 404 is not recorded); fix the mechanism, then remove this mark",
-)
 @pytest.mark.parametrize("workers", [2])
 def test_a_distributed_crawl_gives_the_database_of_a_single_process_crawl_and_one_run_record(
     redis_url: str, server: Any, generated: MirrorServer, tmp_path: Path, workers: int
@@ -117,6 +111,36 @@ def test_a_distributed_crawl_gives_the_database_of_a_single_process_crawl_and_on
         n for path, n in single_again.items() if ARTICLE_PATH.match(path)
     )
     assert crawl_snapshot(distributed.db) == crawl_snapshot(single.db)
+
+    # After an edit of 1% of the articles, exactly those are fetched again, by both.
+    edited = edit_one_percent(generated.root, single.db)
+    before = generated.requests
+    assert run_crawl_cli(generated.base_url, single.db, "--backfill", "--no-fail-on-warnings").returncode == 0
+    single_third = article_requests(generated, before)
+    before = generated.requests
+    third = run_crawl_cli(
+        generated.base_url, distributed.db, "--backfill", "--no-fail-on-warnings", "--redis", redis_url,
+        "--workers", str(workers),
+    )  # fmt: skip
+    assert third.returncode == 0, third.stdout + third.stderr
+    assert set(single_third) == edited
+    assert article_requests(generated, before) == dict.fromkeys(edited, 1)
+    assert crawl_snapshot(distributed.db) == crawl_snapshot(single.db)
+
+
+def edit_one_percent(root: Path, db: Path) -> set[str]:
+    """Edit 1% of the mirror's stored articles (every 100th, originals only); their paths."""
+    from urllib.parse import urlsplit
+
+    from conftest import read_rows
+
+    from arabpress_mirror.edit import edit_article
+
+    urls = [row["url"] for row in read_rows(db, "SELECT url FROM articles WHERE duplicate_of IS NULL ORDER BY url")]
+    paths = {urlsplit(url).path for url in urls[:: 100]}
+    for path in paths:
+        edit_article(root, path, paragraphs=[f"An update to {path}, written by the distributed test."])
+    return paths
 
 
 def test_a_killed_worker_fails_the_run_and_a_rerun_gives_the_single_process_database(
