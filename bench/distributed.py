@@ -48,7 +48,7 @@ ORDER_FREE = {
     "article_fingerprints": "SELECT url, scheme, num_perm, minhash FROM article_fingerprints ORDER BY url, scheme",
     "article_lsh_bands": "SELECT f.url, b.band, b.bucket FROM article_lsh_bands b"
     " JOIN article_fingerprints f ON f.id = b.fingerprint_id ORDER BY 1, 2, 3",
-    "sitemap_lastmods": "SELECT sitemap_url, lastmod FROM sitemap_lastmods ORDER BY 1",
+    "sitemap_lastmods": "SELECT DISTINCT sitemap_url, lastmod FROM sitemap_lastmods ORDER BY 1, 2",
     "frontier": "SELECT url, reason, attempts, last_error, given_up_at IS NULL FROM frontier ORDER BY url",
     "schema_version": "SELECT version, name FROM schema_version ORDER BY version",
 }
@@ -63,7 +63,7 @@ ORDER_DEPENDENT = {
     "articles_search": "article_rowid",
     "headlines_search": "headline_rowid",
     "article_fingerprints": "id (the bands are compared by the article's URL)",
-    "sitemap_lastmods": "run_id",
+    "sitemap_lastmods": "run_id (one row per run and sitemap: compared as the distinct pairs)",
     "frontier": "link, source, depth (the first link found), first_seen_at, last_tried_at, next_try_at, run_id, failed_run_id",
     "schema_version": "applied_at",
     "crawl_runs": "compared apart: one row, its pages against single + N, its counters",
@@ -86,16 +86,18 @@ def run_row(db: Path) -> dict:
     return {"count": len(rows), **(rows[-1] if rows else {})}
 
 
-def crawl(base_url: str, db: Path, extra: list[str], delay: float) -> float:
+def crawl(base_url: str, db: Path, extra: list[str], delay: float, max_pages: int) -> float:
     command = [tool("arabpress"), "crawl", "--base-url", base_url, "--db", str(db), "--backfill", "--quiet",
                "--no-fail-on-warnings", "--log-file", str(db.with_suffix(".log"))]
-    env = None
+    # The default cap (ARABPRESS_MAX_PAGES, 20,000 article pages) would cut a backfill of the 20,000-article mirror
+    # (with its copies and dead links) at a point that depends on the order of fetching, and it counts per worker.
+    env = {"ARABPRESS_MAX_PAGES": str(max_pages)}
     if delay > 0:
-        env = {"ARABPRESS_DOWNLOAD_DELAY": str(delay), "ARABPRESS_AUTOTHROTTLE": "0", "ARABPRESS_CONCURRENCY": "8"}
+        env |= {"ARABPRESS_DOWNLOAD_DELAY": str(delay), "ARABPRESS_AUTOTHROTTLE": "0", "ARABPRESS_CONCURRENCY": "8"}
     else:
         command.append("--mirror-profile")
     started = time.perf_counter()
-    subprocess.run([*command, *extra], check=True, env={**os.environ, **(env or {})})
+    subprocess.run([*command, *extra], check=True, env={**os.environ, **env})
     return time.perf_counter() - started
 
 
@@ -122,6 +124,11 @@ class DistributedPlan:
     seed: int = 1
     delay: float = 0.0
 
+    @property
+    def max_pages(self) -> int:
+        """A page cap no crawl of the mirror reaches (see :func:`crawl`)."""
+        return max(20_000, 2 * self.articles)
+
 
 QUICK_PLAN = DistributedPlan(articles=100, workers=(1, 2))
 TITLE = "Distributed crawls: 1, 2 and 4 workers plus the writer"
@@ -146,13 +153,13 @@ def measure(plan: DistributedPlan, work: Path, redis_url: str) -> tuple[list[lis
     failures: list[str] = []
     with ServedMirror(mirror.root) as server:
         single_db = work / "single.db"
-        wall = crawl(server.base_url, single_db, [], plan.delay)
+        wall = crawl(server.base_url, single_db, [], plan.delay, plan.max_pages)
         single, single_run = snapshot(single_db), run_row(single_db)
         rows.append(["single process", f"{wall:.1f} s", f"{single_run['pages']:,}", f"{single_run['pages'] / wall:.1f}",
                      "—", str(single_run["count"]), "—", "—", "—"])  # fmt: skip
         for workers in plan.workers:
             db = work / f"workers-{workers}.db"
-            wall = crawl(server.base_url, db, ["--redis", redis_url, "--workers", str(workers)], plan.delay)
+            wall = crawl(server.base_url, db, ["--redis", redis_url, "--workers", str(workers)], plan.delay, plan.max_pages)
             row = run_row(db)
             check = subprocess.run([tool("arabpress"), "check", "--db", str(db)], capture_output=True).returncode
             differing = [name for name, rows_ in snapshot(db).items() if rows_ != single[name]]
