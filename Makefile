@@ -32,5 +32,10 @@ test: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run
 
+# Extraction on real pages nobody here wrote (../shared/corpora/readability/), against trafilatura:
+# rewrites docs/extraction-quality.md; skipped with one line without the corpus.
+bench-extraction: $(DEV_STAMP)
+	$(BIN)/python -m bench.extraction_quality
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
