@@ -197,9 +197,10 @@ TREATMENTS: dict[str, Treatment] = {
     "arabpress check": Mention(MENTION_ARABPRESS, probe=HELP),
     "arabpress crawl --wait": Mention(MENTION_ARABPRESS, probe=HELP),
     # More than one process
-    "pip install 'arabpress-crawler[distributed]'": NotRun(
+    "pip install -e '.[distributed]'": NotRun(
         "installs packages from PyPI; the probe resolves it offline against this environment (the dev extras "
-        "hold the distributed ones)", probe="pip install --dry-run --no-index 'arabpress-crawler[distributed]'"),
+        "hold the distributed ones)", probe="pip install --dry-run --no-index --no-build-isolation -e "
+        "'.[distributed]'"),
     "arabpress crawl --backfill --redis redis://127.0.0.1:6379/0 --workers 4": NotRun(
         "a backfill of the public site (https://arab.press) through a Redis server; tests/distributed/ runs "
         "these crawls against the mirror", probe=HELP),
@@ -226,8 +227,9 @@ TREATMENTS: dict[str, Treatment] = {
     "arabpress mirror serve --root data/mirror-10k --port 8766": Server(("/", "/sitemap_index.xml")),
     # Development
     "apt-get install chromium chromium-driver": NotRun(
-        "installs system packages as root (.ci/run does); the probe simulates it when chromium is installed",
-        probe="apt-get -s install chromium chromium-driver" if shutil.which("chromium") else None),
+        "installs system packages as root (.ci/run does); where chromium is installed, the probe finds both "
+        "packages under these names", probe="dpkg-query -W chromium chromium-driver" if shutil.which("chromium")
+        else None),
     ".ci/run": NotRun("the CI entry point: installs chromium and redis-server as root, then `make test`",
                       probe="bash -n .ci/run"),
     "make bench": NotRun("the benchmark harness, 20 to 30 minutes", probe="make -n bench",
