@@ -279,6 +279,7 @@ class Walk:
         self.prelude = ""
         self.servers: list[subprocess.Popen] = []
         self.outcomes: dict[str, Outcome] = {}
+        self.hints: list[Outcome] = []
 
     def shell(self, line: str, timeout: float = COMMAND_TIMEOUT_SECONDS) -> subprocess.CompletedProcess[str]:
         return subprocess.run(["bash", "-c", self.prelude + line], cwd=self.clone, env=self.env,
@@ -287,7 +288,8 @@ class Walk:
     def with_ports(self, text: str) -> str:
         return FIXED_PORTS.sub(lambda match: str(self.ports[match.group(1)]), text)
 
-    def run(self, command: Command, treatment: Treatment) -> Outcome:
+    def run(self, command: Command, treatment: Treatment, record: bool = True) -> Outcome:
+        """Run, serve or probe ``command``; its outcome is kept in :attr:`outcomes` when ``record``."""
         text = self.with_ports(command.text)
         outcome = Outcome(command.text, text)
         started = time.monotonic()
@@ -303,7 +305,8 @@ class Walk:
         except subprocess.TimeoutExpired as error:
             outcome.problems.append(f"did not end within {error.timeout} s")
         outcome.seconds = time.monotonic() - started
-        self.outcomes[command.text] = outcome
+        if record:
+            self.outcomes[command.text] = outcome
         return outcome
 
     def _run(self, outcome: Outcome, treatment: Run) -> None:

@@ -41,6 +41,7 @@ from readme_commands import (
     Walk,
     commands,
     make_clone,
+    strip_comment,
     untagged_blocks,
 )
 
@@ -266,6 +267,28 @@ def document_commands() -> list[Command]:
     return list(found.values())
 
 
+def hint_treatment(hint: str) -> Treatment:
+    if " serve " in f"{hint} ":
+        return Server(("/", "/demo/articles"), add_port=True)
+    if hint == "make demo":
+        return Run(contains("this run: 0 new"))  # "again: the second crawl is incremental"
+    return Run()
+
+
+def run_printed_hints(walk: Walk) -> list[Outcome]:
+    """The "Try next" lines the README's ``make demo`` printed, run as printed, in a fresh shell (no venv)."""
+    printed = walk.outcomes["make demo"].stdout.splitlines()
+    lines = [line.strip() for line in printed[printed.index("Try next:") + 1:] if line.strip()]
+    hints = [strip_comment(line) for line in lines if not line.startswith("(")]
+    activation = [re.findall(r"`([^`]+)`", line) for line in lines if line.startswith("(or first")]
+    if activation:  # "(or first `. .venv/bin/activate`: then `arabpress` alone works)"
+        step, bare = activation[0]
+        hints.append(f"{step} && {bare} --help")
+    walk.prelude = ""
+    return [walk.run(Command(hint, "make demo", 0, inline=False), hint_treatment(hint), record=False)
+            for hint in hints]
+
+
 @pytest.fixture(scope="module")
 def walk(tmp_path_factory) -> Iterator[Walk]:
     if sys.prefix == sys.base_prefix:
@@ -286,6 +309,7 @@ def walk(tmp_path_factory) -> Iterator[Walk]:
             treatment = TREATMENTS.get(command.text)
             if treatment is not None:
                 walk.run(command, treatment)
+        walk.hints = run_printed_hints(walk)
         yield walk
     finally:
         walk.close()
@@ -320,3 +344,10 @@ def test_command_works_as_written(walk, text):
     )
 
 
+
+
+def test_hints_printed_by_make_demo_run_as_printed(walk):
+    """Issue 15: every printed hint works as written. These are the lines the README's `make demo` printed."""
+    assert len(walk.hints) >= 5, [outcome.ran for outcome in walk.hints]
+    failed = [f"{outcome.ran}: {outcome.problems}" for outcome in walk.hints if outcome.problems]
+    assert not failed, failed
