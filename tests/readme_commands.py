@@ -58,19 +58,6 @@ SERVER_START_SECONDS = 90
 FIXED_PORTS = re.compile(r"(?<=[:\s])(8765|8766|8001)\b")
 ACTIVATE = ". .venv/bin/activate"
 FRESH_PATH = "/usr/local/bin:/usr/bin:/bin"
-#: A stand-in for crontab(1): `crontab -l` prints the stored table (exit 1 when there is none), `crontab -`
-#: stores standard input.
-FAKE_CRONTAB = """#!/bin/sh
-table="$(dirname "$0")/crontab.table"
-if [ "$1" = "-l" ]; then
-  [ -f "$table" ] || { echo "no crontab for $USER" >&2; exit 1; }
-  cat "$table"
-elif [ "$1" = "-" ]; then
-  cat > "$table"
-else
-  exit 2
-fi
-"""
 
 
 @dataclass

@@ -29,7 +29,6 @@ import pytest
 from conftest import ROOT, read_rows
 from readme_commands import (
     ACTIVATE,
-    FAKE_CRONTAB,
     HELP,
     Command,
     Mention,
@@ -44,6 +43,7 @@ from readme_commands import (
     strip_comment,
     untagged_blocks,
 )
+from test_health_cron import FAKE_CRONTAB  # `crontab -l` and `crontab -` on a file beside it
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +54,7 @@ DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "search.md")
 
 
 def _table(clone: Path) -> list[str]:
-    return (clone.parent / "bin" / "crontab.table").read_text(encoding="utf-8").splitlines()
+    return (clone.parent / "bin" / "table").read_text(encoding="utf-8").splitlines()
 
 
 def _jsonl(outcome: Outcome) -> list[dict]:
