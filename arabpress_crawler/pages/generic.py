@@ -13,7 +13,6 @@ the script, the fetched URL) do not need trafilatura either.
 
 from __future__ import annotations
 
-import copy
 import logging
 from datetime import UTC, datetime
 from functools import cached_property
@@ -42,29 +41,15 @@ from arabpress_crawler.pages.header import (
     unmarked_standfirst,
 )
 from arabpress_crawler.pages.limits import copy_without_link_farms
-from arabpress_crawler.pages.regions import ArticleRegions, class_matches, find_headline
+from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
-from arabpress_crawler.pages.structure import CHROME, RUNNING_TEXT_CHARS, headline_title
+from arabpress_crawler.pages.structure import RUNNING_TEXT_CHARS, headline_title
 from arabpress_crawler.pages.taxonomy import path_section, path_tags, section_from_crumbs, visible_breadcrumbs
 from arabpress_crawler.pages.titles import shared_words, strip_title_suffix
 
 logger = logging.getLogger(__name__)
 
-#: Text nodes that may hold the article's written date: those of the article first, else of the whole page.
-_VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript)]"
-#: Texts after the headline (the byline), nearest first; then texts before it, nearest first (a date line
-#: above the headline). Pages without ``<h1>``: the article's texts, else the page's.
-TEXT_AFTER_HEADLINE = xpath(f"following::text(){_VISIBLE}")
-TEXT_BEFORE_HEADLINE = xpath(f"preceding::text(){_VISIBLE}")
-TEXT_IN_ARTICLE = xpath(f"//article//text(){_VISIBLE} | //main//text(){_VISIBLE}")
-TEXT_IN_BODY = xpath(f"//body//text(){_VISIBLE}")
-#: How many texts around the headline are searched for a date.
-DATE_TEXTS_AFTER_HEADLINE = 60
-DATE_TEXTS_BEFORE_HEADLINE = 10
-#: A written date is a short text of its own ("Published 28 December 2022"), not a sentence that cites one.
-MIN_DATE_TEXT_CHARS = 8
-MAX_DATE_TEXT_CHARS = 80
 #: This many short lines before the first or after the last paragraph of a table layout are page crumbs.
 NOISY_EDGE_LINES = 3
 #: A table cell longer than this holds running text, not data.
@@ -155,46 +140,9 @@ def _trim_noisy_edges(lines: list[str]) -> list[str]:
     return lines[start:end]
 
 
-def without_chrome(root: etree._Element) -> etree._Element:
-    """A copy of the page without its chrome (site header, navigation, footer, sidebars).
-
-    A ``<header>`` that holds the headline is the article's header, not the site's, and stays.
-    """
-    tree = copy.deepcopy(root)
-    headline = find_headline(tree)
-    keep = {headline, *headline.iterancestors()} if headline is not None else set()
-    for element in CHROME(tree):
-        parent = element.getparent()
-        if parent is not None and element not in keep:
-            parent.remove(element)
-    return tree
-
-
-def written_date(tree: etree._Element) -> str | None:
-    """The date written out nearest after the headline ("٢٨ كانون الأول ٢٠٢٢", "28 December 2022").
-
-    A masthead's "today" comes before the headline and is only reached when nothing follows it.
-    htmldate does not read Arabic month names; this does (see :func:`normalize_date`).
-    """
-    headline = find_headline(tree)
-    after = TEXT_AFTER_HEADLINE(headline) if headline is not None else []
-    if after:
-        before = TEXT_BEFORE_HEADLINE(headline)[::-1]
-        texts = after[:DATE_TEXTS_AFTER_HEADLINE] + before[:DATE_TEXTS_BEFORE_HEADLINE]
-    else:
-        texts = TEXT_IN_ARTICLE(tree) or TEXT_IN_BODY(tree)
-    for text in texts:
-        value = collapse_whitespace(str(text))
-        if MIN_DATE_TEXT_CHARS <= len(value) <= MAX_DATE_TEXT_CHARS:
-            found = normalize_date(value)
-            if found:
-                return found
-    return None
-
-
 def htmldate_date(tree: etree._Element, url: str | None) -> str | None:
     """The publication day htmldate finds in the markup (its extensive search over the text costs ~30 ms a
-    page; :func:`written_date` has read the text near the headline already)."""
+    page; :mod:`.dating` has read the text near the headline already)."""
     latest = datetime.now(UTC) + FUTURE_MARGIN
     try:
         found = htmldate.find_date(
