@@ -38,9 +38,11 @@ from arabpress_crawler.pages.header import (
     BYLINE_CLASS_WORDS,
     byline_elements,
     byline_line_names,
+    looks_like_person,
     unmarked_standfirst,
 )
 from arabpress_crawler.pages.limits import copy_without_link_farms
+from arabpress_crawler.pages.metadata import microdata_name
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
@@ -91,9 +93,17 @@ READ_ALSO_PREFIXES = (
     "اقرا ايضاً",
     "اقرا كذلك",
 )
-#: Byline words trafilatura sometimes takes for an author's name.
-NOT_AUTHOR_NAMES = frozenset(
-    {"by", "and", "published", "updated", "posted", "last updated", "بقلم", "نشر", "تحديث"}
+#: Bylines anywhere on the page: microdata authors, elements classed as a byline or an author's name; not
+#: those of comments, sidebars and related lists (class or id words of the element or an ancestor).
+_OUTSIDE_PAGE_FURNITURE = (
+    "[not(ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment') or @itemprop='comment'"
+    " or contains(@class, 'sidebar') or contains(@id, 'sidebar') or contains(@class, 'related')])]"
+)
+#: (``yline``: byline, Byline, FeatureByline; ``uthor`` and ``ame``: author-name, author_name, authorName: few
+#: tests per element, as this reads every element of the page.)
+PAGE_BYLINES = xpath(
+    "//*[@itemprop='author' or contains(@class, 'yline') or (contains(@class, 'uthor') and contains(@class, 'ame'))]"
+    + _OUTSIDE_PAGE_FURNITURE
 )
 #: Class words of author boxes that are not the byline (biographies, avatars).
 NOT_BYLINE_CLASS_WORDS = ("avatar", "bio", "description", "image", "photo", "social")
@@ -264,13 +274,11 @@ class GenericLayer:
         return unmarked_standfirst(self.regions)
 
     def authors(self) -> list[str]:
-        """The names of the article header's byline, else trafilatura's; "Staff"-style names only alone."""
+        """The names of the article header's byline, else of its "By …" line, else of the first byline
+        elsewhere on the page (:func:`page_byline_names`); "Staff"-style names only alone."""
         if not self.thorough:
             return []
-        names = self._byline_names() or byline_line_names(self.regions)
-        if not names and self.document is not None and self.document.author:
-            names = [collapse_whitespace(name) for name in self.document.author.split(";")]
-            names = [name for name in names if name and name.lower() not in NOT_AUTHOR_NAMES]
+        names = self._byline_names() or byline_line_names(self.regions) or page_byline_names(self.root)
         return drop_noise(names, _site_name(self.root))
 
     def _byline_names(self) -> list[str]:
@@ -371,6 +379,22 @@ def _is_content_image(image: etree._Element) -> bool:
         if value.isdigit() and int(value) < MIN_LEAD_IMAGE_PIXELS:
             return False
     return not (image.get("src") or "").startswith("data:") or bool(image.get("data-src"))
+
+
+def page_byline_names(root: etree._Element) -> list[str]:
+    """The names of the first byline of the page outside its comments, sidebars and related lists: a
+    microdata author or an element classed as a byline or an author's name, wherever the template puts it
+    (an author box under the article, a ``<footer>`` line). The last resort: one XPath, no copy of the page.
+    """
+    for byline in PAGE_BYLINES(root):
+        texts = [microdata_name(byline)] if byline.get("itemprop") == "author" else _byline_texts(byline)
+        # The whole text first ("By Jane Doe and Omar Farouk"); else its pieces, one per element, where a
+        # date or a note runs on after the name ("By <b>Jane Doe</b><br>March 25, 2015").
+        for pieces in (texts, [str(piece) for piece in byline.itertext()]):
+            names = [name for text in pieces for name in names_from_byline(text) if looks_like_person(name)]
+            if names:
+                return unique(names)
+    return []
 
 
 def _byline_texts(byline: etree._Element) -> list[str]:
