@@ -14,6 +14,7 @@ the script, the fetched URL) do not need trafilatura either.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -63,6 +64,10 @@ LAYOUT_TABLES = xpath(
     "//body[not(.//p)]//table"
     f"[.//table or .//h1 or .//h2 or .//td[string-length(normalize-space()) > {LAYOUT_CELL_CHARS}]]"
 )
+#: What a reader never sees: the ``hidden`` attribute, an inline ``display: none`` or ``visibility: hidden``
+#: (the XPath finds the candidates, the pattern reads their style: four times cheaper than XPath string tests).
+MAYBE_HIDDEN = xpath("//*[@style or @hidden]")
+HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 #: Text sampled to guess the language from the script.
 LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
 LANGUAGE_SAMPLE_CHARS = 4000
@@ -150,6 +155,23 @@ def _trim_noisy_edges(lines: list[str]) -> list[str]:
     return lines[start:end]
 
 
+def drop_hidden(tree: etree._Element) -> None:
+    """Take out of ``tree`` what a reader never sees: elements with the ``hidden`` attribute or an inline
+    ``display: none`` / ``visibility: hidden`` (a closed dialog, a template's unused block, text kept for
+    scripts). The text that follows one (its tail) stays."""
+    for element in MAYBE_HIDDEN(tree):
+        parent = element.getparent()
+        if parent is None or (element.get("hidden") is None and not HIDDEN_STYLE.search(element.get("style", ""))):
+            continue
+        if element.tail:
+            previous = element.getprevious()
+            if previous is not None:
+                previous.tail = (previous.tail or "") + element.tail
+            else:
+                parent.text = (parent.text or "") + element.tail
+        parent.remove(element)
+
+
 def htmldate_date(tree: etree._Element, url: str | None) -> str | None:
     """The publication day htmldate finds in the markup (its extensive search over the text costs ~30 ms a
     page; :mod:`.dating` has read the text near the headline already)."""
@@ -191,6 +213,7 @@ class GenericLayer:
         tree = copy_without_link_farms(self.root, self.base_url)
         # As trafilatura's own parser does: a comment between two paragraphs' texts cuts what it reads
         etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
+        drop_hidden(tree)
         # A pre-CSS page laid out in tables: its text is read best with tables left out (trafilatura then
         # reads the layout as blocks through its fallback extractors); any other page keeps its data tables.
         self.laid_out_in_tables = bool(LAYOUT_TABLES(tree))
