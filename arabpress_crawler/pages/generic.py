@@ -3,10 +3,12 @@
 trafilatura finds the main text of any news page by its structure (paragraph density, link density), so the
 article still comes out when every class name and id of the template changes. It is slow next to the
 site layer, so it runs only when it is asked for a field (:attr:`GenericLayer.document` is computed lazily).
+It reads a copy of the page without what a reader never sees (:func:`drop_hidden`).
 
 Before trafilatura, cheap heuristics read what most templates share without knowing their class names
 (:mod:`.regions`): the standfirst under the headline (class words such as ``subtitle``, ``standfirst``,
-``lead``), the byline's names, visible breadcrumbs and ``/category/…``/``/tag/…`` links of the article, and
+``lead``), the byline's names (the article header's, else the first byline elsewhere on the page: an author
+box under the article), visible breadcrumbs and ``/category/…``/``/tag/…`` links of the article, and
 the related list under its heading (:mod:`.related`). Cheap fields (the URL's own date, the language from
 the script, the fetched URL) do not need trafilatura either.
 """
