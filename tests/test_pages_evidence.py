@@ -152,3 +152,10 @@ def test_the_byline_of_a_comment_or_a_related_teaser_is_not_the_author() -> None
     comments = '<section id="comments"><div class="note"><span class="byline">By Tarek Aziz</span></div></section>'
     teasers = '<div class="related-posts"><span class="author-name">Huda Salem</span></div>'
     assert _authors(comments + teasers) == []
+
+
+def test_an_author_link_or_an_element_classed_as_the_author_names_the_author() -> None:
+    author_link = '<p>Story and photos: <a rel="author" href="/people/rami-khoury">Rami Khoury</a></p>'
+    meta_line = '<div class="meta"><span class="meta-item--author">Samir Kassab</span><span>4 min read</span></div>'
+    assert _authors(author_link) == ["Rami Khoury"]
+    assert _authors(meta_line) == ["Samir Kassab"]

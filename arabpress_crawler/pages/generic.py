@@ -100,16 +100,18 @@ READ_ALSO_PREFIXES = (
     "اقرا ايضاً",
     "اقرا كذلك",
 )
-#: Bylines anywhere on the page: microdata authors, elements classed as a byline or an author's name; not
-#: those of comments, sidebars and related lists (class or id words of the element or an ancestor).
+#: Bylines anywhere on the page: microdata authors, ``rel="author"`` links, elements classed as a byline
+#: (``yline``: byline, Byline, FeatureByline), as the author (a class ending ``-author``: post-author,
+#: meta--author) or as the author's name (``uthor`` and ``ame``: author-name, authorName); a few tests per
+#: element, as this reads every element of the page. Not those of comments, sidebars and related lists (class
+#: or id words of the element or an ancestor).
 _OUTSIDE_PAGE_FURNITURE = (
     "[not(ancestor-or-self::*[contains(@class, 'comment') or contains(@id, 'comment') or @itemprop='comment'"
     " or contains(@class, 'sidebar') or contains(@id, 'sidebar') or contains(@class, 'related')])]"
 )
-#: (``yline``: byline, Byline, FeatureByline; ``uthor`` and ``ame``: author-name, author_name, authorName: few
-#: tests per element, as this reads every element of the page.)
 PAGE_BYLINES = xpath(
-    "//*[@itemprop='author' or contains(@class, 'yline') or (contains(@class, 'uthor') and contains(@class, 'ame'))]"
+    "//*[@itemprop='author' or @rel='author' or contains(@class, 'yline') or contains(concat(@class, ' '), '-author ')"
+    " or (contains(@class, 'uthor') and contains(@class, 'ame'))]"
     + _OUTSIDE_PAGE_FURNITURE
 )
 #: Class words of author boxes that are not the byline (biographies, avatars).
