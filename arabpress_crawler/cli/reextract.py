@@ -13,12 +13,13 @@ from arabpress_crawler import crawling
 from arabpress_crawler.cli import cli
 from arabpress_crawler.db import UnusableDatabase
 from arabpress_crawler.reextract import (
+    ALIAS,
     CHANGED,
     DROPPED,
-    FIELDS,
     MISSING,
     NO_RECORD,
     NOT_ARTICLE,
+    REPORTED_FIELDS,
     UNCHANGED,
     Report,
 )
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 OUTCOME_LABELS = (
     (CHANGED, "changed (earlier values kept as revisions, reason 'reextract')"),
+    (ALIAS, "now the text of an earlier article: an alias of it, as a crawl records it"),
     (UNCHANGED, "unchanged"),
     (NO_RECORD, "no archived response (crawled with --no-archive or before the archive)"),
     (MISSING, "archived response missing or unreadable (see arabpress check)"),
@@ -65,7 +67,7 @@ def report_lines(report: Report) -> list[str]:
     lines += [f"  {report.outcomes[key]:>7}  {label}" for key, label in OUTCOME_LABELS if report.outcomes[key]]
     if report.fields:
         lines.append("Values changed, per field:")
-        lines += [f"  {report.fields[name]:>7}  {name}" for name in FIELDS if report.fields[name]]
+        lines += [f"  {report.fields[name]:>7}  {name}" for name in REPORTED_FIELDS if report.fields[name]]
     else:
         lines.append("No field changed.")
     if report.dry_run and report.changed:
@@ -80,7 +82,7 @@ def report_json(report: Report) -> str:
             "dry_run": report.dry_run,
             "articles": report.articles,
             "outcomes": dict(report.outcomes),
-            "fields": {name: report.fields[name] for name in FIELDS if report.fields[name]},
+            "fields": {name: report.fields[name] for name in REPORTED_FIELDS if report.fields[name]},
             "seconds": round(report.seconds, 3),
             "pages_per_second": round(report.rate, 1),
         },

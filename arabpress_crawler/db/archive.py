@@ -52,6 +52,8 @@ ROW_FIELDS = (
     "content_hash",
     "extraction",
 )
+#: The ``articles`` column the dedupe decision of a re-extracted row may change.
+DUPLICATE_OF = "duplicate_of"
 #: Stored as JSON text in ``articles``.
 JSON_FIELDS = frozenset({"authors", "tags", "extraction"})
 SEARCHED_FIELDS = frozenset({"title", "subtitle", "body"})
@@ -272,7 +274,7 @@ def save_reextract_revision(
 
 def update_reextracted(conn: sqlite3.Connection, url: str, changed: Changes, version: str) -> int:
     """Write the re-extracted values of the changed row fields (and the version); returns the row's rowid."""
-    new = {name: after for name, (_, after) in changed.items() if name in ROW_FIELDS}
+    new = {name: after for name, (_, after) in changed.items() if name in ROW_FIELDS or name == DUPLICATE_OF}
     assignments = ", ".join(f"{name} = ?" for name in (*new, VERSION_COLUMN))
     row = conn.execute(
         f"UPDATE articles SET {assignments} WHERE url = ? RETURNING rowid",
