@@ -10,13 +10,15 @@ compared and what is written.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import ExitStack
-from itertools import islice
+from dataclasses import replace
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -107,6 +109,7 @@ def _reextract_chunk(base: Path, chunk: list[StoredArticle]) -> list[Result]:
     for result in results:  # what goes back through the pipe: only what the writer needs
         if result.outcome != CHANGED:
             result.item = None
+            result.stored = replace(result.stored, values={})  # the writer needs its URL, not its text
     return results
 
 
@@ -116,20 +119,37 @@ def _chunks(stored: Iterable[StoredArticle], size: int) -> Iterator[list[StoredA
         yield chunk
 
 
-def results(stored: Iterable[StoredArticle], base: Path, *, jobs: int = 1) -> Iterator[Result]:
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def results(stored: Iterable[StoredArticle], base: Path, *, jobs: int | None = 1) -> Iterator[Result]:
     """The result of each stored article, in order; with ``jobs`` > 1 from worker processes, a bounded number
-    of chunks in flight (memory stays flat whatever the number of articles)."""
+    of chunks in flight (memory stays flat whatever the number of articles). ``jobs=None``: one worker per
+    usable core, unless there are fewer articles than chunks in flight (starting workers would cost more).
+    """
+    iterator = iter(stored)
+    head: list[StoredArticle] = []
+    if jobs is None:
+        jobs = usable_cores()
+        head = list(islice(iterator, jobs * CHUNK * IN_FLIGHT_PER_JOB))
+        if len(head) < jobs * CHUNK * IN_FLIGHT_PER_JOB:
+            jobs = 1
     if jobs <= 1:
         with ExitStack() as stack:
             archive = ArchiveFiles(base, stack)
-            for article in stored:
+            for article in chain(head, iterator):
                 yield reextract_stored(article, archive)
         return
     import arabpress_crawler.pages.article  # noqa: F401  (loaded once, before the workers fork)
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         pending: deque[Future[list[Result]]] = deque()
-        for chunk in _chunks(stored, CHUNK):
+        for chunk in _chunks(chain(head, iterator), CHUNK):
             pending.append(pool.submit(_reextract_chunk, base, chunk))
             if len(pending) >= jobs * IN_FLIGHT_PER_JOB:
                 yield from pending.popleft().result()
@@ -220,12 +240,13 @@ def run(
     since: str | None = None,
     url: str | None = None,
     dry_run: bool = False,
-    jobs: int = 1,
+    jobs: int | None = 1,
     on_result: Callable[[Result], None] | None = None,
 ) -> Report:
     """Re-extract the stored articles of ``db_path`` (see the module docstring); never fetches anything.
 
-    ``jobs`` > 1 extracts in that many worker processes (this process reads the rows and writes).
+    ``jobs`` > 1 extracts in that many worker processes (this process reads the rows and writes); ``None``:
+    one per usable core.
     """
     if not db_path.is_file():
         raise ReextractError(f"no database at {db_path}: crawl first (arabpress crawl --db {db_path})")

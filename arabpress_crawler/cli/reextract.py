@@ -97,8 +97,9 @@ def report_json(report: Report) -> str:
 @click.option("--since", metavar="YYYY-MM-DD", help="Only articles published on or after this day.")
 @click.option("--url", metavar="URL", help="Only this article (its URL or an alias of it).")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1, max=64), default=1, show_default=True,
-              help="Worker processes extracting in parallel (the machine's cores at most is useful).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0, max=64), default=0, show_default=True,
+              help="Worker processes extracting in parallel; 0: one per usable core (a few hundred articles "
+                   "or fewer are extracted in this process).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def reextract(db: Path, since: str | None, url: str | None, dry_run: bool, jobs: int, as_json: bool) -> None:
     """Extract stored articles again from their archived responses, without fetching.
@@ -116,7 +117,7 @@ def reextract(db: Path, since: str | None, url: str | None, dry_run: bool, jobs:
         arabpress reextract --db data/arabpress.db --url https://arab.press/2025/01/05/some-story/
     """
     try:
-        report = run(db, since=_since(since), url=_url(url), dry_run=dry_run, jobs=jobs)
+        report = run(db, since=_since(since), url=_url(url), dry_run=dry_run, jobs=jobs or None)
     except (ReextractError, UnusableDatabase) as error:
         raise click.ClickException(str(error)) from error
     if as_json:
