@@ -2,9 +2,12 @@
 
 The database is read through a second, read-only connection (a snapshot, in WAL mode) while the changes are
 written in transactions of :data:`BATCH` articles on the main one, so a re-extraction of any size runs in
-bounded memory and a killed one leaves every batch either written or not. It takes the crawl's lock: a crawl
-and a re-extraction never write the same database at once. See :mod:`arabpress_crawler.reextract` for what is
-compared and what is written.
+bounded memory and a killed one leaves every batch either written or not. The writing connection is the
+crawl's shared store (:mod:`arabpress_crawler.db.session`), so the dedupe pipeline a changed text goes through
+reads this run's uncommitted writes, as in a crawl. Extraction runs in one worker process per usable core by
+default (``jobs``), in chunks of consecutive rows; this process reads the rows, compares nothing and writes.
+It takes the crawl's lock: a crawl and a re-extraction never write the same database at once. See
+:mod:`arabpress_crawler.reextract` for what is compared and what is written.
 """
 
 from __future__ import annotations
@@ -255,6 +258,7 @@ def run(
     with crawling.crawl_lock(db_path, wait=False) as locked:
         if not locked:
             raise ReextractError(f"a crawl is running on {db_path}: re-extract when it has finished")
+
         def done(result: Result) -> None:
             report.add(result)
             if on_result is not None:
