@@ -5,7 +5,7 @@ written in transactions of :data:`BATCH` articles on the main one, so a re-extra
 bounded memory and a killed one leaves every batch either written or not. The writing connection is the
 crawl's shared store (:mod:`arabpress_crawler.db.session`), so the dedupe pipeline a changed text goes through
 reads this run's uncommitted writes, as in a crawl. Extraction runs in one worker process per usable core by
-default (``jobs``), in chunks of consecutive rows; this process reads the rows, compares nothing and writes.
+default (``jobs``), in chunks of consecutive rows; with workers, this process only reads the rows and writes.
 It takes the crawl's lock: a crawl and a re-extraction never write the same database at once. See
 :mod:`arabpress_crawler.reextract` for what is compared and what is written.
 """
