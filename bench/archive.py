@@ -27,7 +27,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shlex
 import shutil
 import sqlite3
 import time
@@ -224,7 +223,7 @@ def measure(plan: ArchivePlan, work: Path) -> Results:
     alter_every_row(last_archived)
     results.load.append(os.getloadavg()[0])
     results.reextract_rewrite, command = reextract(last_archived)
-    results.commands.append(shell_line(["sqlite3", str(last_archived), shlex.quote(REWRITE_SQL)]))
+    results.commands.append(f'{shell_line(["sqlite3", str(last_archived)])} "{REWRITE_SQL}"')
     results.commands.append(command)
     return results
 
