@@ -204,7 +204,7 @@ class Writer:
     def _write_changed(self, conn: sqlite3.Connection, result: Result, now: str) -> None:
         item = result.item
         assert item is not None
-        if conn.execute("SELECT 1 FROM articles WHERE url = ?", (item.url,)).fetchone() is None:
+        if not archive_db.article_exists(conn, item.url):
             result.outcome = ALIAS  # an earlier decision of this run gave its text to an earlier article
             return
         decision = self._deduplicate(item, result) if DEDUPE_TRIGGERS & set(result.changed) else None

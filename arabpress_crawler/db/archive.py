@@ -272,6 +272,11 @@ def save_reextract_revision(
     )
 
 
+def article_exists(conn: sqlite3.Connection, url: str) -> bool:
+    """Whether ``url`` is still an article row (not demoted to an alias earlier in the same run)."""
+    return conn.execute("SELECT 1 FROM articles WHERE url = ?", (url,)).fetchone() is not None
+
+
 def update_reextracted(conn: sqlite3.Connection, url: str, changed: Changes, version: str) -> int:
     """Write the re-extracted values of the changed row fields (and the version); returns the row's rowid."""
     new = {name: after for name, (_, after) in changed.items() if name in ROW_FIELDS or name == DUPLICATE_OF}
