@@ -32,8 +32,7 @@ test: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run
 
-# Extraction on real pages nobody here wrote (../shared/corpora/readability/), against trafilatura:
-# rewrites docs/extraction-quality.md; skipped with one line without the corpus.
+# Minutes; reads ../shared/corpora/readability/ and writes docs/extraction-quality.md (skips without the corpus).
 bench-extraction: $(DEV_STAMP)
 	$(BIN)/python -m bench.extraction_quality
 
