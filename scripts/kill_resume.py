@@ -11,6 +11,7 @@ Usage::
     .venv/bin/python scripts/kill_resume.py --articles 1200 --schedules 3
     .venv/bin/python scripts/kill_resume.py --workdir /tmp/kr    # resumable: run again to finish what is left
     .venv/bin/python scripts/kill_resume.py --first-seed 107 --schedules 3   # seeds 107, 108, 109 only
+    .venv/bin/python scripts/kill_resume.py --schedules 0 --capped-runs 6   # six cron runs of --max-pages 600
 
 Prints one line per schedule and a summary, and writes them to ``docs/kill-resume-result.md`` after each
 schedule (shown in ``docs/reliability.md`` by the next full run of the reliability suite); exits 1 if any
@@ -30,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -45,6 +47,9 @@ from tests.reliability.resume import (  # noqa: E402
 )
 
 logger = logging.getLogger(__name__)
+
+#: A database as :func:`snapshot` reads it: table → sorted rows.
+Snapshot = dict[str, list[tuple[Any, ...]]]
 
 FIRST_SEED = 100
 #: A 3,000-article crawl on a busy 2-core machine takes minutes, not the suite's 2-minute bound.
@@ -77,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--first-seed", type=int, default=FIRST_SEED, help="seed of the first schedule")
     parser.add_argument("--kills", type=int, default=3, help="kills per schedule before the run to the end")
     parser.add_argument("--workdir", type=Path, help="keep work here; skip what is done")
+    parser.add_argument(
+        "--capped-runs", type=int, default=0, help="then this many runs of --max-pages into one db"
+    )
+    parser.add_argument("--max-pages", type=int, default=600, help="the page cap of the capped runs")
     options = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if options.workdir is None:
@@ -99,13 +108,17 @@ def run(options: argparse.Namespace, work: Path) -> int:
     def save() -> None:
         progress_file.write_text(json.dumps(progress, indent=1), encoding="utf-8")
         lines = [progress["reference"], *(progress[str(seed)] for seed in seeds if str(seed) in progress)]
+        if "capped" in progress:
+            lines += ["", progress["capped"]]
         done = [seed for seed in seeds if str(seed) in progress]
         equal = sum("DIFFERENT" not in progress[str(seed)] for seed in done)
-        lines.append(f"- **{equal} of {len(done)} schedules** (of {len(seeds)} asked) end with the database of the"
-                     f" uninterrupted crawl on every compared table (`{command}`, on commit"
-                     f" {commit_of_checkout()}, {time.monotonic() - started:.0f} s for the schedules of this start)")  # fmt: skip
+        if seeds:
+            summary = (f"- **{equal} of {len(done)} schedules** (of {len(seeds)} asked) end with the database of"
+                       f" the uninterrupted crawl on every compared table (`{command}`, on commit"
+                       f" {commit_of_checkout()}, {time.monotonic() - started:.0f} s for the schedules of this start)")  # fmt: skip
+            lines.insert(len(done) + 1, summary)
         RESULT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        print(lines[-1], flush=True)
+        print("\n".join(lines[len(done) + 1 :]), flush=True)
 
     root = work / "site"
     if not (root / ".generated").exists():
@@ -152,10 +165,39 @@ def run(options: argparse.Namespace, work: Path) -> int:
                                    f" stored articles ({landed} landed), then a run to the end: {verdict}")  # fmt: skip
             print(progress[str(seed)], flush=True)
             save()
+        if options.capped_runs and "capped" not in progress:
+            progress["capped"] = capped_runs(server.base_url, work / "capped", reference, options)
+            verdicts[0] = "DIFFERENT" not in progress["capped"]
+            save()
     finally:
         server.stop()
     save()
     return 0 if all(verdicts.values()) else 1
+
+
+def capped_runs(base_url: str, work: Path, reference: Snapshot, options: argparse.Namespace) -> str:
+    """``--capped-runs`` cron runs of ``arabpress crawl --max-pages N`` into one database, compared with the
+    reference crawl: one paragraph for the result."""
+    db = work / "capped.db"
+    for stale in work.glob("capped*"):
+        stale.unlink()
+    stored, left, exits = [], [], []
+    for _ in range(options.capped_runs):
+        run = harness.crawl(base_url, work, db=db, name="capped", timeout=CRAWL_TIMEOUT_SECONDS,
+                            extra_args=("--max-pages", str(options.max_pages)))  # fmt: skip
+        exits.append(run.returncode)
+        stored.append(len(run.articles()))
+        left.append(run.rows("SELECT count(*) FROM frontier WHERE given_up_at IS NULL")[0][0])
+    problems = differences(reference, snapshot(db, base_url)) + run.consistency_problems()
+    verdict = (
+        "equal on every compared table"
+        if not problems
+        else "DIFFERENT: " + "; ".join(p[:PROBLEM_CHARS] for p in problems)
+    )
+    return (f"{options.capped_runs} cron runs of `arabpress crawl --max-pages {options.max_pages}` on the same"
+            f" generated {options.articles:,}-article mirror stored {', '.join(f'{n:,}' for n in stored)} articles"
+            f" (links left in the frontier after each: {', '.join(f'{n:,}' for n in left)}), exit codes"
+            f" {sorted(set(exits))}; the database after the last, compared with the one full crawl's: {verdict}.")  # fmt: skip
 
 
 if __name__ == "__main__":
