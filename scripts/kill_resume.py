@@ -18,6 +18,8 @@ schedule (shown in ``docs/reliability.md`` by the next full run of the reliabili
 schedule ended with a different database. With ``--workdir``, the mirror, the reference crawl and each
 finished schedule's line are kept there, so a second start with the same options (after the machine was
 needed, or the script was stopped) runs only the schedules not yet finished.
+Run from a copy of the code that is no git checkout (so that edits of the checkout do not reach a long
+run), ``KILL_RESUME_COMMIT=<hash>`` names the commit in the result.
 """
 
 from __future__ import annotations
@@ -97,7 +99,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(options: argparse.Namespace, work: Path) -> int:
     """The reference crawl and the schedules in ``work``; progress kept in ``work/progress.json``."""
-    started = time.monotonic()
     seeds = range(options.first_seed, options.first_seed + options.schedules)
     command = (f"scripts/kill_resume.py --articles {options.articles} --schedules {options.schedules}"
                + (f" --first-seed {options.first_seed}" if options.first_seed != FIRST_SEED else ""))  # fmt: skip
@@ -115,7 +116,7 @@ def run(options: argparse.Namespace, work: Path) -> int:
         if seeds:
             summary = (f"- **{equal} of {len(done)} schedules** (of {len(seeds)} asked) end with the database of"
                        f" the uninterrupted crawl on every compared table (`{command}`, on commit"
-                       f" {commit_of_checkout()}, {time.monotonic() - started:.0f} s for the schedules of this start)")  # fmt: skip
+                       f" {commit_of_checkout()}, {float(progress.get('seconds', '0')):,.0f} s for the schedules)")  # fmt: skip
             lines.insert(len(done) + 1, summary)
         RESULT.write_text("\n".join(lines) + "\n", encoding="utf-8")
         print("\n".join(lines[len(done) + 1 :]), flush=True)
@@ -151,6 +152,7 @@ def run(options: argparse.Namespace, work: Path) -> int:
             db = work / f"s{seed}" / "resumed.db"
             for stale in db.parent.glob("resumed*"):
                 stale.unlink()
+            begun = time.monotonic()
             landed, final = resume_after_kills(server.base_url, db, schedule, timeout=CRAWL_TIMEOUT_SECONDS)
             problems = differences(reference, snapshot(final.db_path, server.base_url))
             problems += final.consistency_problems()
@@ -163,6 +165,7 @@ def run(options: argparse.Namespace, work: Path) -> int:
             )
             progress[str(seed)] = (f"- schedule seed {schedule.seed}: SIGKILL after {list(schedule.kill_after)}"
                                    f" stored articles ({landed} landed), then a run to the end: {verdict}")  # fmt: skip
+            progress["seconds"] = str(float(progress.get("seconds", "0")) + time.monotonic() - begun)
             print(progress[str(seed)], flush=True)
             save()
         if options.capped_runs and "capped" not in progress:
