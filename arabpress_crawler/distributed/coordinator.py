@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from arabpress_crawler import db as database
@@ -25,6 +26,8 @@ from arabpress_crawler.db import session
 from arabpress_crawler.distributed.feed import beat, serve_redis
 from arabpress_crawler.distributed.keys import RunKeys, dead_runs, site_slug
 from arabpress_crawler.run_record import RunCounters, RunRecord
+from arabpress_crawler.spiders import SITEMAP_LASTMOD_STAT
+from arabpress_crawler.spiders.incremental import as_datetime
 from arabpress_crawler.writer.server import Writer
 
 logger = logging.getLogger(__name__)
@@ -44,12 +47,15 @@ class FixedStats:
 
 
 def merge_stats(per_worker: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Numbers summed over the workers; other values (sitemap lastmods, times) from the first worker having them."""
+    """Numbers summed over the workers; a sub-sitemap's lastmod the newest any worker saw (every worker carries the
+    last run's forward, only the one that read the index has the new one); other values from the first worker."""
     merged: dict[str, Any] = {}
     for stats in per_worker:
         for key, value in stats.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 merged[key] = merged.get(key, 0) + value
+            elif key.startswith(SITEMAP_LASTMOD_STAT) and key in merged:
+                merged[key] = max(merged[key], value, key=lambda lastmod: as_datetime(lastmod) or datetime.min.replace(tzinfo=UTC))
             else:
                 merged.setdefault(key, value)
     return merged

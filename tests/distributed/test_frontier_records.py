@@ -6,7 +6,8 @@ records reach the writer in that order. With several workers, worker A keeps the
 worker B fetches it: B never kept it, and B's batch may be committed before A's. These tests play both
 workers' spiders (:class:`FrontierTracker`, as the spider uses it) into one
 :class:`~arabpress_crawler.writer.server.Writer`, the writer of the process and the distributed modes, in both
-orders, without Redis or timing.
+orders, without Redis or timing. Last, the same for the sitemap lastmods the workers' stats carry to the run
+record: the newest any worker saw is kept, whichever worker reports first.
 """
 
 from __future__ import annotations
@@ -98,3 +99,16 @@ def test_a_retryable_failure_committed_before_the_finders_link_stays_a_failure(r
     finally:
         writer.close()
     assert frontier_rows(db) == [(DEAD, "failed")]
+
+
+@pytest.mark.parametrize("order", [1, -1])
+def test_the_run_record_keeps_the_newest_sitemap_lastmod_any_worker_saw(order: int) -> None:
+    from arabpress_crawler.distributed.coordinator import merge_stats
+    from arabpress_crawler.spiders import SITEMAP_LASTMOD_STAT
+
+    key = f"{SITEMAP_LASTMOD_STAT}https://example.test/post-sitemap.xml"
+    carried = {key: "2025-11-07T23:59:00+00:00", "response_received_count": 10}  # the last run's, carried forward
+    read = {key: "2026-12-05T10:45:07+00:00", "response_received_count": 5}  # the worker that read the index
+    merged = merge_stats([carried, read][::order])
+    assert merged[key] == "2026-12-05T10:45:07+00:00"
+    assert merged["response_received_count"] == 15
