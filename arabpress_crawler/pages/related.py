@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -27,12 +28,15 @@ from arabpress_crawler.pages.selectors import xpath
 
 logger = logging.getLogger(__name__)
 
-#: Short elements that may head a related list (their whole text is compared).
+#: Elements that may head a related list…
+_HEADING_CANDIDATE_TAGS = (
+    "h2 h3 h4 h5 h6 div span p strong b em a header li label legend summary section".split()
+)
+#: …when short (their whole text is compared): between 3 and 59 characters once whitespace is collapsed. The
+#: tag is tested by name in one string (cheaper in libxml2 than a ``self::`` step per tag), the length once.
 HEADING_CANDIDATES = xpath(
-    "//body//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::div or self::span or self::p"
-    " or self::strong or self::b or self::em or self::a or self::header or self::li or self::label"
-    " or self::legend or self::summary or self::section]"
-    "[string-length(normalize-space()) > 2][string-length(normalize-space()) < 60]"
+    f"//body/descendant::*[contains('|{'|'.join(_HEADING_CANDIDATE_TAGS)}|', concat('|', local-name(), '|'))]"
+    "[floor((string-length(normalize-space()) - 3) div 57) = 0]"
 )
 
 
@@ -115,6 +119,8 @@ class RelatedFinder:
         self.root = root
         self.base_url = url
         self.regions = regions
+        self._urls: dict[etree._Element, str | None] = {}
+        self._article_urls: dict[str, bool] = {}
 
     def headlines(self) -> list[RelatedHeadline]:
         """The related headlines in page order, or ``[]`` when the page has no related list."""
@@ -138,8 +144,12 @@ class RelatedFinder:
         headline = self.regions.headline
         headline_position = self.regions.position(headline) if headline is not None else -1
         found = []
+        strengths: dict[str, int | None] = {}  # nested candidates (a link in a list item) share their text
         for element in HEADING_CANDIDATES(self.root):
-            strength = heading_strength(element_text(element))
+            text = element_text(element)
+            strength = (
+                strengths[text] if text in strengths else strengths.setdefault(text, heading_strength(text))
+            )
             if strength is None or self._in_navigation(element):
                 continue
             position = self.regions.position(element)
@@ -159,7 +169,6 @@ class RelatedFinder:
         """The links after ``heading`` in the smallest block around it that has enough of them."""
         if _is_inline_box(heading, heading):
             return None
-        heading_end = self.regions.position(heading) + sum(1 for _ in heading.iter(etree.Element)) - 1
         container = heading
         for _ in range(MAX_BLOCK_LEVELS):
             container = container.getparent()
@@ -167,20 +176,17 @@ class RelatedFinder:
                 return None
             if _is_inline_box(container, heading):
                 return None
-            links = self._links_after(container, heading, heading_end)
-            if len({absolute_url(self.base_url, link.get("href")) for link in links}) >= MIN_RELATED_LINKS:
+            links = self._links_after(container, heading)
+            if len({self._url(link) for link in links}) >= MIN_RELATED_LINKS:
                 return links
             if self.regions.contains_headline(container):
                 return None  # climbed up to the whole article: the heading heads nothing
         return None
 
-    def _links_after(
-        self, container: etree._Element, heading: etree._Element, heading_end: int
-    ) -> list[etree._Element]:
+    def _links_after(self, container: etree._Element, heading: etree._Element) -> list[etree._Element]:
+        """The article links of ``container`` after ``heading`` and what it holds, up to the next heading."""
         links = []
-        for element in container.iter(etree.Element):
-            if self.regions.position(element) <= heading_end:
-                continue
+        for element in _after(heading, container):
             if _is_next_heading(element, heading):
                 break
             if element.tag == "a" and self._is_article_link(element) and not _in_paragraph(element):
@@ -189,13 +195,24 @@ class RelatedFinder:
                     break  # enough for the longest list a page gives (cards repeat their link)
         return links
 
+    def _url(self, link: etree._Element) -> str | None:
+        """The absolute URL of ``link`` (computed once per link: a block is read at several levels)."""
+        if link in self._urls:
+            return self._urls[link]
+        return self._urls.setdefault(link, absolute_url(self.base_url, link.get("href")))
+
     def _is_article_link(self, link: etree._Element) -> bool:
-        url = absolute_url(self.base_url, link.get("href"))
-        return bool(url and is_article_link(url, self.base_url))
+        url = self._url(link)
+        if not url:
+            return False
+        known = self._article_urls.get(url)
+        if known is None:
+            known = self._article_urls[url] = is_article_link(url, self.base_url)
+        return known
 
     def _headlines(self, links: list[etree._Element]) -> list[RelatedHeadline]:
         entries: dict[str, _Entry] = {}
-        urls = {link: absolute_url(self.base_url, link.get("href")) or "" for link in links}
+        urls = {link: self._url(link) or "" for link in links}
         cards = _Cards(urls)
         for link in links:
             if len(entries) >= RELATED_LINKS_READ and urls[link] not in entries:
@@ -212,6 +229,18 @@ class RelatedFinder:
                 entry.offer(image.get("alt") or "", "image-alt")
         titled = [entry for entry in entries.values() if entry.title][:RELATED_LINKS_READ]
         return [RelatedHeadline(title=e.title, url=e.url, position=i) for i, e in enumerate(titled, 1)]
+
+
+def _after(heading: etree._Element, container: etree._Element) -> Iterator[etree._Element]:
+    """The elements of ``container`` after ``heading`` and its descendants, in document order."""
+    node = heading
+    while node is not container:
+        for sibling in node.itersiblings(etree.Element):
+            yield from sibling.iter(etree.Element)
+        parent = node.getparent()
+        if parent is None:
+            return
+        node = parent
 
 
 def _nearest_with_text(element: etree._Element, forward: bool) -> etree._Element | None:

@@ -23,21 +23,23 @@ from arabpress_crawler.urls import canonicalize_url
 
 logger = logging.getLogger(__name__)
 
-_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+
+def _lower(attribute: str, letters: str) -> str:
+    """``@attribute`` with the ASCII capitals of ``letters`` in lower case: enough to look for a word written
+    with those letters in any case, and far cheaper than lower-casing the whole alphabet."""
+    return f"translate(@{attribute}, '{letters.upper()}', '{letters}')"
 
 
-def _lower(attribute: str) -> str:
-    return f"translate(@{attribute}, '{_UPPER}', '{_LOWER}')"
-
-
-#: Visible breadcrumb trails (class, id, ARIA label or microdata); the first one of the page is read.
+_CRUMB_LETTERS = "abcdemrsu"  # the letters of "breadcrumb" and "crumbs"
+#: Visible breadcrumb trails (class, id, ARIA label or microdata); the first one of the page is read. Only
+#: elements with one of those attributes are looked at closer.
 BREADCRUMBS = xpath(
-    f"//*[contains({_lower('class')}, 'breadcrumb') or contains({_lower('class')}, 'crumbs')"
-    f" or contains({_lower('id')}, 'breadcrumb') or contains({_lower('aria-label')}, 'breadcrumb')"
+    "//*[@class or @id or @aria-label or @itemtype]"
+    f"[contains({_lower('class', _CRUMB_LETTERS)}, 'breadcrumb') or contains({_lower('class', _CRUMB_LETTERS)}, 'crumbs')"
+    f" or contains({_lower('id', _CRUMB_LETTERS)}, 'breadcrumb')"
+    f" or contains({_lower('aria-label', _CRUMB_LETTERS)}, 'breadcrumb')"
     " or contains(@itemtype, 'BreadcrumbList')]"
 )
-#: Links before the headline that may start an unmarked breadcrumb trail, in page order.
-TRAIL_STARTS = xpath("preceding::a[@href]")
 #: Characters that separate the crumbs of a trail.
 TRAIL_SEPARATORS = " ›»>/|\\-–—:·•،‹«<"
 #: A trail has this many links at least and at most, and at most this many characters.
@@ -113,13 +115,34 @@ def article_links(regions: ArticleRegions) -> Iterator[etree._Element]:
     """Links of the article region from its header on, chrome and links of running text left out (the first
     :data:`~arabpress_crawler.pages.limits.ARTICLE_LINKS_READ` of them)."""
     count = 0
-    for link in regions.article.iter("a"):
-        if link.get("href") and regions.after_header(link) and not regions.in_chrome(link):
-            if not _in_running_text(link):
-                yield link
-                count += 1
-                if count >= ARTICLE_LINKS_READ:
-                    return
+    for link in _links_from_header(regions):
+        if link.get("href") and not regions.in_chrome(link) and not _in_running_text(link):
+            yield link
+            count += 1
+            if count >= ARTICLE_LINKS_READ:
+                return
+
+
+def _links_from_header(regions: ArticleRegions) -> Iterator[etree._Element]:
+    """The links of the article region that come after the start of the article header, in page order.
+
+    The region is read once in document order (its links, and the header's first element to know where the
+    header starts), so no link's position is looked up.
+    """
+    article, block = regions.article, regions.header_block
+    if block is None:
+        yield from article.iter("a")
+        return
+    if block is not article and article not in block.iterancestors():
+        if regions.position(block) <= regions.position(article):
+            yield from article.iter("a")  # the header starts before the region (or holds it)
+        return  # else the header starts after the whole region: none of its links is after it
+    after = False
+    for element in article.iter("a", block.tag):
+        if element is block:
+            after = True
+        if after and element.tag == "a":
+            yield element
 
 
 def _labels(links: Iterable[etree._Element]) -> list[str]:
@@ -186,17 +209,19 @@ def section_from_crumbs(crumbs: list[tuple[str, str | None]], title: str | None,
     return kept[-1] if kept else None
 
 
-def visible_breadcrumbs(root: etree._Element, base_url: str) -> list[tuple[str, str | None]]:
+def visible_breadcrumbs(
+    root: etree._Element, base_url: str, regions: ArticleRegions | None = None
+) -> list[tuple[str, str | None]]:
     """The links of the page's first breadcrumb trail as (text, absolute URL).
 
     A trail marked as one (class, id, ARIA label, microdata) first; else the unmarked trail nearest above
-    the headline (:func:`unmarked_trail`).
+    the headline (:func:`unmarked_trail`). ``regions``, when given, are the page's (its headline is reused).
     """
     for trail in BREADCRUMBS(root):
         links = _trail_links(trail, base_url)
         if links:
             return links
-    trail = unmarked_trail(root, base_url)
+    trail = unmarked_trail(root, base_url, regions)
     return _trail_links(trail, base_url) if trail is not None else []
 
 
@@ -240,14 +265,16 @@ def _text_between(link: etree._Element, following: etree._Element) -> str | None
     return None
 
 
-def unmarked_trail(root: etree._Element, base_url: str) -> etree._Element | None:
+def unmarked_trail(
+    root: etree._Element, base_url: str, regions: ArticleRegions | None = None
+) -> etree._Element | None:
     """The breadcrumb trail without any breadcrumb class nearest above the headline (the site menu, further
     up, has no separators or does not lead to the page's section); ``None`` without a headline or a trail."""
-    headline = find_headline(root)
+    headline = regions.headline if regions is not None else find_headline(root)
     if headline is None:
         return None
     found = None
-    for link in TRAIL_STARTS(headline):
+    for link in _links_before(headline):
         if not _is_home(absolute_url(base_url, link.get("href"))):
             continue
         for container in (link.getparent(), *list(link.getparent().iterancestors())[: TRAIL_LEVELS - 1]):
@@ -257,6 +284,17 @@ def unmarked_trail(root: etree._Element, base_url: str) -> etree._Element | None
                 found = container
                 break
     return found
+
+
+def _links_before(headline: etree._Element) -> Iterator[etree._Element]:
+    """The links with an ``href`` before ``headline`` in page order, its ancestors left out (XPath's
+    ``preceding::a[@href]``, read in one pass that stops at the headline)."""
+    ancestors = frozenset(headline.iterancestors())
+    for element in headline.getroottree().getroot().iter("a", headline.tag):
+        if element is headline:
+            return
+        if element.tag == "a" and element.get("href") is not None and element not in ancestors:
+            yield element
 
 
 def _comparable(url: str) -> str:
