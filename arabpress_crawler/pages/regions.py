@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 HEADLINES = xpath("//h1")
 HEADLINE_FALLBACK = xpath("//*[@itemprop='headline'][not(self::meta)]")
 #: Sidebars marked only by a class or id (``td-main-sidebar``, ``#secondary-sidebar``)…
-SIDEBAR_CANDIDATES = xpath("//*[contains(@class, 'sidebar') or contains(@id, 'sidebar')]")
+SIDEBAR_CANDIDATES = xpath("//*[@class or @id][contains(@class, 'sidebar') or contains(@id, 'sidebar')]")
 #: …but not a page-level flag such as ``<body class="has-sidebar">``.
 SIDEBAR_FLAG_PREFIXES = ("has-", "no-", "with-", "without-")
 NEVER_CHROME_TAGS = frozenset({"html", "body", "main", "article"})

@@ -34,10 +34,38 @@ _HEADING_CANDIDATE_TAGS = (
 )
 #: …when short (their whole text is compared): between 3 and 59 characters once whitespace is collapsed. The
 #: tag is tested by name in one string (cheaper in libxml2 than a ``self::`` step per tag), the length once.
-HEADING_CANDIDATES = xpath(
-    f"//body/descendant::*[contains('|{'|'.join(_HEADING_CANDIDATE_TAGS)}|', concat('|', local-name(), '|'))]"
+_HEADING_TEST = (
+    f"[contains('|{'|'.join(_HEADING_CANDIDATE_TAGS)}|', concat('|', local-name(), '|'))]"
     "[floor((string-length(normalize-space()) - 3) div 57) = 0]"
 )
+HEADING_CANDIDATES = xpath(f"//body/descendant::*{_HEADING_TEST}")
+_SUBTREE_HEADINGS = xpath(f"descendant-or-self::*{_HEADING_TEST}")
+_IS_HEADING = xpath(f"boolean(self::*{_HEADING_TEST})")
+_SUBTREE_SIZE = xpath("count(descendant::*)")
+_BODIES = xpath("//body")
+#: A subtree of more elements than this is read for headings child by child, as the reading goes on.
+HEADING_CHUNK_ELEMENTS = 1_000
+
+
+def heading_candidates(root: etree._Element) -> Iterator[etree._Element]:
+    """The elements of :data:`HEADING_CANDIDATES`, in page order, found as they are asked for: a page whose
+    related heading comes before a list of 100,000 links is not read past the heading for headings."""
+    bodies = _BODIES(root)
+    if len(bodies) != 1:
+        yield from HEADING_CANDIDATES(root)
+        return
+    for child in bodies[0].iterchildren(etree.Element):
+        yield from _subtree_headings(child)
+
+
+def _subtree_headings(node: etree._Element) -> Iterator[etree._Element]:
+    if _SUBTREE_SIZE(node) <= HEADING_CHUNK_ELEMENTS:
+        yield from _SUBTREE_HEADINGS(node)
+        return
+    if _IS_HEADING(node):
+        yield node
+    for child in node.iterchildren(etree.Element):
+        yield from _subtree_headings(child)
 
 
 def _folded_pattern(pattern: str) -> re.Pattern[str]:
@@ -124,7 +152,9 @@ class RelatedFinder:
 
     def headlines(self) -> list[RelatedHeadline]:
         """The related headlines in page order, or ``[]`` when the page has no related list."""
-        for heading in self._headings()[:MAX_HEADINGS_TRIED]:
+        for tried, heading in enumerate(self._headings()):
+            if tried >= MAX_HEADINGS_TRIED:
+                break
             links = self._block_links(heading)
             if links is None:
                 continue
@@ -139,13 +169,17 @@ class RelatedFinder:
                 return headlines
         return []
 
-    def _headings(self) -> list[etree._Element]:
-        """Candidate headings: strong ones first, those after the headline before those above it."""
+    def _headings(self) -> Iterator[etree._Element]:
+        """Candidate headings: strong ones first, those after the headline before those above it.
+
+        Strong headings after the headline come first, in page order: each is given as soon as it is found,
+        so a page whose related list is under such a heading is not read further for headings.
+        """
         headline = self.regions.headline
         headline_position = self.regions.position(headline) if headline is not None else -1
-        found = []
+        later = []
         strengths: dict[str, int | None] = {}  # nested candidates (a link in a list item) share their text
-        for element in HEADING_CANDIDATES(self.root):
+        for element in heading_candidates(self.root):
             text = element_text(element)
             strength = (
                 strengths[text] if text in strengths else strengths.setdefault(text, heading_strength(text))
@@ -153,8 +187,11 @@ class RelatedFinder:
             if strength is None or self._in_navigation(element):
                 continue
             position = self.regions.position(element)
-            found.append(((position < headline_position, strength, position), element))
-        return [element for _, element in sorted(found, key=lambda pair: pair[0])]
+            if strength == 0 and position >= headline_position:
+                yield element
+            else:
+                later.append(((position < headline_position, strength, position), element))
+        yield from (element for _, element in sorted(later, key=lambda pair: pair[0]))
 
     def _in_navigation(self, element: etree._Element) -> bool:
         """Inside a menu or the masthead (a "More" menu entry, "Read more" in the site header)."""
@@ -245,11 +282,14 @@ def _after(heading: etree._Element, container: etree._Element) -> Iterator[etree
 
 def _nearest_with_text(element: etree._Element, forward: bool) -> etree._Element | None:
     sibling = element.getnext() if forward else element.getprevious()
-    while sibling is not None and (
-        not isinstance(sibling.tag, str) or not collapse_whitespace(sibling.xpath("string()"))
-    ):
+    while sibling is not None and (not isinstance(sibling.tag, str) or not _has_text(sibling)):
         sibling = sibling.getnext() if forward else sibling.getprevious()
     return sibling
+
+
+def _has_text(element: etree._Element) -> bool:
+    """``element`` holds some text besides whitespace (read up to its first such text, not all of it)."""
+    return any(not text.isspace() for text in element.itertext() if text)
 
 
 def _is_inline_box(element: etree._Element, heading: etree._Element) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from collections.abc import Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
@@ -113,7 +114,19 @@ def kicker_links(regions: ArticleRegions) -> list[etree._Element]:
 
 def article_links(regions: ArticleRegions) -> Iterator[etree._Element]:
     """Links of the article region from its header on, chrome and links of running text left out (the first
-    :data:`~arabpress_crawler.pages.limits.ARTICLE_LINKS_READ` of them)."""
+    :data:`~arabpress_crawler.pages.limits.ARTICLE_LINKS_READ` of them). Found once per page: the section
+    and the tags read them several times."""
+    links = _ARTICLE_LINKS.get(regions)
+    if links is None:
+        links = _ARTICLE_LINKS[regions] = list(_article_links(regions))
+    return iter(links)
+
+
+#: The article links of each page being read (dropped with its regions).
+_ARTICLE_LINKS: weakref.WeakKeyDictionary[ArticleRegions, list[etree._Element]] = weakref.WeakKeyDictionary()
+
+
+def _article_links(regions: ArticleRegions) -> Iterator[etree._Element]:
     count = 0
     for link in _links_from_header(regions):
         if link.get("href") and not regions.in_chrome(link) and not _in_running_text(link):
@@ -168,7 +181,8 @@ def rel_tags(regions: ArticleRegions) -> list[str]:
 
 def _path_matches(link: etree._Element, pattern: re.Pattern[str], base_url: str) -> bool:
     url = absolute_url(base_url, link.get("href"))
-    return bool(url and same_site(url, base_url) and pattern.search(unquote(urlsplit(url).path)))
+    # The path first: few links are to section or tag pages, and "same site" is the dearer test.
+    return bool(url and pattern.search(unquote(urlsplit(url).path)) and same_site(url, base_url))
 
 
 def path_section(regions: ArticleRegions, base_url: str) -> str | None:
