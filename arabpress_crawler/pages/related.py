@@ -39,33 +39,43 @@ _HEADING_TEST = (
     "[floor((string-length(normalize-space()) - 3) div 57) = 0]"
 )
 HEADING_CANDIDATES = xpath(f"//body/descendant::*{_HEADING_TEST}")
-_SUBTREE_HEADINGS = xpath(f"descendant-or-self::*{_HEADING_TEST}")
+_NODES_HEADINGS = xpath(f"$nodes/descendant-or-self::*{_HEADING_TEST}")
 _IS_HEADING = xpath(f"boolean(self::*{_HEADING_TEST})")
 _SUBTREE_SIZE = xpath("count(descendant::*)")
 _BODIES = xpath("//body")
-#: A subtree of more elements than this is read for headings child by child, as the reading goes on.
-HEADING_CHUNK_ELEMENTS = 1_000
+#: A page of more elements than this (a list of thousands of links) is read for headings a part at a time,
+#: as the reading goes on: blocks of consecutive elements of at most this many elements each.
+HEADING_CHUNK_ELEMENTS = 20_000
 
 
 def heading_candidates(root: etree._Element) -> Iterator[etree._Element]:
-    """The elements of :data:`HEADING_CANDIDATES`, in page order, found as they are asked for: a page whose
-    related heading comes before a list of 100,000 links is not read past the heading for headings."""
+    """The elements of :data:`HEADING_CANDIDATES`, in page order, found as they are asked for on a huge page:
+    one whose related heading comes before a list of 100,000 links is not read past the heading."""
     bodies = _BODIES(root)
-    if len(bodies) != 1:
+    if len(bodies) != 1 or _SUBTREE_SIZE(bodies[0]) <= HEADING_CHUNK_ELEMENTS:
         yield from HEADING_CANDIDATES(root)
         return
-    for child in bodies[0].iterchildren(etree.Element):
-        yield from _subtree_headings(child)
+    yield from _headings_under(bodies[0])
 
 
-def _subtree_headings(node: etree._Element) -> Iterator[etree._Element]:
-    if _SUBTREE_SIZE(node) <= HEADING_CHUNK_ELEMENTS:
-        yield from _SUBTREE_HEADINGS(node)
-        return
-    if _IS_HEADING(node):
-        yield node
-    for child in node.iterchildren(etree.Element):
-        yield from _subtree_headings(child)
+def _headings_under(parent: etree._Element) -> Iterator[etree._Element]:
+    """The heading candidates among ``parent``'s descendants, in page order, a block of children at a time."""
+    batch: list[etree._Element] = []
+    size = 0
+    for child in parent.iterchildren(etree.Element):
+        child_size = int(_SUBTREE_SIZE(child)) + 1
+        if size + child_size > HEADING_CHUNK_ELEMENTS and batch:
+            yield from _NODES_HEADINGS(parent, nodes=batch)
+            batch, size = [], 0
+        if child_size > HEADING_CHUNK_ELEMENTS:
+            if _IS_HEADING(child):
+                yield child
+            yield from _headings_under(child)
+        else:
+            batch.append(child)
+            size += child_size
+    if batch:
+        yield from _NODES_HEADINGS(parent, nodes=batch)
 
 
 def _folded_pattern(pattern: str) -> re.Pattern[str]:

@@ -28,14 +28,20 @@ logger = logging.getLogger(__name__)
 def _lower(attribute: str, letters: str) -> str:
     """``@attribute`` with the ASCII capitals of ``letters`` in lower case: enough to look for a word written
     with those letters in any case, and far cheaper than lower-casing the whole alphabet."""
-    return f"translate(@{attribute}, '{letters.upper()}', '{letters}')"
+    return _lower_text(f"@{attribute}", letters)
+
+
+def _lower_text(expression: str, letters: str) -> str:
+    return f"translate({expression}, '{letters.upper()}', '{letters}')"
 
 
 _CRUMB_LETTERS = "abcdemrsu"  # the letters of "breadcrumb" and "crumbs"
+_CRUMB_ATTRIBUTES = "concat(@class, ' ', @id, ' ', @aria-label, ' ', @itemtype)"
 #: Visible breadcrumb trails (class, id, ARIA label or microdata); the first one of the page is read. Only
-#: elements with one of those attributes are looked at closer.
+#: elements with one of those attributes that says "crumb" in any case are looked at closer.
 BREADCRUMBS = xpath(
     "//*[@class or @id or @aria-label or @itemtype]"
+    f"[contains({_lower_text(_CRUMB_ATTRIBUTES, 'bcmru')}, 'crumb')]"
     f"[contains({_lower('class', _CRUMB_LETTERS)}, 'breadcrumb') or contains({_lower('class', _CRUMB_LETTERS)}, 'crumbs')"
     f" or contains({_lower('id', _CRUMB_LETTERS)}, 'breadcrumb')"
     f" or contains({_lower('aria-label', _CRUMB_LETTERS)}, 'breadcrumb')"
