@@ -153,6 +153,8 @@ class ArticleRegions:
         self._positions: dict[etree._Element, int] = {}
         self._scan = root.iter(etree.Element)
         self._scanned = 0
+        #: :meth:`in_chrome` of the elements asked about and their ancestors.
+        self._in_chrome: dict[etree._Element, bool] = {}
 
     @cached_property
     def headline(self) -> etree._Element | None:
@@ -190,7 +192,25 @@ class ArticleRegions:
 
     def in_chrome(self, element: etree._Element) -> bool:
         """``element`` is inside the site header, navigation, a sidebar or the site footer."""
-        return _inside_any(element, self.chrome)
+        chrome = self.chrome
+        if not chrome:
+            return False
+        known = self._in_chrome
+        path = []
+        node: etree._Element | None = element
+        found = False
+        while node is not None:
+            if node in known:
+                found = known[node]
+                break
+            if node in chrome:
+                found = True
+                break
+            path.append(node)
+            node = node.getparent()
+        for visited in path:  # the answer for each element on the way up: siblings share their ancestors
+            known[visited] = found
+        return found
 
     def is_standfirst(self, element: etree._Element) -> bool:
         """``element`` is marked as a standfirst and sits beside the headline rather than inside the body."""

@@ -12,6 +12,7 @@ import logging
 import re
 import weakref
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -186,9 +187,17 @@ def rel_tags(regions: ArticleRegions) -> list[str]:
 
 
 def _path_matches(link: etree._Element, pattern: re.Pattern[str], base_url: str) -> bool:
-    url = absolute_url(base_url, link.get("href"))
+    url, path = _url_and_path(base_url, link.get("href"))
     # The path first: few links are to section or tag pages, and "same site" is the dearer test.
-    return bool(url and pattern.search(unquote(urlsplit(url).path)) and same_site(url, base_url))
+    return bool(url and pattern.search(path) and same_site(url, base_url))
+
+
+@lru_cache(maxsize=4096)
+def _url_and_path(base_url: str, href: str | None) -> tuple[str | None, str]:
+    """The absolute URL of a link and its decoded path, computed once per page and link: the section and the
+    tags read the same links of the article."""
+    url = absolute_url(base_url, href)
+    return url, unquote(urlsplit(url).path) if url else ""
 
 
 def path_section(regions: ArticleRegions, base_url: str) -> str | None:
