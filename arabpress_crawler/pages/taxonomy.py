@@ -304,7 +304,7 @@ def unmarked_trail(
         return None
     found = None
     for link in _links_before(headline):
-        if not _is_home(absolute_url(base_url, link.get("href"))):
+        if not _is_home(_url_and_path(base_url, link.get("href"))[0]):
             continue
         for container in (link.getparent(), *list(link.getparent().iterancestors())[: TRAIL_LEVELS - 1]):
             if container is None or container.tag in ("body", "html") or headline in container.iter():
