@@ -46,12 +46,14 @@ _BODIES = xpath("//body")
 #: A page of more elements than this (a list of thousands of links) is read for headings a part at a time,
 #: as the reading goes on: blocks of consecutive elements of at most this many elements each.
 HEADING_CHUNK_ELEMENTS = 20_000
+#: The page has more elements than that (libxml2 stops counting there).
+_HUGE_PAGE = xpath(f"boolean(/descendant::*[{HEADING_CHUNK_ELEMENTS + 1}])")
 
 
 def heading_candidates(root: etree._Element) -> Iterator[etree._Element]:
     """The elements of :data:`HEADING_CANDIDATES`, in page order, found as they are asked for on a huge page:
     one whose related heading comes before a list of 100,000 links is not read past the heading."""
-    bodies = _BODIES(root)
+    bodies = _BODIES(root) if _HUGE_PAGE(root) else []
     if len(bodies) != 1 or _SUBTREE_SIZE(bodies[0]) <= HEADING_CHUNK_ELEMENTS:
         yield from HEADING_CANDIDATES(root)
         return
