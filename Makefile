@@ -32,5 +32,9 @@ test: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.run
 
+# Minutes; reads ../shared/corpora/readability/ and writes docs/extraction-quality.md (skips without the corpus).
+bench-extraction: $(DEV_STAMP)
+	$(BIN)/python -m bench.extraction_quality
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -5,7 +5,11 @@ Scrapy's graceful stop waits for every download in flight, so a page that never 
 process for the whole download timeout (and a retry's back-off wait on top). After
 ``ARABPRESS_STOP_GRACE_SECONDS`` (default 2) it aborts the connections still open; the downloads fail, are
 not retried (see :class:`~arabpress_crawler.middlewares.BackoffRetryMiddleware`) and the spider counts them as
-``arabpress/cancelled``; the store pipeline then closes the run as ``interrupted`` with what it stored.
+``arabpress/cancelled``; the store pipeline then closes the run as ``interrupted`` with what it stored. Article
+pages that answer after the stop are not read either (reading one can take seconds, and the stop would wait
+for each): the spider counts them as cancelled and keeps them in the frontier for the next run. The page being
+read when the signal comes is read to its end: Python runs Scrapy's handler at once, but the handler only
+schedules the stop in the reactor.
 
 :class:`FreezeStartupObjects` moves what exists when the spider opens (modules, classes, functions, settings:
 some 150,000 objects) out of the garbage collector's reach with :func:`gc.freeze`, so the collector's full

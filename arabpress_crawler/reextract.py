@@ -8,8 +8,12 @@ The fields that come out are compared with the row's; a row whose fields differ 
 values kept as a revision (``reason = 'reextract'``, with the extraction version that replaced them). The
 row's URL (its key) is never changed: a different canonical URL is reported, not applied.
 
-What re-extraction does not redo: deduplication across articles (a body that changes keeps its near-duplicate
-decisions; ``content_hash`` is recomputed) and anything that needs a fetch. Records that are missing or no
+Deduplication is re-run as a crawl runs it (:class:`~arabpress_crawler.pipelines.dedupe.DedupePipeline`, on the
+database being written) for every row whose text (``content_hash``) or publication date changes: a body that
+now equals an earlier article's makes the row an alias of it (outcome ``alias``; its earlier values are kept as
+a revision), a body that now nearly equals one sets ``duplicate_of`` (reported as a changed field), and the
+row's MinHash fingerprint follows the new text. A dry run writes nothing, so it reports the extraction changes
+only, not the dedupe decisions they would lead to. Nothing needs a fetch. Records that are missing or no
 longer give an article are counted and left alone, so a run can always be repeated: a second run over
 unchanged code changes nothing.
 """
@@ -21,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from arabpress_crawler.db.archive import ROW_FIELDS, StoredArticle
+from arabpress_crawler.db.archive import DUPLICATE_OF, ROW_FIELDS, StoredArticle
 from arabpress_crawler.items import ArticleItem, RelatedHeadline
 from arabpress_crawler.pipelines.clean import clean_article
 from arabpress_crawler.pipelines.validate import drop_reason
@@ -36,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 #: Stored fields re-extraction recomputes, in report order.
 FIELDS = (*ROW_FIELDS, "related")
+#: Fields the dedupe decisions set (compared after deduplication, not after extraction).
+DEDUPE_FIELDS = (DUPLICATE_OF,)
+#: Fields the report counts, in order.
+REPORTED_FIELDS = (*FIELDS, *DEDUPE_FIELDS)
 
 # Outcomes of one article.
 CHANGED = "changed"
@@ -44,6 +52,7 @@ MISSING = "record_missing"
 NO_RECORD = "no_record"
 NOT_ARTICLE = "not_article"
 DROPPED = "would_be_dropped"
+ALIAS = "alias"  # the text now equals an earlier article's: the row became an alias of it
 
 
 @dataclass

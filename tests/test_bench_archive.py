@@ -33,6 +33,8 @@ def test_figures_of_the_archive_part() -> None:
     speedup = figure(section, "archive.reextract_speedup")
     assert speedup.value.startswith("12.0×") and speedup.met is True
     assert figure(section, "archive.reextract_cpu_ratio").value.startswith("2.8× (5.50 vs 2.00 ms)")
+    polite = figure(section, "archive.reextract_vs_polite")
+    assert polite.value.startswith("1,200× (1 page/s from DOWNLOAD_DELAY, not measured: 0.2 h for these 900 pages)")
     slow = archive.section(archive.ArchivePlan(articles=1000, runs=1), results(500.0))
     assert figure(slow, "archive.reextract_speedup").met is False
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from scrapy.http import HtmlResponse
 
-from arabpress_crawler.pages import generic, regions, structure
+from arabpress_crawler.pages import dating, generic, regions, structure
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.header import byline_elements
 from arabpress_crawler.pages.limits import MAX_FIELD_CHARS, MAX_RELATED_LINKS
@@ -176,7 +176,7 @@ def test_a_json_ld_article_body_script_is_built_as_the_bench_builds_it() -> None
 
 
 def test_chrome_and_running_text_are_defined_once() -> None:
-    assert regions.CHROME is structure.CHROME is generic.CHROME
+    assert regions.CHROME is structure.CHROME is dating.CHROME
     assert regions.RUNNING_TEXT_CHARS == structure.RUNNING_TEXT_CHARS == generic.RUNNING_TEXT_CHARS
     assert "RUNNING_TEXT_CHARS = " not in Path(regions.__file__).read_text(encoding="utf-8")
     assert "RUNNING_TEXT_CHARS = " not in Path(generic.__file__).read_text(encoding="utf-8")

@@ -124,3 +124,38 @@ def test_each_field_is_declared_once_with_existing_layers_and_post_processing() 
     for spec in FIELDS:
         assert any(hasattr(layer_classes[layer], spec.name) for layer in spec.layers), spec.name
         assert spec.post is None or callable(getattr(ArticlePage, spec.post, None)), spec.post
+
+
+# -- the byline outside the article header --------------------------------------------------------------------
+
+
+def _authors(after: str) -> list[str]:
+    item = ArticlePage(response(article_page(after=after))).to_item()
+    assert item is not None
+    return item.authors
+
+
+def test_a_byline_whose_date_runs_on_after_the_name_gives_the_name() -> None:
+    byline = '<div class="story-byline">By <b>Selma Darwish</b><br>March 25, 2015</div>'
+    assert _authors(byline) == ["Selma Darwish"]
+
+
+def test_a_microdata_author_with_a_note_after_the_name_gives_the_name() -> None:
+    byline = (
+        '<p>Filed by <span itemprop="author" class="signature"><a href="/writers/nour-haddad/">Nour Haddad</a>'
+        " (with reporting by the desk in Amman)</span></p>"
+    )
+    assert _authors(byline) == ["Nour Haddad"]
+
+
+def test_the_byline_of_a_comment_or_a_related_teaser_is_not_the_author() -> None:
+    comments = '<section id="comments"><div class="note"><span class="byline">By Tarek Aziz</span></div></section>'
+    teasers = '<div class="related-posts"><span class="author-name">Huda Salem</span></div>'
+    assert _authors(comments + teasers) == []
+
+
+def test_an_author_link_or_an_element_classed_as_the_author_names_the_author() -> None:
+    author_link = '<p>Story and photos: <a rel="author" href="/people/rami-khoury">Rami Khoury</a></p>'
+    meta_line = '<div class="meta"><span class="meta-item--author">Samir Kassab</span><span>4 min read</span></div>'
+    assert _authors(author_link) == ["Rami Khoury"]
+    assert _authors(meta_line) == ["Samir Kassab"]

@@ -11,10 +11,11 @@ from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 
 from arabpress_crawler.pages.article import ArticlePage, looks_like_listing_url
 from arabpress_crawler.pages.common import absolute_url, guess_language, primary_language
-from arabpress_crawler.pages.generic import written_date
+from arabpress_crawler.pages.dating import ArticleDating
 from arabpress_crawler.pages.listing import FeedPage, ListingPage
 from arabpress_crawler.pages.metadata import MetadataLayer, parse_json_ld
 from arabpress_crawler.pages.refusals import Refusal
+from arabpress_crawler.pages.regions import ArticleRegions
 from arabpress_crawler.pages.selectors import profile_for
 from arabpress_crawler.pages.site import body_paragraphs
 from arabpress_crawler.site import ARAB_PRESS_2025
@@ -324,7 +325,8 @@ def test_written_date_falls_back_to_before_the_headline() -> None:
     root = response(
         page_with(body="<div>Published 3 May 2021</div><h1>Title</h1><p>No date here.</p>")
     ).selector.root
-    assert written_date(root) == "2021-05-03"
+    dating = ArticleDating(root, "https://news.example/story", ArticleRegions(root))
+    assert dating.written_date() == "2021-05-03"
 
 
 # -- listing pages and feeds ----------------------------------------------------------------------------------

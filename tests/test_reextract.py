@@ -228,3 +228,71 @@ def test_worker_processes_give_the_same_report(db: Path, monkeypatch: pytest.Mon
         key: one[key] for key in ("articles", "outcomes", "fields")
     }
     assert one["outcomes"]["changed"] > 0
+
+
+def simulate_republication(monkeypatch: pytest.MonkeyPatch, copy_url: str, title: str, body: str) -> None:
+    """Today's extractor reads ``copy_url``'s page as having this title and body (another article's text)."""
+    original = ArticlePage.to_item
+
+    def to_item(self: ArticlePage) -> Any:
+        item = original(self)
+        if item is not None and item.url == copy_url:
+            item.title, item.body = title, body
+        return item
+
+    monkeypatch.setattr(ArticlePage, "to_item", to_item)
+
+
+def original_and_copy(db: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The earliest published original and a later original nothing points at (same language)."""
+    rows_ = read_rows(db, "SELECT url, title, body, language, published_at FROM articles WHERE duplicate_of IS NULL"
+                          " AND url NOT IN (SELECT duplicate_of FROM articles WHERE duplicate_of IS NOT NULL)"
+                          " AND published_at IS NOT NULL ORDER BY published_at, url")
+    first = rows_[0]
+    later = next(row for row in rows_[1:] if row["language"] == first["language"]
+                 and row["published_at"] > first["published_at"])
+    return first, later
+
+
+def test_a_body_that_now_equals_an_earlier_article_becomes_its_alias(
+    db: Path, monkeypatch: pytest.MonkeyPatch, no_network: list[Any]
+) -> None:
+    first, later = original_and_copy(db)
+    simulate_republication(monkeypatch, later["url"], first["title"], first["body"])
+
+    report = reextract(db)
+
+    assert read_rows(db, "SELECT url FROM articles WHERE url = ?", (later["url"],)) == [], "no second row"
+    aliases = read_rows(db, "SELECT url, kind FROM url_aliases WHERE alias_url = ?", (later["url"],))
+    assert aliases == [{"url": first["url"], "kind": "content"}], "recorded as the crawl records the same text"
+    revisions = read_rows(db, "SELECT reason, title, body FROM article_revisions WHERE url = ?", (later["url"],))
+    assert revisions == [{"reason": "reextract", "title": later["title"], "body": later["body"]}]
+    assert report["outcomes"]["alias"] == 1
+    assert reextract(db)["outcomes"] == {"unchanged": report["articles"] - 1}, "a second run changes nothing"
+
+
+def test_a_body_that_now_nearly_equals_an_earlier_article_becomes_its_near_duplicate(
+    db: Path, monkeypatch: pytest.MonkeyPatch, no_network: list[Any]
+) -> None:
+    from arabpress_crawler.pipelines.dedupe import signature
+
+    first, later = original_and_copy(db)
+    words = first["body"].split()
+    edited = " ".join([*words[:-1], "Zebracornish"])
+    simulate_republication(monkeypatch, later["url"], first["title"], edited)
+
+    report = reextract(db)
+
+    row = read_rows(db, "SELECT duplicate_of, body FROM articles WHERE url = ?", (later["url"],))[0]
+    assert row == {"duplicate_of": first["url"], "body": edited}
+    assert report["fields"]["duplicate_of"] == 1
+    stored = read_rows(db, "SELECT minhash FROM article_fingerprints WHERE url = ?", (later["url"],))
+    expected = signature(first["title"], edited)
+    assert expected is not None and stored == [{"minhash": expected.astype("<u4").tobytes()}], (
+        "the fingerprint follows the re-extracted text"
+    )
+    changes = json.loads(read_rows(db, "SELECT changes FROM article_revisions WHERE url = ?", (later["url"],))[0]
+                         ["changes"])
+    assert changes["duplicate_of"] is None, "the revision keeps the earlier decision"
+    second = reextract(db)
+    assert second["outcomes"] == {"unchanged": report["articles"]} and second["fields"] == {}

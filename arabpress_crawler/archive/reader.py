@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import io
 import logging
+import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from scrapy.http import Headers, TextResponse
 from scrapy.responsetypes import responsetypes
 from warcio.archiveiterator import ArchiveIterator
+from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
+from warcio.recordloader import ArcWarcRecordLoader
 
 from arabpress_crawler.archive import files
 from arabpress_crawler.middlewares import corrected_encoding, declared_encoding
@@ -33,6 +36,8 @@ if TYPE_CHECKING:
     from arabpress_crawler.items import ArchiveRecord
 
 logger = logging.getLogger(__name__)
+
+_LOADER = ArcWarcRecordLoader()
 
 #: Headers that describe the bytes on the wire, not the decoded body a reader gets.
 WIRE_HEADERS = frozenset({"content-encoding", "content-length"})
@@ -77,8 +82,10 @@ def read_at(handle: BinaryIO, offset: int, length: int, *, record_id: str | None
     if len(data) < length:
         raise RecordMissing(f"the file ends {length - len(data)} bytes before the end of the record")
     try:
-        record = next(iter(ArchiveIterator(io.BytesIO(data))), None)
-    except ArchiveLoadFailed as error:
+        # The loader on the record's own bytes (one gzip member): what ArchiveIterator does for each record,
+        # without setting up an iterator per record (a third of the cost of reading one).
+        record = _LOADER.parse_record_stream(DecompressingBufferedReader(io.BytesIO(data)))
+    except (ArchiveLoadFailed, OSError, EOFError, ValueError, zlib.error) as error:
         raise RecordMissing(f"no WARC record at offset {offset}: {error}") from error
     if record is None or record.rec_type != "response":
         raise RecordMissing(f"no response record at offset {offset}")

@@ -3,13 +3,17 @@
 :class:`ArchiveWriter` knows nothing of Scrapy: it takes an :class:`Exchange` (what was sent and what came
 back) and returns the :class:`~arabpress_crawler.items.ArchiveRecord` of the response record. Files are rotated
 at ``max_bytes``, written under their ``.open`` name while locked, and renamed when closed (see
-:mod:`arabpress_crawler.archive.files`).
+:mod:`arabpress_crawler.archive.files`). A closed file is on disk (``fsync`` of the file, then of its directory
+after the rename); records of the file being written are flushed after each record but not synced, so a power
+loss (not a killed process) can lose the last of them: rows pointing at them are then reported by
+``arabpress check``.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import os
 import socket
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
@@ -130,9 +134,11 @@ class ArchiveWriter:
         handle, path = self._handle, self._path
         self._handle = self._path = self._warc = None
         handle.flush()
+        os.fsync(handle.fileno())  # once per file: the records reach the disk before the file is final
         final = path.with_name(path.name.removesuffix(files.OPEN_SUFFIX))
         path.rename(final)
         handle.close()  # closing the descriptor releases the lock
+        _sync_directory(final.parent)
         logger.info("web archive file %s closed", final)
 
     @property
@@ -170,6 +176,20 @@ class ArchiveWriter:
         self.stats.records += 1
         self.stats.bytes += end - offset
         return record
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (where the platform allows opening a directory)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory: the rename stays as durable as they make it
+    finally:
+        os.close(descriptor)
 
 
 def _response_record(warc: WARCWriter, exchange: Exchange) -> ArcWarcRecord:

@@ -13,12 +13,13 @@ from arabpress_crawler import crawling
 from arabpress_crawler.cli import cli
 from arabpress_crawler.db import UnusableDatabase
 from arabpress_crawler.reextract import (
+    ALIAS,
     CHANGED,
     DROPPED,
-    FIELDS,
     MISSING,
     NO_RECORD,
     NOT_ARTICLE,
+    REPORTED_FIELDS,
     UNCHANGED,
     Report,
 )
@@ -29,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 OUTCOME_LABELS = (
     (CHANGED, "changed (earlier values kept as revisions, reason 'reextract')"),
+    (ALIAS, "now the text of an earlier article: an alias of it, as a crawl records it"),
     (UNCHANGED, "unchanged"),
     (NO_RECORD, "no archived response (crawled with --no-archive or before the archive)"),
     (MISSING, "archived response missing or unreadable (see arabpress check)"),
@@ -65,7 +67,7 @@ def report_lines(report: Report) -> list[str]:
     lines += [f"  {report.outcomes[key]:>7}  {label}" for key, label in OUTCOME_LABELS if report.outcomes[key]]
     if report.fields:
         lines.append("Values changed, per field:")
-        lines += [f"  {report.fields[name]:>7}  {name}" for name in FIELDS if report.fields[name]]
+        lines += [f"  {report.fields[name]:>7}  {name}" for name in REPORTED_FIELDS if report.fields[name]]
     else:
         lines.append("No field changed.")
     if report.dry_run and report.changed:
@@ -80,7 +82,7 @@ def report_json(report: Report) -> str:
             "dry_run": report.dry_run,
             "articles": report.articles,
             "outcomes": dict(report.outcomes),
-            "fields": {name: report.fields[name] for name in FIELDS if report.fields[name]},
+            "fields": {name: report.fields[name] for name in REPORTED_FIELDS if report.fields[name]},
             "seconds": round(report.seconds, 3),
             "pages_per_second": round(report.rate, 1),
         },
@@ -95,8 +97,9 @@ def report_json(report: Report) -> str:
 @click.option("--since", metavar="YYYY-MM-DD", help="Only articles published on or after this day.")
 @click.option("--url", metavar="URL", help="Only this article (its URL or an alias of it).")
 @click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1, max=64), default=1, show_default=True,
-              help="Worker processes extracting in parallel (the machine's cores at most is useful).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0, max=64), default=0, show_default=True,
+              help="Worker processes extracting in parallel; 0: one per usable core (a few hundred articles "
+                   "or fewer are extracted in this process).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as one JSON object.")
 def reextract(db: Path, since: str | None, url: str | None, dry_run: bool, jobs: int, as_json: bool) -> None:
     """Extract stored articles again from their archived responses, without fetching.
@@ -114,7 +117,7 @@ def reextract(db: Path, since: str | None, url: str | None, dry_run: bool, jobs:
         arabpress reextract --db data/arabpress.db --url https://arab.press/2025/01/05/some-story/
     """
     try:
-        report = run(db, since=_since(since), url=_url(url), dry_run=dry_run, jobs=jobs)
+        report = run(db, since=_since(since), url=_url(url), dry_run=dry_run, jobs=jobs or None)
     except (ReextractError, UnusableDatabase) as error:
         raise click.ClickException(str(error)) from error
     if as_json:

@@ -52,6 +52,8 @@ ROW_FIELDS = (
     "content_hash",
     "extraction",
 )
+#: The ``articles`` column the dedupe decision of a re-extracted row may change.
+DUPLICATE_OF = "duplicate_of"
 #: Stored as JSON text in ``articles``.
 JSON_FIELDS = frozenset({"authors", "tags", "extraction"})
 SEARCHED_FIELDS = frozenset({"title", "subtitle", "body"})
@@ -270,9 +272,14 @@ def save_reextract_revision(
     )
 
 
+def article_exists(conn: sqlite3.Connection, url: str) -> bool:
+    """Whether ``url`` is still an article row (not demoted to an alias earlier in the same run)."""
+    return conn.execute("SELECT 1 FROM articles WHERE url = ?", (url,)).fetchone() is not None
+
+
 def update_reextracted(conn: sqlite3.Connection, url: str, changed: Changes, version: str) -> int:
     """Write the re-extracted values of the changed row fields (and the version); returns the row's rowid."""
-    new = {name: after for name, (_, after) in changed.items() if name in ROW_FIELDS}
+    new = {name: after for name, (_, after) in changed.items() if name in ROW_FIELDS or name == DUPLICATE_OF}
     assignments = ", ".join(f"{name} = ?" for name in (*new, VERSION_COLUMN))
     row = conn.execute(
         f"UPDATE articles SET {assignments} WHERE url = ? RETURNING rowid",

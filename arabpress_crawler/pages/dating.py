@@ -37,12 +37,13 @@ from arabpress_crawler.pages.structure import CHROME
 logger = logging.getLogger(__name__)
 
 _VISIBLE = "[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
-TEXT_AFTER = xpath(f"following::text(){_VISIBLE}")
 TEXT_BEFORE = xpath(f"preceding::text(){_VISIBLE}")
 TEXT_IN_ARTICLE = xpath(f"//article//text(){_VISIBLE} | //main//text(){_VISIBLE}")
 TIMES = xpath("//time[@datetime]")
 #: How many texts after the headline are read for its date (the byline sits within the first few).
 DATE_TEXTS_AFTER_HEADLINE = 60
+#: Those texts (libxml2 stops at the last one rather than collecting the rest of the page).
+TEXT_AFTER = xpath(f"(following::text(){_VISIBLE})[position() <= {DATE_TEXTS_AFTER_HEADLINE}]")
 #: How many texts above the headline (inside its block) are read for a date line.
 DATE_TEXTS_ABOVE_HEADLINE = 10
 #: A written date is a short text of its own ("Published 28 December 2022"), not a sentence that cites one.
@@ -154,7 +155,7 @@ class ArticleDating:
         headline = self.regions.headline
         if headline is None:
             return self._date_in_article()
-        found = self._first_article_date(TEXT_AFTER(headline)[:DATE_TEXTS_AFTER_HEADLINE])
+        found = self._first_article_date(TEXT_AFTER(headline))
         if found:
             return found
         block = self.regions.header_block

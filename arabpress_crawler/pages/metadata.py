@@ -123,7 +123,7 @@ META_KEYWORDS = ("article:tag", "news_keywords", "parsely-tags")
 META_IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src")
 META_LANGUAGE = ("og:locale", "content-language", "language", "dc.language")
 
-def _microdata_name(element: etree._Element) -> str:
+def microdata_name(element: etree._Element) -> str:
     """The ``name`` of a microdata item (``itemprop="author"``), else its text."""
     for node in element.iter(etree.Element):
         if node.get("itemprop") == "name":
@@ -322,7 +322,7 @@ class MetadataLayer:
         names: list[str] = []
         for element in self.regions.header:
             if element.get("itemprop") == "author":
-                names.extend(names_from_byline(_microdata_name(element)))
+                names.extend(names_from_byline(microdata_name(element)))
         if not names:
             for link in header_links(self.regions):
                 if "author" in (link.get("rel") or "").lower().split():

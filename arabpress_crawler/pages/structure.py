@@ -34,15 +34,21 @@ SITE_NAME = xpath("//meta[@property='og:site_name']/@content")
 #: Characters between a headline and the site's name in a ``<title>``.
 TITLE_SEPARATORS = " -–—|:•·»«/_"
 META_TITLE = xpath("//meta[@property='og:title' or @name='twitter:title']/@content")
-#: Elements that may hold a headline written without ``<h1>`` (legacy markup: ``<font><b>``, ``<td>``…).
-TITLE_CANDIDATES = xpath(
-    "//body//*[self::b or self::strong or self::font or self::span or self::div or self::td or self::p"
-    " or self::h2 or self::h3 or self::big or self::center][normalize-space()]"
-)
 #: The headline is at least this share of the ``<title>`` it is written in (the rest is the site's name).
 MIN_TITLE_SHARE = 0.5
 #: …and at least this long (a site name alone is not a headline).
 MIN_HEADLINE_CHARS = 15
+#: A candidate's text, scripts and buttons included, may be this much longer than the longest title.
+SCRIPT_TEXT_SLACK = 2000
+#: Elements that may hold a headline written without ``<h1>`` (legacy markup: ``<font><b>``, ``<td>``…).
+#: At most three children, and text (scripts included) no longer than ``$longest``: measured in libxml2, so a
+#: container of the page's text is never read in Python (the lower bound is loose: ``<br>`` adds a space to
+#: the text read in Python).
+TITLE_CANDIDATES = etree.XPath(
+    "//body//*[self::b or self::strong or self::font or self::span or self::div or self::td or self::p"
+    " or self::h2 or self::h3 or self::big or self::center][count(*) <= 3]"
+    f"[string-length(normalize-space()) >= {MIN_HEADLINE_CHARS // 2}][string-length(normalize-space()) <= $longest]"
+)
 
 
 def page_titles(root: etree._Element) -> list[str]:
@@ -70,8 +76,9 @@ def title_element(root: etree._Element) -> etree._Element | None:
         return None
     best: etree._Element | None = None
     best_length = 0
-    for element in TITLE_CANDIDATES(root):
-        if element.tag in NON_TEXT_TAGS or len(element) > 3:
+    longest = max(len(title) for title in titles) + SCRIPT_TEXT_SLACK
+    for element in TITLE_CANDIDATES(root, longest=longest):
+        if element.tag in NON_TEXT_TAGS:
             continue
         text = element_text(element)
         if len(text) < MIN_HEADLINE_CHARS or len(text) <= best_length:

@@ -342,6 +342,8 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         self._kept.flush()
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        if self._answered_after_stop(response):
+            return
         link: ArticleLink = response.meta["article_link"]
         link_canonical: str = response.meta["canonical_url"]
         if response.status == NOT_MODIFIED:  # its stored related links are followed as if read again

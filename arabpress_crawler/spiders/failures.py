@@ -17,6 +17,7 @@ from arabpress_crawler.policy import OFFSITE_REDIRECT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
     from twisted.python.failure import Failure
 
     from arabpress_crawler.spiders.frontier_links import FrontierTracker
@@ -48,11 +49,7 @@ class FailureHandling:
         link: Any = request.meta.get("article_link") if request is not None else None
         canonical: str | None = request.meta.get("canonical_url") if request is not None else None
         if is_stopping(self.crawler):  # cut by a stop (SIGINT/SIGTERM): not the site's failure
-            self._inc("cancelled")
-            logger.info("cancelled by the stop, not fetched: %s", url)
-            if link is not None and canonical is not None:
-                self._kept.keep(canonical, link.url, link.source.value, link.depth)
-            self._kept.flush()
+            self._cut_by_stop(url, link, canonical, "not fetched")
             return
         kind = "ignored"
         if isinstance(error, HttpError):
@@ -72,6 +69,23 @@ class FailureHandling:
             else:
                 self._kept.drop(canonical, kind)
             self._kept.flush()
+
+    def _cut_by_stop(self, url: str, link: Any, canonical: str | None, what: str) -> None:
+        """A page a stop (SIGINT/SIGTERM) cut: counted as cancelled and kept for the next run."""
+        self._inc("cancelled")
+        logger.info("cancelled by the stop, %s: %s", what, url)
+        if link is not None and canonical is not None:
+            self._kept.keep(canonical, link.url, link.source.value, link.depth)
+        self._kept.flush()
+
+    def _answered_after_stop(self, response: Response) -> bool:
+        """Whether ``response`` came after a stop: then it is not read (reading one page can take seconds, and
+        a stop would wait for every page still answering) but cancelled and kept for the next run."""
+        if not is_stopping(self.crawler):
+            return False
+        link = response.meta.get("article_link")
+        self._cut_by_stop(response.url, link, response.meta.get("canonical_url"), "answered after it, not read")
+        return True
 
     def _ignored(self, url: str, reason: str) -> None:
         if reason == ROBOTS_FORBIDDEN:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from scrapy.settings import Settings
@@ -273,42 +275,155 @@ SIGNAL_SETTINGS = {"DOWNLOAD_TIMEOUT": 900, "CLOSESPIDER_TIMEOUT": 0}
 SIGNAL_GRACE_SECONDS = 30
 
 
+def signalled_crawl(server: MirrorServer, db: Path, signum: int, *, wait_for: tuple[str, ...],
+                    logged: str | None = None, settle: float = 0.0, writer: str | None = None,
+                    settings: dict[str, object] | None = None,
+                    grace: float = SIGNAL_GRACE_SECONDS) -> harness.CrawlResult:
+    """A crawl of ``server`` (downloads may stall for 15 minutes) that gets ``signum`` once every path of
+    ``wait_for`` was asked for and its log names ``logged`` (plus ``settle`` seconds); it must end by itself
+    within the test's bound."""
+    overrides = {"settings": {**SIGNAL_SETTINGS, **(settings or {})}}
+    env = dict(os.environ, ARABPRESS_RELIABILITY_OVERRIDES=json.dumps(overrides))
+    if writer is not None:
+        env["ARABPRESS_WRITER"] = writer
+    args = harness.crawl_args(server.base_url, db, db.with_suffix(".log"))
+    child = subprocess.Popen([sys.executable, str(harness.CLI_RUNNER), *args], env=env, cwd=db.parent,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + harness.CLI_TIMEOUT_SECONDS
+
+        def ready() -> bool:
+            if not all(server.request_count(path) for path in wait_for):
+                return False
+            log = db.with_suffix(".log")
+            return logged is None or (log.exists() and logged in log.read_text(encoding="utf-8", errors="replace"))
+
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready(), f"the crawl never asked for every page of {wait_for} (or never logged {logged})"
+        time.sleep(settle)
+        child.send_signal(signum)
+        try:
+            stdout, stderr = child.communicate(timeout=grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.communicate()
+            pytest.fail(f"the crawl was still running {grace} s after the signal")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    return harness.CrawlResult(harness.CliResult(args, child.returncode, stdout.decode(), stderr.decode()),
+                               db, db.with_suffix(".log"), server.base_url)  # fmt: skip
+
+
+def assert_interrupted(result: harness.CrawlResult) -> None:
+    """No traceback, a consistent database, the run recorded as interrupted with what it stored."""
+    harness.assert_no_traceback(result.cli.stdout, result.cli.stderr)
+    harness.assert_consistent(result)
+    assert result.run["status"] == db_api.RUN_INTERRUPTED
+    assert result.run["articles_new"] == len(result.articles())
+
+
+def stalled_pages() -> dict[str, bytes]:
+    return {path: Article(slug=path.strip("/").rsplit("/", 1)[-1], title=f"A story that never loads {path}").html()
+            for path in STALLED}  # fmt: skip
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
 def test_signal_stops_a_crawl_held_by_stalled_pages(signum: int, tmp_path: Path) -> None:
     """A crawl whose last pages never answer (download timeout 15 minutes) gets SIGINT or SIGTERM once: it ends
     by itself well within the test's bound, the run is recorded as interrupted with what it stored, and the
     database is consistent."""
-    pages = {path: Article(slug=path.strip("/").rsplit("/", 1)[-1], title=f"A story that never loads {path}").html()
-             for path in STALLED}  # fmt: skip
+    pages = stalled_pages()
     root = harness.build_site(tmp_path / "site", pages, links=[harness.site_link(path) for path in STALLED])
     db = tmp_path / "crawl" / "crawl.db"
     db.parent.mkdir()
     with MirrorServer(root) as server:
         for path in STALLED:
             server.set_fault(path, "stall")
-        env = dict(os.environ, ARABPRESS_RELIABILITY_OVERRIDES=json.dumps({"settings": SIGNAL_SETTINGS}))
-        args = harness.crawl_args(server.base_url, db, db.with_suffix(".log"))
-        child = subprocess.Popen([sys.executable, str(harness.CLI_RUNNER), *args], env=env, cwd=db.parent,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)  # fmt: skip
-        try:
-            deadline = time.monotonic() + harness.CLI_TIMEOUT_SECONDS
-            while not all(server.request_count(path) for path in STALLED) and time.monotonic() < deadline:
-                time.sleep(0.05)
-            assert all(server.request_count(path) for path in STALLED), "the stalled pages were never asked for"
-            child.send_signal(signum)
-            try:
-                stdout, stderr = child.communicate(timeout=SIGNAL_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.communicate()
-                pytest.fail(f"the crawl was still running {SIGNAL_GRACE_SECONDS} s after the signal")
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.communicate()
-    result = harness.CrawlResult(harness.CliResult(args, child.returncode, stdout.decode(), stderr.decode()),
-                                 db, db.with_suffix(".log"), server.base_url)  # fmt: skip
-    harness.assert_no_traceback(result.cli.stdout, result.cli.stderr)
-    harness.assert_consistent(result)
-    assert result.run["status"] == db_api.RUN_INTERRUPTED
-    assert result.run["articles_new"] == len(result.articles())
+        result = signalled_crawl(server, db, signum, wait_for=STALLED)
+    assert_interrupted(result)
+
+
+#: An article in markup no profile knows whose "Related Articles" list holds 100,000 links (some 10 MB, inside
+#: the download size limit): the slowest page to read the suite knows (seconds, in the reactor's thread).
+HUGE_PAGE = case_path("a-page-with-a-huge-related-list")
+HUGE_PAGE_LINKS = 100_000
+#: The reactor acts on a signal once the page it is reading is read (Python runs the handler at once, but it
+#: only schedules the stop): the bound is that page's reading time (seconds; ``bench/big_page.py``) plus the
+#: stop's, generous for a loaded machine.
+HUGE_PAGE_GRACE_SECONDS = 90
+WRITER_STARTED = re.compile(r"Writer process (\d+) started")
+
+
+def huge_related_page(links: int) -> bytes:
+    paragraph = "<p>" + " ".join(harness.unique_paragraphs("huge-related-page", count=1)) + "</p>"
+    items = "".join(f'<li><a href="https://elsewhere.example/2024/01/01/story-{n}/">Story number {n} of the'
+                    f" list</a></li>" for n in range(links))  # fmt: skip
+    return ('<html lang="en"><head><title>A page with a huge related list</title></head><body><main><article>'
+            f"<h1>A page with a huge related list</h1>{paragraph * 4}<h2>Related Articles</h2><ul>{items}</ul>"
+            "</article></main></body></html>").encode()  # fmt: skip
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_signal_stops_a_crawl_with_the_writer_process_while_a_huge_page_is_read(signum: int, tmp_path: Path) -> None:
+    """With the writer process (`ARABPRESS_WRITER=process`, the default), a crawl with pages that never answer
+    gets SIGINT or SIGTERM just after a 10 MB page with 100,000 related links was downloaded (while it is
+    read): the crawl and its writer process end by themselves within the test's bound, the run is recorded as
+    interrupted with what it stored, the page is stored or kept for the next run, and the database is
+    consistent."""
+    pages = {**stalled_pages(), HUGE_PAGE: huge_related_page(HUGE_PAGE_LINKS)}
+    root = harness.build_site(tmp_path / "site", pages, links=[harness.site_link(path) for path in pages])
+    db = tmp_path / "crawl" / "crawl.db"
+    db.parent.mkdir()
+    with MirrorServer(root) as server:
+        for path in STALLED:
+            server.set_fault(path, "stall")
+        result = signalled_crawl(server, db, signum, wait_for=(*STALLED, HUGE_PAGE), logged=HUGE_PAGE, settle=0.3,
+                                 writer="process", grace=HUGE_PAGE_GRACE_SECONDS)  # fmt: skip
+    writers = WRITER_STARTED.findall(result.log)
+    assert len(writers) == 1, "the crawl did not store through a writer process"
+    assert not Path(f"/proc/{writers[0]}").exists() or process_is_zombie(int(writers[0])), "the writer outlived the crawl"
+    assert_interrupted(result)
+    kept = {urlsplit(row[0]).path for row in result.rows("SELECT url FROM frontier WHERE given_up_at IS NULL")}
+    assert HUGE_PAGE in set(result.articles()) | kept, "the huge page was neither stored nor kept"
+
+
+def process_is_zombie(pid: int) -> bool:
+    """Whether ``pid`` has ended but not been reaped (its parent is gone: init reaps it)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z")
+    except (OSError, IndexError):
+        return True
+
+
+LATE_PAGES = tuple(Article(slug=f"answered-after-the-stop-{n}", title=f"A story answered after the stop {n}")
+                   for n in (1, 2, 3))  # fmt: skip
+#: Longer than the crawl takes to get the signal once the late pages are asked for, shorter than the grace.
+LATE_ANSWER_SECONDS = 1.5
+LATE_SETTINGS = {"ARABPRESS_STOP_GRACE_SECONDS": 10}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_pages_answered_after_a_stop_are_kept_for_the_next_run(signum: int, tmp_path: Path) -> None:
+    """Pages that answer after SIGINT/SIGTERM (within the stop's grace for downloads in flight) are not read:
+    reading each could take seconds (a 10 MB page), so a stop would wait for all of them. They are counted as
+    cancelled and kept in the frontier; the next run stores them."""
+    pages = {article.path: article.html() for article in LATE_PAGES}
+    root = harness.build_site(tmp_path / "site", pages, links=[harness.site_link(path) for path in pages])
+    db = tmp_path / "crawl" / "crawl.db"
+    db.parent.mkdir()
+    with MirrorServer(root) as server:
+        for path in pages:
+            server.set_fault(path, "slow", seconds=LATE_ANSWER_SECONDS)
+        result = signalled_crawl(server, db, signum, wait_for=tuple(pages), settings=LATE_SETTINGS)
+        assert_interrupted(result)
+        late = set(result.articles()) & set(pages)
+        assert not late, f"pages answered after the stop were read: {sorted(late)}"
+        kept = {urlsplit(row[0]).path for row in result.rows("SELECT url FROM frontier WHERE given_up_at IS NULL")}
+        assert set(pages) <= kept, f"pages cut by the stop are not kept for the next run: {sorted(set(pages) - kept)}"
+        server.clear_faults()
+        following = harness.crawl(server.base_url, db.parent, db=db, name="crawl")
+    harness.assert_finished(following)
+    harness.assert_stored(following, set(pages))

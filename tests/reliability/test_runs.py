@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
-from arabpress_crawler import crawling
+from arabpress_crawler import crawling, settings
 from arabpress_crawler import db as db_api
 from arabpress_crawler.cli.serve import build_datasette
+from arabpress_crawler.lock import crawl_lock
 from arabpress_mirror.server import MirrorServer
 
 from . import harness
@@ -269,6 +270,34 @@ def test_check_max_age_sees_a_stopped_schedule(baseline: harness.CrawlResult, tm
     assert stale.returncode == 1, stale.output
     assert "still scheduled" in stale.output
     harness.assert_no_traceback(stale.stdout, stale.stderr)
+
+
+def test_check_sees_a_hung_crawl(baseline: harness.CrawlResult, tmp_path: Path) -> None:
+    """A crawl holds the lock of a database whose newest run has been `running` longer than the time budget
+    (`ARABPRESS_MAX_RUN_SECONDS` plus an hour for closing): `arabpress check` exits 1 with one line naming that
+    run as hung. The same run started a minute ago is a crawl under way: "a crawl is running", exit 0."""
+    budget = timedelta(seconds=settings.ARABPRESS_MAX_RUN_SECONDS + 3600)
+    for started, hung in ((datetime.now(UTC) - budget - timedelta(hours=1), True),
+                          (datetime.now(UTC) - timedelta(minutes=1), False)):  # fmt: skip
+        db = copy_with_archive(baseline.db_path, tmp_path / ("hung" if hung else "busy") / "cron.db")
+        conn = db_api.open_db(db)
+        try:
+            run_id = db_api.start_run(conn, base_url=baseline.base_url, started_at=f"{started:%Y-%m-%dT%H:%M:%SZ}")
+        finally:
+            conn.close()
+        with crawl_lock(db, wait=False) as locked:
+            assert locked
+            check = harness.run_cli(["check", "--db", str(db)])
+        harness.assert_no_traceback(check.stdout, check.stderr)
+        assert f"a crawl is running (started {started:%Y-%m-%dT%H:%M:%SZ}, run {run_id})" in check.output
+        if hung:
+            assert check.returncode == 1, check.output
+            lines = [line for line in check.stdout.splitlines() if "is it hung?" in line]
+            assert len(lines) == 1, check.output
+            assert f"run #{run_id}" in lines[0] and "longer than its time budget (7.0 hours)" in lines[0], lines[0]
+        else:
+            assert check.returncode == 0, check.output
+            assert "hung" not in check.output and "ok: " in check.output, check.output
 
 
 def copy_with_archive(source: Path, target: Path) -> Path:
