@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -42,10 +43,12 @@ TEXT_IN_ARTICLE = xpath(f"//article//text(){_VISIBLE} | //main//text(){_VISIBLE}
 TIMES = xpath("//time[@datetime]")
 #: How many texts after the headline are read for its date (the byline sits within the first few).
 DATE_TEXTS_AFTER_HEADLINE = 60
-#: Those texts (libxml2 stops at the last one rather than collecting the rest of the page).
-TEXT_AFTER = xpath(f"(following::text(){_VISIBLE})[position() <= {DATE_TEXTS_AFTER_HEADLINE}]")
+#: Elements whose text a reader never sees (the ``_VISIBLE`` test, for texts read without XPath).
+_HIDING_TAGS = frozenset(("script", "style", "noscript", "template"))
 #: How many texts above the headline (inside its block) are read for a date line.
 DATE_TEXTS_ABOVE_HEADLINE = 10
+#: Those texts (a reverse axis: the nearest ones; given in page order).
+TEXTS_ABOVE = xpath(f"preceding::text(){_VISIBLE}[position() <= {DATE_TEXTS_ABOVE_HEADLINE}]")
 #: A written date is a short text of its own ("Published 28 December 2022"), not a sentence that cites one.
 MIN_DATE_TEXT_CHARS = 8
 MAX_DATE_TEXT_CHARS = 80
@@ -73,6 +76,36 @@ def _owner(text: etree._ElementUnicodeResult) -> etree._Element | None:
     if parent is not None and text.is_tail:
         return parent.getparent()
     return parent
+
+
+def _visible_texts_after(element: etree._Element) -> Iterator[tuple[str, etree._Element | None]]:
+    """The visible texts after ``element`` and its content, in page order (``following::text()`` of
+    ``_VISIBLE``), each with :func:`_owner`'s element; read as they are asked for, not to the page's end."""
+    hidden = any(ancestor.tag in _HIDING_TAGS for ancestor in element.iterancestors())
+    node: etree._Element | None = element
+    while node is not None:
+        parent = node.getparent()
+        if node.tail and not hidden:
+            yield node.tail, parent
+        for sibling in node.itersiblings():
+            if not hidden:
+                yield from _visible_texts_in(sibling, parent)
+        node = parent
+        if node is not None and node.tag in _HIDING_TAGS:
+            hidden = any(ancestor.tag in _HIDING_TAGS for ancestor in node.iterancestors())
+
+
+def _visible_texts_in(
+    element: etree._Element, parent: etree._Element | None
+) -> Iterator[tuple[str, etree._Element | None]]:
+    """The visible texts of ``element`` (not hidden itself by its ancestors) and its tail, with their owners."""
+    if isinstance(element.tag, str) and element.tag not in _HIDING_TAGS:
+        if element.text:
+            yield element.text, element
+        for child in element:
+            yield from _visible_texts_in(child, element)
+    if element.tail:
+        yield element.tail, parent
 
 
 def _text_length(element: etree._Element) -> int:
@@ -140,7 +173,7 @@ class ArticleDating:
         """The date is labelled as today's ("Today:", "اليوم:") in its own text or just before it."""
         return arabic.fold(f"{lead_text(element)} {text}").startswith(TODAY_LABELS)
 
-    def _date_of(self, text: etree._ElementUnicodeResult) -> str | None:
+    def _date_of(self, text: str) -> str | None:
         value = collapse_whitespace(str(text))
         if not MIN_DATE_TEXT_CHARS <= len(value) <= MAX_DATE_TEXT_CHARS:
             return None
@@ -155,11 +188,11 @@ class ArticleDating:
         headline = self.regions.headline
         if headline is None:
             return self._date_in_article()
-        found = self._first_article_date(TEXT_AFTER(headline))
+        found = self._first_article_date(islice(_visible_texts_after(headline), DATE_TEXTS_AFTER_HEADLINE))
         if found:
             return found
         block = self.regions.header_block
-        for text in TEXT_BEFORE(headline)[::-1][:DATE_TEXTS_ABOVE_HEADLINE]:
+        for text in TEXTS_ABOVE(headline)[::-1]:
             value = self._date_of(text)
             element = _owner(text)
             if value is None or element is None:
@@ -187,13 +220,13 @@ class ArticleDating:
 
     def _date_in_article(self) -> str | None:
         """Without a headline: a date in ``<article>``/``<main>`` outside chrome and teasers, else none."""
-        return self._first_article_date(TEXT_IN_ARTICLE(self.root))
+        return self._first_article_date((text, _owner(text)) for text in TEXT_IN_ARTICLE(self.root))
 
-    def _first_article_date(self, texts: list[etree._ElementUnicodeResult]) -> str | None:
-        """The first date among ``texts`` that is not in the chrome, a teaser's or labelled "today"."""
-        for text in texts:
+    def _first_article_date(self, texts: Iterable[tuple[str, etree._Element | None]]) -> str | None:
+        """The first date among ``texts`` (each with its owner element) that is not in the chrome, a teaser's
+        or labelled "today"."""
+        for text, element in texts:
             value = self._date_of(text)
-            element = _owner(text)
             if value is None or element is None:
                 continue
             if (

@@ -321,7 +321,7 @@ class GenericLayer:
         if not self.thorough:
             return None
         title = element_text(self.regions.headline) if self.regions.headline is not None else None
-        crumbs = visible_breadcrumbs(self.root, self.base_url)
+        crumbs = visible_breadcrumbs(self.root, self.base_url, self.regions)
         section = section_from_crumbs(crumbs, title, self.base_url) or path_section(
             self.regions, self.base_url
         )

@@ -56,6 +56,17 @@ MIN_FARM_LINK_SHARE = 0.8
 #: How many levels above a link its block may be.
 FARM_LEVELS = 3
 
+#: How many links a page has; the blocks of more than :data:`MAX_BLOCK_LINKS` links within :data:`FARM_LEVELS`
+#: levels under them (the page's ``<body>`` and ``<html>`` aside).
+LINK_COUNT = xpath("count(//a)")
+_LINKS_UNDER = " + ".join(f"count({'/'.join(['*'] * level + ['a'])})" for level in range(FARM_LEVELS))
+_BIG_BLOCK = f"*[not(self::body or self::html)][{_LINKS_UNDER} > {MAX_BLOCK_LINKS}]"
+BIG_BLOCKS = xpath(f"//{_BIG_BLOCK}")
+#: The texts of the links under a block (each text once), and whether the block is or is in a link, or a link
+#: holds another (the texts are then read link by link). Written without ``//`` steps, whose merges of
+#: node-sets are quadratic in libxml2.
+LINK_TEXTS = etree.XPath("descendant::text()[ancestor::a]", smart_strings=False)
+NESTED_LINK = xpath("boolean(ancestor-or-self::a or descendant::a[descendant::a])")
 SCRIPTS = xpath("//script")
 VISIBLE_TEXT = xpath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript)]")
 
@@ -139,31 +150,29 @@ def drop_oversized_scripts(tree: etree._Element, url: str) -> None:
 
 
 def link_farms(root: etree._Element) -> list[etree._Element]:
-    """The innermost blocks of more than :data:`MAX_BLOCK_LINKS` links whose text is nearly all link text."""
-    counts: dict[etree._Element, int] = {}
-    for link in root.iter("a"):
-        node = link.getparent()
-        for _ in range(FARM_LEVELS):
-            if node is None:
-                break
-            counts[node] = counts.get(node, 0) + 1
-            node = node.getparent()
-    big = [
-        node for node, count in counts.items() if count > MAX_BLOCK_LINKS and node.tag not in ("body", "html")
-    ]
-    if not big:
+    """The innermost blocks of more than :data:`MAX_BLOCK_LINKS` links whose text is nearly all link text.
+
+    A block's links are those at most :data:`FARM_LEVELS` levels under it. Counted in libxml2, and only on a
+    page with more links than a block may hold: most pages have a few hundred links in all.
+    """
+    if LINK_COUNT(root) <= MAX_BLOCK_LINKS:
         return []
-    big_set = set(big)
+    big = BIG_BLOCKS(root)
+    outer = {ancestor for node in big for ancestor in node.iterancestors()}
     farms = []
     for node in big:
-        if any(
-            child in big_set for child in node.iterdescendants() if counts.get(child, 0) > MAX_BLOCK_LINKS
-        ):
+        if node in outer:
             continue  # an inner block is the farm
-        link_chars = sum(len(link.text_content()) for link in node.iter("a"))
-        if link_chars >= MIN_FARM_LINK_SHARE * len(node.text_content()):
+        if _link_chars(node) >= MIN_FARM_LINK_SHARE * len(node.text_content()):
             farms.append(node)
     return farms
+
+
+def _link_chars(node: etree._Element) -> int:
+    """The length of the text of every link under ``node`` (a link inside a link counted with each)."""
+    if NESTED_LINK(node):  # rare: read link by link, as the definition says
+        return sum(len(link.text_content()) for link in node.iter("a"))
+    return sum(map(len, LINK_TEXTS(node)))
 
 
 def copy_without_link_farms(root: etree._Element, url: str) -> etree._Element:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from functools import cached_property
 from urllib.parse import urlsplit
 
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 HEADLINES = xpath("//h1")
 HEADLINE_FALLBACK = xpath("//*[@itemprop='headline'][not(self::meta)]")
 #: Sidebars marked only by a class or id (``td-main-sidebar``, ``#secondary-sidebar``)…
-SIDEBAR_CANDIDATES = xpath("//*[contains(@class, 'sidebar') or contains(@id, 'sidebar')]")
+SIDEBAR_CANDIDATES = xpath("//*[@class or @id][contains(@class, 'sidebar') or contains(@id, 'sidebar')]")
 #: …but not a page-level flag such as ``<body class="has-sidebar">``.
 SIDEBAR_FLAG_PREFIXES = ("has-", "no-", "with-", "without-")
 NEVER_CHROME_TAGS = frozenset({"html", "body", "main", "article"})
@@ -148,6 +149,12 @@ class ArticleRegions:
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
+        #: Document order of the elements read so far (see :meth:`position`).
+        self._positions: dict[etree._Element, int] = {}
+        self._scan = root.iter(etree.Element)
+        self._scanned = 0
+        #: :meth:`in_chrome` of the elements asked about and their ancestors.
+        self._in_chrome: dict[etree._Element, bool] = {}
 
     @cached_property
     def headline(self) -> etree._Element | None:
@@ -185,7 +192,25 @@ class ArticleRegions:
 
     def in_chrome(self, element: etree._Element) -> bool:
         """``element`` is inside the site header, navigation, a sidebar or the site footer."""
-        return _inside_any(element, self.chrome)
+        chrome = self.chrome
+        if not chrome:
+            return False
+        known = self._in_chrome
+        path = []
+        node: etree._Element | None = element
+        found = False
+        while node is not None:
+            if node in known:
+                found = known[node]
+                break
+            if node in chrome:
+                found = True
+                break
+            path.append(node)
+            node = node.getparent()
+        for visited in path:  # the answer for each element on the way up: siblings share their ancestors
+            known[visited] = found
+        return found
 
     def is_standfirst(self, element: etree._Element) -> bool:
         """``element`` is marked as a standfirst and sits beside the headline rather than inside the body."""
@@ -234,13 +259,37 @@ class ArticleRegions:
             block = parent
         return block
 
-    @cached_property
-    def _order(self) -> dict[etree._Element, int]:
-        return {element: index for index, element in enumerate(self.root.iter(etree.Element))}
-
     def position(self, element: etree._Element) -> int:
-        """Document order of ``element`` (``-1`` for an element not in the page)."""
-        return self._order.get(element, -1)
+        """Document order of ``element`` among the page's elements (``-1`` for an element not in the page).
+
+        Positions are found by reading the page in document order only as far as the element asked for (the
+        article header and the elements before it, on most pages), never by a map of the whole document: a
+        page with 100,000 links after its header costs nothing for them.
+        """
+        known = self._positions.get(element)
+        if known is not None:
+            return known
+        if not self._in_page(element):
+            return -1
+        positions, scanned = self._positions, self._scanned
+        for found in self._scan:
+            positions[found] = scanned
+            scanned += 1
+            if found is element:
+                break
+        self._scanned = scanned
+        return positions.get(element, -1)
+
+    def _in_page(self, element: etree._Element) -> bool:
+        if element is self.root:
+            return True
+        if not isinstance(element.tag, str) or element.getroottree().getroot() is not self._document_root:
+            return False
+        return self.root is self._document_root or self.root in element.iterancestors()
+
+    @cached_property
+    def _document_root(self) -> etree._Element:
+        return self.root.getroottree().getroot()
 
     @cached_property
     def header(self) -> list[etree._Element]:
@@ -249,19 +298,34 @@ class ArticleRegions:
         block = self.header_block
         if block is None:
             return []
-        elements = list(self._order)
-        start = self._order[block]
-        end_of_block = start + sum(1 for _ in block.iter(etree.Element))
-        if self.first_paragraph is not None:
-            end = self._order[self.first_paragraph]
-            body_ancestors = frozenset(self.first_paragraph.iterancestors())
+        start = self.position(block)
+        block_size = sum(1 for _ in block.iter(etree.Element))
+        first_paragraph = self.first_paragraph
+        if first_paragraph is not None:
+            body_ancestors = frozenset(first_paragraph.iterancestors())
+            end: int | None = None  # the first paragraph follows the headline: found on the way
         else:
-            end, body_ancestors = end_of_block + MAX_HEADER_FOLLOWING, frozenset()
+            end, body_ancestors = block_size + MAX_HEADER_FOLLOWING, frozenset()
+        elements = []
+        for offset, element in enumerate(self._from(block)):
+            if element is first_paragraph:
+                end = offset
+            if offset >= block_size and end is not None and offset >= end:
+                break
+            self._positions[element] = start + offset
+            elements.append(element)
         return [
-            element
-            for element in elements[start : max(end, end_of_block)]
-            if element not in body_ancestors and not self.in_chrome(element)
+            element for element in elements if element not in body_ancestors and not self.in_chrome(element)
         ]
+
+    def _from(self, element: etree._Element) -> Iterator[etree._Element]:
+        """``element`` and every element of the page after it, in document order."""
+        yield from element.iter(etree.Element)
+        node: etree._Element | None = element
+        while node is not None and node is not self.root:
+            for sibling in node.itersiblings(etree.Element):
+                yield from sibling.iter(etree.Element)
+            node = node.getparent()
 
     @cached_property
     def article(self) -> etree._Element:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from lxml import etree
@@ -27,13 +28,56 @@ from arabpress_crawler.pages.selectors import xpath
 
 logger = logging.getLogger(__name__)
 
-#: Short elements that may head a related list (their whole text is compared).
-HEADING_CANDIDATES = xpath(
-    "//body//*[self::h2 or self::h3 or self::h4 or self::h5 or self::h6 or self::div or self::span or self::p"
-    " or self::strong or self::b or self::em or self::a or self::header or self::li or self::label"
-    " or self::legend or self::summary or self::section]"
-    "[string-length(normalize-space()) > 2][string-length(normalize-space()) < 60]"
+#: Elements that may head a related list…
+_HEADING_CANDIDATE_TAGS = (
+    "h2 h3 h4 h5 h6 div span p strong b em a header li label legend summary section".split()
 )
+#: …when short (their whole text is compared): between 3 and 59 characters once whitespace is collapsed. The
+#: tag is tested by name in one string (cheaper in libxml2 than a ``self::`` step per tag), the length once.
+_HEADING_TEST = (
+    f"[contains('|{'|'.join(_HEADING_CANDIDATE_TAGS)}|', concat('|', local-name(), '|'))]"
+    "[floor((string-length(normalize-space()) - 3) div 57) = 0]"
+)
+HEADING_CANDIDATES = xpath(f"//body/descendant::*{_HEADING_TEST}")
+_NODES_HEADINGS = xpath(f"$nodes/descendant-or-self::*{_HEADING_TEST}")
+_IS_HEADING = xpath(f"boolean(self::*{_HEADING_TEST})")
+_SUBTREE_SIZE = xpath("count(descendant::*)")
+_BODIES = xpath("//body")
+#: A page of more elements than this (a list of thousands of links) is read for headings a part at a time,
+#: as the reading goes on: blocks of consecutive elements of at most this many elements each.
+HEADING_CHUNK_ELEMENTS = 20_000
+#: The page has more elements than that (libxml2 stops counting there).
+_HUGE_PAGE = xpath(f"boolean(/descendant::*[{HEADING_CHUNK_ELEMENTS + 1}])")
+
+
+def heading_candidates(root: etree._Element) -> Iterator[etree._Element]:
+    """The elements of :data:`HEADING_CANDIDATES`, in page order, found as they are asked for on a huge page:
+    one whose related heading comes before a list of 100,000 links is not read past the heading."""
+    bodies = _BODIES(root) if _HUGE_PAGE(root) else []
+    if len(bodies) != 1 or _SUBTREE_SIZE(bodies[0]) <= HEADING_CHUNK_ELEMENTS:
+        yield from HEADING_CANDIDATES(root)
+        return
+    yield from _headings_under(bodies[0])
+
+
+def _headings_under(parent: etree._Element) -> Iterator[etree._Element]:
+    """The heading candidates among ``parent``'s descendants, in page order, a block of children at a time."""
+    batch: list[etree._Element] = []
+    size = 0
+    for child in parent.iterchildren(etree.Element):
+        child_size = int(_SUBTREE_SIZE(child)) + 1
+        if size + child_size > HEADING_CHUNK_ELEMENTS and batch:
+            yield from _NODES_HEADINGS(parent, nodes=batch)
+            batch, size = [], 0
+        if child_size > HEADING_CHUNK_ELEMENTS:
+            if _IS_HEADING(child):
+                yield child
+            yield from _headings_under(child)
+        else:
+            batch.append(child)
+            size += child_size
+    if batch:
+        yield from _NODES_HEADINGS(parent, nodes=batch)
 
 
 def _folded_pattern(pattern: str) -> re.Pattern[str]:
@@ -115,10 +159,14 @@ class RelatedFinder:
         self.root = root
         self.base_url = url
         self.regions = regions
+        self._urls: dict[etree._Element, str | None] = {}
+        self._article_urls: dict[str, bool] = {}
 
     def headlines(self) -> list[RelatedHeadline]:
         """The related headlines in page order, or ``[]`` when the page has no related list."""
-        for heading in self._headings()[:MAX_HEADINGS_TRIED]:
+        for tried, heading in enumerate(self._headings()):
+            if tried >= MAX_HEADINGS_TRIED:
+                break
             links = self._block_links(heading)
             if links is None:
                 continue
@@ -133,18 +181,29 @@ class RelatedFinder:
                 return headlines
         return []
 
-    def _headings(self) -> list[etree._Element]:
-        """Candidate headings: strong ones first, those after the headline before those above it."""
+    def _headings(self) -> Iterator[etree._Element]:
+        """Candidate headings: strong ones first, those after the headline before those above it.
+
+        Strong headings after the headline come first, in page order: each is given as soon as it is found,
+        so a page whose related list is under such a heading is not read further for headings.
+        """
         headline = self.regions.headline
         headline_position = self.regions.position(headline) if headline is not None else -1
-        found = []
-        for element in HEADING_CANDIDATES(self.root):
-            strength = heading_strength(element_text(element))
+        later = []
+        strengths: dict[str, int | None] = {}  # nested candidates (a link in a list item) share their text
+        for element in heading_candidates(self.root):
+            text = element_text(element)
+            strength = (
+                strengths[text] if text in strengths else strengths.setdefault(text, heading_strength(text))
+            )
             if strength is None or self._in_navigation(element):
                 continue
             position = self.regions.position(element)
-            found.append(((position < headline_position, strength, position), element))
-        return [element for _, element in sorted(found, key=lambda pair: pair[0])]
+            if strength == 0 and position >= headline_position:
+                yield element
+            else:
+                later.append(((position < headline_position, strength, position), element))
+        yield from (element for _, element in sorted(later, key=lambda pair: pair[0]))
 
     def _in_navigation(self, element: etree._Element) -> bool:
         """Inside a menu or the masthead (a "More" menu entry, "Read more" in the site header)."""
@@ -159,7 +218,6 @@ class RelatedFinder:
         """The links after ``heading`` in the smallest block around it that has enough of them."""
         if _is_inline_box(heading, heading):
             return None
-        heading_end = self.regions.position(heading) + sum(1 for _ in heading.iter(etree.Element)) - 1
         container = heading
         for _ in range(MAX_BLOCK_LEVELS):
             container = container.getparent()
@@ -167,20 +225,17 @@ class RelatedFinder:
                 return None
             if _is_inline_box(container, heading):
                 return None
-            links = self._links_after(container, heading, heading_end)
-            if len({absolute_url(self.base_url, link.get("href")) for link in links}) >= MIN_RELATED_LINKS:
+            links = self._links_after(container, heading)
+            if len({self._url(link) for link in links}) >= MIN_RELATED_LINKS:
                 return links
             if self.regions.contains_headline(container):
                 return None  # climbed up to the whole article: the heading heads nothing
         return None
 
-    def _links_after(
-        self, container: etree._Element, heading: etree._Element, heading_end: int
-    ) -> list[etree._Element]:
+    def _links_after(self, container: etree._Element, heading: etree._Element) -> list[etree._Element]:
+        """The article links of ``container`` after ``heading`` and what it holds, up to the next heading."""
         links = []
-        for element in container.iter(etree.Element):
-            if self.regions.position(element) <= heading_end:
-                continue
+        for element in _after(heading, container):
             if _is_next_heading(element, heading):
                 break
             if element.tag == "a" and self._is_article_link(element) and not _in_paragraph(element):
@@ -189,13 +244,24 @@ class RelatedFinder:
                     break  # enough for the longest list a page gives (cards repeat their link)
         return links
 
+    def _url(self, link: etree._Element) -> str | None:
+        """The absolute URL of ``link`` (computed once per link: a block is read at several levels)."""
+        if link in self._urls:
+            return self._urls[link]
+        return self._urls.setdefault(link, absolute_url(self.base_url, link.get("href")))
+
     def _is_article_link(self, link: etree._Element) -> bool:
-        url = absolute_url(self.base_url, link.get("href"))
-        return bool(url and is_article_link(url, self.base_url))
+        url = self._url(link)
+        if not url:
+            return False
+        known = self._article_urls.get(url)
+        if known is None:
+            known = self._article_urls[url] = is_article_link(url, self.base_url)
+        return known
 
     def _headlines(self, links: list[etree._Element]) -> list[RelatedHeadline]:
         entries: dict[str, _Entry] = {}
-        urls = {link: absolute_url(self.base_url, link.get("href")) or "" for link in links}
+        urls = {link: self._url(link) or "" for link in links}
         cards = _Cards(urls)
         for link in links:
             if len(entries) >= RELATED_LINKS_READ and urls[link] not in entries:
@@ -214,13 +280,28 @@ class RelatedFinder:
         return [RelatedHeadline(title=e.title, url=e.url, position=i) for i, e in enumerate(titled, 1)]
 
 
+def _after(heading: etree._Element, container: etree._Element) -> Iterator[etree._Element]:
+    """The elements of ``container`` after ``heading`` and its descendants, in document order."""
+    node = heading
+    while node is not container:
+        for sibling in node.itersiblings(etree.Element):
+            yield from sibling.iter(etree.Element)
+        parent = node.getparent()
+        if parent is None:
+            return
+        node = parent
+
+
 def _nearest_with_text(element: etree._Element, forward: bool) -> etree._Element | None:
     sibling = element.getnext() if forward else element.getprevious()
-    while sibling is not None and (
-        not isinstance(sibling.tag, str) or not collapse_whitespace(sibling.xpath("string()"))
-    ):
+    while sibling is not None and (not isinstance(sibling.tag, str) or not _has_text(sibling)):
         sibling = sibling.getnext() if forward else sibling.getprevious()
     return sibling
+
+
+def _has_text(element: etree._Element) -> bool:
+    """``element`` holds some text besides whitespace (read up to its first such text, not all of it)."""
+    return any(not text.isspace() for text in element.itertext() if text)
 
 
 def _is_inline_box(element: etree._Element, heading: etree._Element) -> bool:

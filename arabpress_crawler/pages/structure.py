@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 #: Page chrome: elements and ARIA roles of the site header, navigation, sidebars and site footer.
 CHROME = xpath(
     "//nav | //aside | //header[not(ancestor::article)] | //footer[not(ancestor::article)]"
-    " | //*[@role='banner' or @role='navigation' or @role='contentinfo' or @role='complementary']"
+    " | //*[@role][@role='banner' or @role='navigation' or @role='contentinfo' or @role='complementary']"
 )
 #: A paragraph of running text has at least this many characters.
 RUNNING_TEXT_CHARS = 60

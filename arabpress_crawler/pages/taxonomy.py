@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import re
+import weakref
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
 from lxml import etree
@@ -23,21 +25,29 @@ from arabpress_crawler.urls import canonicalize_url
 
 logger = logging.getLogger(__name__)
 
-_UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
+
+def _lower(attribute: str, letters: str) -> str:
+    """``@attribute`` with the ASCII capitals of ``letters`` in lower case: enough to look for a word written
+    with those letters in any case, and far cheaper than lower-casing the whole alphabet."""
+    return _lower_text(f"@{attribute}", letters)
 
 
-def _lower(attribute: str) -> str:
-    return f"translate(@{attribute}, '{_UPPER}', '{_LOWER}')"
+def _lower_text(expression: str, letters: str) -> str:
+    return f"translate({expression}, '{letters.upper()}', '{letters}')"
 
 
-#: Visible breadcrumb trails (class, id, ARIA label or microdata); the first one of the page is read.
+_CRUMB_LETTERS = "abcdemrsu"  # the letters of "breadcrumb" and "crumbs"
+_CRUMB_ATTRIBUTES = "concat(@class, ' ', @id, ' ', @aria-label, ' ', @itemtype)"
+#: Visible breadcrumb trails (class, id, ARIA label or microdata); the first one of the page is read. Only
+#: elements with one of those attributes that says "crumb" in any case are looked at closer.
 BREADCRUMBS = xpath(
-    f"//*[contains({_lower('class')}, 'breadcrumb') or contains({_lower('class')}, 'crumbs')"
-    f" or contains({_lower('id')}, 'breadcrumb') or contains({_lower('aria-label')}, 'breadcrumb')"
+    "//*[@class or @id or @aria-label or @itemtype]"
+    f"[contains({_lower_text(_CRUMB_ATTRIBUTES, 'bcmru')}, 'crumb')]"
+    f"[contains({_lower('class', _CRUMB_LETTERS)}, 'breadcrumb') or contains({_lower('class', _CRUMB_LETTERS)}, 'crumbs')"
+    f" or contains({_lower('id', _CRUMB_LETTERS)}, 'breadcrumb')"
+    f" or contains({_lower('aria-label', _CRUMB_LETTERS)}, 'breadcrumb')"
     " or contains(@itemtype, 'BreadcrumbList')]"
 )
-#: Links before the headline that may start an unmarked breadcrumb trail, in page order.
-TRAIL_STARTS = xpath("preceding::a[@href]")
 #: Characters that separate the crumbs of a trail.
 TRAIL_SEPARATORS = " ›»>/|\\-–—:·•،‹«<"
 #: A trail has this many links at least and at most, and at most this many characters.
@@ -111,15 +121,48 @@ def kicker_links(regions: ArticleRegions) -> list[etree._Element]:
 
 def article_links(regions: ArticleRegions) -> Iterator[etree._Element]:
     """Links of the article region from its header on, chrome and links of running text left out (the first
-    :data:`~arabpress_crawler.pages.limits.ARTICLE_LINKS_READ` of them)."""
+    :data:`~arabpress_crawler.pages.limits.ARTICLE_LINKS_READ` of them). Found once per page: the section
+    and the tags read them several times."""
+    links = _ARTICLE_LINKS.get(regions)
+    if links is None:
+        links = _ARTICLE_LINKS[regions] = list(_article_links(regions))
+    return iter(links)
+
+
+#: The article links of each page being read (dropped with its regions).
+_ARTICLE_LINKS: weakref.WeakKeyDictionary[ArticleRegions, list[etree._Element]] = weakref.WeakKeyDictionary()
+
+
+def _article_links(regions: ArticleRegions) -> Iterator[etree._Element]:
     count = 0
-    for link in regions.article.iter("a"):
-        if link.get("href") and regions.after_header(link) and not regions.in_chrome(link):
-            if not _in_running_text(link):
-                yield link
-                count += 1
-                if count >= ARTICLE_LINKS_READ:
-                    return
+    for link in _links_from_header(regions):
+        if link.get("href") and not regions.in_chrome(link) and not _in_running_text(link):
+            yield link
+            count += 1
+            if count >= ARTICLE_LINKS_READ:
+                return
+
+
+def _links_from_header(regions: ArticleRegions) -> Iterator[etree._Element]:
+    """The links of the article region that come after the start of the article header, in page order.
+
+    The region is read once in document order (its links, and the header's first element to know where the
+    header starts), so no link's position is looked up.
+    """
+    article, block = regions.article, regions.header_block
+    if block is None:
+        yield from article.iter("a")
+        return
+    if block is not article and article not in block.iterancestors():
+        if regions.position(block) <= regions.position(article):
+            yield from article.iter("a")  # the header starts before the region (or holds it)
+        return  # else the header starts after the whole region: none of its links is after it
+    after = False
+    for element in article.iter("a", block.tag):
+        if element is block:
+            after = True
+        if after and element.tag == "a":
+            yield element
 
 
 def _labels(links: Iterable[etree._Element]) -> list[str]:
@@ -144,8 +187,17 @@ def rel_tags(regions: ArticleRegions) -> list[str]:
 
 
 def _path_matches(link: etree._Element, pattern: re.Pattern[str], base_url: str) -> bool:
-    url = absolute_url(base_url, link.get("href"))
-    return bool(url and same_site(url, base_url) and pattern.search(unquote(urlsplit(url).path)))
+    url, path = _url_and_path(base_url, link.get("href"))
+    # The path first: few links are to section or tag pages, and "same site" is the dearer test.
+    return bool(url and pattern.search(path) and same_site(url, base_url))
+
+
+@lru_cache(maxsize=4096)
+def _url_and_path(base_url: str, href: str | None) -> tuple[str | None, str]:
+    """The absolute URL of a link and its decoded path, computed once per page and link: the section and the
+    tags read the same links of the article."""
+    url = absolute_url(base_url, href)
+    return url, unquote(urlsplit(url).path) if url else ""
 
 
 def path_section(regions: ArticleRegions, base_url: str) -> str | None:
@@ -186,17 +238,19 @@ def section_from_crumbs(crumbs: list[tuple[str, str | None]], title: str | None,
     return kept[-1] if kept else None
 
 
-def visible_breadcrumbs(root: etree._Element, base_url: str) -> list[tuple[str, str | None]]:
+def visible_breadcrumbs(
+    root: etree._Element, base_url: str, regions: ArticleRegions | None = None
+) -> list[tuple[str, str | None]]:
     """The links of the page's first breadcrumb trail as (text, absolute URL).
 
     A trail marked as one (class, id, ARIA label, microdata) first; else the unmarked trail nearest above
-    the headline (:func:`unmarked_trail`).
+    the headline (:func:`unmarked_trail`). ``regions``, when given, are the page's (its headline is reused).
     """
     for trail in BREADCRUMBS(root):
         links = _trail_links(trail, base_url)
         if links:
             return links
-    trail = unmarked_trail(root, base_url)
+    trail = unmarked_trail(root, base_url, regions)
     return _trail_links(trail, base_url) if trail is not None else []
 
 
@@ -240,15 +294,17 @@ def _text_between(link: etree._Element, following: etree._Element) -> str | None
     return None
 
 
-def unmarked_trail(root: etree._Element, base_url: str) -> etree._Element | None:
+def unmarked_trail(
+    root: etree._Element, base_url: str, regions: ArticleRegions | None = None
+) -> etree._Element | None:
     """The breadcrumb trail without any breadcrumb class nearest above the headline (the site menu, further
     up, has no separators or does not lead to the page's section); ``None`` without a headline or a trail."""
-    headline = find_headline(root)
+    headline = regions.headline if regions is not None else find_headline(root)
     if headline is None:
         return None
     found = None
-    for link in TRAIL_STARTS(headline):
-        if not _is_home(absolute_url(base_url, link.get("href"))):
+    for link in _links_before(headline):
+        if not _is_home(_url_and_path(base_url, link.get("href"))[0]):
             continue
         for container in (link.getparent(), *list(link.getparent().iterancestors())[: TRAIL_LEVELS - 1]):
             if container is None or container.tag in ("body", "html") or headline in container.iter():
@@ -257,6 +313,17 @@ def unmarked_trail(root: etree._Element, base_url: str) -> etree._Element | None
                 found = container
                 break
     return found
+
+
+def _links_before(headline: etree._Element) -> Iterator[etree._Element]:
+    """The links with an ``href`` before ``headline`` in page order, its ancestors left out (XPath's
+    ``preceding::a[@href]``, read in one pass that stops at the headline)."""
+    ancestors = frozenset(headline.iterancestors())
+    for element in headline.getroottree().getroot().iter("a", headline.tag):
+        if element is headline:
+            return
+        if element.tag == "a" and element.get("href") is not None and element not in ancestors:
+            yield element
 
 
 def _comparable(url: str) -> str:
