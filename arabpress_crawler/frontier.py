@@ -83,6 +83,7 @@ def is_retryable(kind: str) -> bool:
     return kind in RETRYABLE_ERRORS
 
 
-#: The Scrapy signal the spider sends frontier records with (``records=[...]``); the frontier writer
-#: (:class:`arabpress_crawler.frontier_writer.FrontierWriter`) writes them at once.
+#: The Scrapy signal the spider sends frontier records with (``records=[...]``); they are written where the store
+#: runs, by the run's :class:`arabpress_crawler.frontier_writer.RunFrontier` (the writer process, the distributed
+#: writer, or the inline store's :class:`~arabpress_crawler.frontier_writer.FrontierWriter`).
 FRONTIER_RECORDS = object()

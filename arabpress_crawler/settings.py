@@ -183,6 +183,9 @@ ARABPRESS_GC_FREEZE = True
 ARABPRESS_LOCK_WAIT = False
 # True: the crawl keeps its frontier in <db>.job/ (JOBDIR) and a stopped crawl resumes (arabpress_crawler.jobdir).
 ARABPRESS_RESUMABLE = False
+# Article requests are fingerprinted by their canonical URL: a resumed job (JOBDIR) does not fetch an article
+# again that the stopped one asked for under another link (arabpress_crawler.fingerprints).
+REQUEST_FINGERPRINTER_CLASS = "arabpress_crawler.fingerprints.CanonicalRequestFingerprinter"
 
 ITEM_PIPELINES = {
     "arabpress_crawler.pipelines.clean.CleanPipeline": 100,

@@ -4,7 +4,7 @@ Usage::
 
     python -m bench.run                      # the full benchmark (about 30-40 minutes on 2 cores)
     python -m bench.run --quick              # a smoke run on tiny inputs, written to bench/out/
-    python -m bench.run --only extraction    # one part (extraction, crawl, store); repeatable
+    python -m bench.run --only extraction    # one part (crawl, extraction, store, archive, distributed); repeatable
     python -m bench.run --render-only        # the last run's figures again, with bench/findings.toml as it is now
 
 Generated mirrors are cached in ``bench/out/mirrors/`` between runs. A quick run never writes
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bench import DOC_PATH, OUT_DIR, archive, crawls, extraction, machine, storage
+from bench import DOC_PATH, OUT_DIR, archive, crawls, distributed, extraction, machine, storage
 from bench.mirror import generated_mirror
 from bench.report import (
     Figure,
@@ -35,7 +35,7 @@ from bench.report import (
 
 logger = logging.getLogger(__name__)
 
-PARTS = ("crawl", "extraction", "store", "archive")
+PARTS = ("crawl", "extraction", "store", "archive", "distributed")
 QUICK_DOC_PATH = OUT_DIR / "benchmarks-quick.md"
 QUICK_EXTRACTION_SAMPLE = 20
 #: Sections in the order of issue 7's list.
@@ -49,6 +49,7 @@ SECTION_ORDER = (
     "Store scale",
     "Scale curve",
     archive.TITLE,
+    distributed.TITLE,
 )
 LOG_FORMAT = "%(asctime)s %(name)s %(levelname)s: %(message)s"
 #: Project loggers that log one line per page or per edit: quiet in the benchmark's own log.
@@ -145,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "archive" in parts:
         archive_plan = archive.QUICK_PLAN if args.quick else archive.ArchivePlan()
         sections += measure_part("archive", lambda: archive.run(archive_plan, work / "archive"))
+    if "distributed" in parts:
+        distributed_plan = distributed.QUICK_PLAN if args.quick else distributed.DistributedPlan()
+        sections += measure_part("distributed", lambda: [distributed.run(distributed_plan, work / "distributed")])
     command = "make bench" if not args.quick and not args.only else "python -m bench.run " + " ".join(
         argv if argv is not None else sys.argv[1:])
     report = Report(

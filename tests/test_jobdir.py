@@ -6,8 +6,8 @@ fetches no article the first stored, stores every article of the mirror and, hav
 directory, so a third crawl reads the listings afresh instead of finding every page already seen.
 
 (A resumed crawl may fetch an article a second time when the first fetched it without storing it — in flight
-when it stopped — or queued it under another link, e.g. with ``utm_`` parameters: Scrapy's fingerprints are
-those of the links, and the spider's memory of canonical URLs is not kept in the job directory.)
+when it stopped. One it queued under another link, e.g. with ``utm_`` parameters, is not: article requests are
+fingerprinted by their canonical URL, ``tests/test_fingerprints.py``.)
 """
 
 from __future__ import annotations

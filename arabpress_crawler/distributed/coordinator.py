@@ -17,14 +17,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from arabpress_crawler import db as database
 from arabpress_crawler.crawling import CheckedCrawl, CrawlOutcome, last_run_record
 from arabpress_crawler.db import session
-from arabpress_crawler.distributed.feed import serve_redis
-from arabpress_crawler.distributed.keys import RunKeys, site_slug
+from arabpress_crawler.distributed.feed import beat, serve_redis
+from arabpress_crawler.distributed.keys import RunKeys, dead_runs, site_slug
 from arabpress_crawler.run_record import RunCounters, RunRecord
+from arabpress_crawler.spiders import SITEMAP_LASTMOD_STAT
+from arabpress_crawler.spiders.incremental import as_datetime
+from arabpress_crawler.writer.server import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +47,15 @@ class FixedStats:
 
 
 def merge_stats(per_worker: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Numbers summed over the workers; other values (sitemap lastmods, times) from the first worker having them."""
+    """Numbers summed over the workers; a sub-sitemap's lastmod the newest any worker saw (every worker carries the
+    last run's forward, only the one that read the index has the new one); other values from the first worker."""
     merged: dict[str, Any] = {}
     for stats in per_worker:
         for key, value in stats.items():
             if isinstance(value, int | float) and not isinstance(value, bool):
                 merged[key] = merged.get(key, 0) + value
+            elif key.startswith(SITEMAP_LASTMOD_STAT) and key in merged:
+                merged[key] = max(merged[key], value, key=lambda lastmod: as_datetime(lastmod) or datetime.min.replace(tzinfo=UTC))
             else:
                 merged.setdefault(key, value)
     return merged
@@ -91,6 +98,14 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
         store.run_id = run_id
         keys = RunKeys(site_slug(checked.arguments.base_url), f"{run_id}-{secrets.token_hex(4)}")
         logger.info("Distributed run %s: %d workers, frontier in %s", keys.run, workers, redis_url)
+        for dead in dead_runs(server, keys.site, besides=keys.run):
+            left = server.llen(dead.batches) + server.llen(dead.writing)
+            deleted = dead.delete(server)
+            logger.warning("Run %s ended without its writer: deleted its %d keys (%d batches never committed:"
+                           " their pages are fetched again)", dead.run, deleted, left)  # fmt: skip
+        writer = Writer(str(checked.db))
+        writer.open()  # the frontier is pruned before the workers read it
+        beat(server, keys)  # before the workers start: they stop if it expires
         processes = [
             subprocess.Popen(worker_command(checked, redis_url, keys.run, index), stdin=subprocess.DEVNULL)
             for index in range(workers)
@@ -98,10 +113,15 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
         counters = RunCounters()
 
         def done() -> bool:
-            return all(process.poll() is not None for process in processes) and not server.scard(keys.workers)
+            """Every local worker has exited and no worker elsewhere beats: a worker killed while the others
+            were finishing stays in the run's set, but its heartbeat expires (and nobody is left to remove it)."""
+            if any(process.poll() is None for process in processes):
+                return False
+            members = [m.decode() if isinstance(m, bytes) else str(m) for m in server.smembers(keys.workers)]
+            return not any(server.exists(keys.alive(member)) for member in members)
 
         try:
-            serve_redis(str(checked.db), server, keys, run_id, done=done, counters=counters)
+            serve_redis(writer, server, keys, run_id, done=done, counters=counters)
         finally:
             for process in processes:
                 if process.poll() is None:

@@ -10,7 +10,9 @@ Writer side, :func:`serve_redis` (run by the coordinator, :mod:`arabpress_crawle
 moves a batch atomically to ``writing`` (``BLMOVE``), dedupes, writes and commits it with
 :class:`~arabpress_crawler.writer.server.Writer`, and only then removes it from ``writing`` and acknowledges
 it. A batch whose commit was not acknowledged is either in ``batches`` or in ``writing``; a writer killed
-before committing loses nothing the next run would not fetch again.
+before committing loses nothing the next run would not fetch again. The writer beats a heartbeat key; a worker
+waiting for an acknowledgement when it expired stops its crawl (``store_error``), and the next coordinator on
+the site deletes the keys the dead run left.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.connection import get_redis_from_settings
 
-from arabpress_crawler.distributed.keys import RUN_TTL_SECONDS, RunKeys
+from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS, RUN_TTL_SECONDS, RunKeys
 from arabpress_crawler.distributed.settings import run_keys, worker_of
 from arabpress_crawler.run_record import RunCounters
 from arabpress_crawler.writer.client import CLOSE_TIMEOUT_SECONDS, POLL_SECONDS, WriterPipeline
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+#: How often a worker with unacknowledged batches looks at the writer's heartbeat.
+WRITER_CHECK_SECONDS = 1.0
 
 
 class RemoteStore:
@@ -61,6 +66,7 @@ class RedisWriterPipeline(WriterPipeline):
         self.keys: RunKeys | None = None
         self.worker = ""
         self.crawler: Crawler | None = None
+        self._writer_checked = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisWriterPipeline:
@@ -109,6 +115,7 @@ class RedisWriterPipeline(WriterPipeline):
     def receive(self, timeout: float) -> None:
         assert self.keys is not None
         key = self.keys.acks(self.worker)
+        self._check_writer()
         if timeout > 0:
             found = self.server.brpop([key], timeout=max(1, round(timeout)))
             if found is not None:
@@ -116,17 +123,32 @@ class RedisWriterPipeline(WriterPipeline):
         while (data := self.server.rpop(key)) is not None:
             self._apply(pickle.loads(data))
 
+    def _check_writer(self) -> None:
+        """With batches waiting for their acknowledgement, stop the crawl if the writer's heartbeat expired."""
+        now = time.monotonic()
+        if not self._in_flight or self.failed or now - self._writer_checked < WRITER_CHECK_SECONDS:
+            return
+        self._writer_checked = now
+        assert self.keys is not None
+        if not self.server.exists(self.keys.writer):
+            self._fail(f"the writer of run {self.keys.run} is gone (no heartbeat for {HEARTBEAT_TTL_SECONDS} s)", writer_gone=True)
+
+
+def beat(server: Any, keys: RunKeys) -> None:
+    """The writer's heartbeat: workers whose batches wait stop the crawl when it expires (a killed writer)."""
+    server.set(keys.writer, 1, ex=HEARTBEAT_TTL_SECONDS)
+
 
 def serve_redis(
-    db_path: str, server: Any, keys: RunKeys, run_id: int, *, done: Callable[[], bool], counters: RunCounters
+    writer: Writer, server: Any, keys: RunKeys, run_id: int, *, done: Callable[[], bool], counters: RunCounters
 ) -> None:
-    """Commit the run's batches until ``done()`` says no worker will send more and none is left to commit."""
-    writer = Writer(db_path)
-    writer.open()
+    """Commit the run's batches with ``writer`` (opened: the frontier is pruned before the workers read it)
+    until ``done()`` says no worker will send more and none is left to commit; then close it."""
     try:
         while (data := server.lmove(keys.writing, keys.batches, "RIGHT", "RIGHT")) is not None:
             logger.warning("A batch an earlier writer had not committed goes back to the queue")
         while True:
+            beat(server, keys)
             data = server.blmove(keys.batches, keys.writing, 1, "RIGHT", "LEFT")
             if data is None:
                 if done() and not server.llen(keys.batches):

@@ -2,7 +2,8 @@
 
 ``arabpress:<site>:<run>:requests`` (the queue), ``…:seen`` (canonical URLs), ``…:leases:<worker>`` (requests a
 worker popped and has not finished), ``…:workers`` (the workers of the run), ``…:alive:<worker>`` (heartbeat),
-``…:idle:<worker>``, and ``arabpress:<site>:throttle`` (the politeness clock, shared by every run on the site).
+``…:idle:<worker>``, ``…:writer`` (the writer's heartbeat), ``…:batches``, ``…:writing``, ``…:acks:<worker>`` and
+``…:stats`` (the writer's side), and ``arabpress:<site>:throttle`` (the politeness clock, shared by every run on the site).
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class RunKeys:
         return f"{self.prefix}:idle:{worker}"
 
     @property
+    def writer(self) -> str:
+        """The writer's heartbeat: set while the writer (the coordinator) commits the run's batches."""
+        return f"{self.prefix}:writer"
+
+    @property
     def batches(self) -> str:
         """Batches of validated records the workers send to the writer."""
         return f"{self.prefix}:batches"
@@ -79,6 +85,10 @@ class RunKeys:
     def throttle(self) -> str:
         return f"arabpress:{self.site}:throttle"
 
+    def live(self, server: Any) -> bool:
+        """Whether the run's writer or one of its workers still beats."""
+        return bool(server.exists(self.writer)) or any(True for _ in server.scan_iter(f"{self.prefix}:alive:*"))
+
     def run_keys(self, server: Any) -> list[str]:
         """Every key of this run that exists now (the throttle clock is the site's, not the run's)."""
         return sorted(key.decode() if isinstance(key, bytes) else key for key in server.scan_iter(f"{self.prefix}:*"))
@@ -90,3 +100,14 @@ class RunKeys:
             writer = (self.batches, self.writing, self.stats, f"{self.prefix}:acks:")
             keys = [key for key in keys if not key.startswith(writer)]
         return int(server.delete(*keys)) if keys else 0
+
+
+def dead_runs(server: Any, site: str, *, besides: str) -> list[RunKeys]:
+    """The runs on ``site`` (other than ``besides``) that left keys behind and whose writer and workers are gone."""
+    prefix = f"arabpress:{site}:"
+    runs = set()
+    for key in server.scan_iter(f"{prefix}*"):
+        rest = (key.decode() if isinstance(key, bytes) else key)[len(prefix) :]
+        if ":" in rest:  # the site's throttle clock has no run
+            runs.add(rest.split(":", 1)[0])
+    return [RunKeys(site, run) for run in sorted(runs - {besides}) if not RunKeys(site, run).live(server)]

@@ -46,10 +46,13 @@ class FrontierTracker:
         self.pending.append(FrontierFailure(url, link, source, depth, error))
 
     def drop(self, url: str, reason: str) -> None:
-        """``url`` will never give an article: out of the frontier (only written if it may be there)."""
-        if url in self.known:
-            self.known.discard(url)
-            self.pending.append(FrontierDrop(url, reason))
+        """``url`` will never give an article: out of the frontier.
+
+        Always sent, known here or not: with several workers the one that fetched the page is often not the one
+        that kept the link, and the writer needs the drop to settle the link whatever order the batches arrive in.
+        """
+        self.known.discard(url)
+        self.pending.append(FrontierDrop(url, reason))
 
     def flush(self) -> None:
         if not self.pending:

@@ -16,18 +16,13 @@ import math
 from multiprocessing.connection import Connection
 from typing import Any
 
-from arabpress_crawler.db import frontier as frontier_table
-from arabpress_crawler.db import session
+from arabpress_crawler.frontier_writer import RunFrontier
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
 from arabpress_crawler.pipelines.store import StorePipeline
 from arabpress_crawler.run_record import RunCounters
 from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch, FrontierRecords
 
 logger = logging.getLogger(__name__)
-
-#: Stats of the frontier records written (as the crawler's own frontier extension names them).
-FRONTIER_STATS_PREFIX = "arabpress/frontier/"
-
 
 class DeltaStats:
     """The part of a Scrapy stats collector the pipelines use; increments are collected until popped."""
@@ -70,12 +65,21 @@ class Writer:
         self.dedupe = DedupePipeline(db_path, stats=self.stats)  # type: ignore[arg-type]
         # Commits only when told: one transaction per batch, acknowledged after it.
         self.store = StorePipeline(db_path, batch_size=2**62, flush_seconds=math.inf, stats=self.stats)  # type: ignore[arg-type]
+        #: The run's frontier (:mod:`arabpress_crawler.frontier_writer`): its records come in the batches.
+        self.frontier: RunFrontier | None = None
 
     def open(self) -> None:
         self.dedupe.open_spider()
         self.store.open_spider()
+        assert self.store.store is not None
+        self.frontier = RunFrontier(self.store.store, self.stats.inc_value)
+        self.frontier.open()
 
     def close(self) -> None:
+        """Prune the frontier of what the run stored, commit, close (a failed store commits nothing)."""
+        if self.frontier is not None:
+            self.frontier.close()
+            self.frontier = None
         self.store.close_spider()
         self.dedupe.close_spider()
 
@@ -112,24 +116,10 @@ class Writer:
             logger.exception("Error processing %s in the writer", getattr(record, "url", record))
             self.stats.inc_value("arabpress/writer/record_errors")
 
-
     def _frontier(self, batch: FrontierRecords) -> None:
         """Frontier rows, in the open transaction (committed with the batch, as the inline crawl does)."""
-        store = self.store.store
-        assert store is not None
-        if store.error is not None:
-            return
-        try:
-            gave_up = store.write_with(
-                lambda conn: frontier_table.write(conn, batch.records, run_id=store.run_id, policy=batch.policy)
-            )
-        except session.StoreFailed:
-            self.stats.inc_value(f"{FRONTIER_STATS_PREFIX}lost")
-            return
-        for record in batch.records:
-            self.stats.inc_value(f"{FRONTIER_STATS_PREFIX}{type(record).__name__.removeprefix('Frontier').lower()}")
-        if gave_up:
-            self.stats.inc_value(f"{FRONTIER_STATS_PREFIX}given_up", gave_up)
+        if self.frontier is not None and self.store.store is not None and self.store.store.error is None:
+            self.frontier.write(batch.records, batch.policy)
 
 
 def serve(db_path: str, batches: Connection, acks: Connection, log_level: int = logging.INFO) -> None:
@@ -157,6 +147,6 @@ def serve(db_path: str, batches: Connection, acks: Connection, log_level: int = 
     finally:
         writer.close()
         try:
-            acks.send(Ack(seq=-1, records=0, logs=collector.pop()))
+            acks.send(Ack(seq=-1, records=0, stats=writer.stats.pop(), logs=collector.pop()))
         except OSError:
             pass

@@ -11,6 +11,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,3 +57,14 @@ def server(redis_url: str):  # noqa: ANN201
     client.flushall()
     yield client
     client.close()
+
+
+def served_mirror(tmp_path_factory: pytest.TempPathFactory, name: str, articles: int, seed: int) -> Iterator[Any]:
+    """A generated mirror of ``articles`` posts, served on 127.0.0.1 (for a module-scoped fixture to yield from)."""
+    from arabpress_mirror.generate import generate_mirror
+    from arabpress_mirror.server import MirrorServer
+
+    root = tmp_path_factory.mktemp(name) / "site"
+    generate_mirror(root, articles, seed=seed)
+    with MirrorServer(root) as server:
+        yield server

@@ -1,4 +1,4 @@
-"""Several worker processes sharing one frontier over the generated 300-article mirror (stores nothing)."""
+"""Several worker processes sharing one frontier over the generated 300-article mirror, against one process."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import clean_env
 
-from arabpress_mirror.generate import generate_mirror
 from arabpress_mirror.server import MirrorServer
+
+from .conftest import served_mirror
 
 ARTICLES = 300
 ARTICLE_PATH = re.compile(r"^/\d{4}/\d{2}/\d{2}/[^/]+/$")
@@ -23,10 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorServer]:
-    root = tmp_path_factory.mktemp("distributed-mirror") / "site"
-    generate_mirror(root, ARTICLES, seed=5)
-    with MirrorServer(root) as server:
-        yield server
+    yield from served_mirror(tmp_path_factory, "distributed-mirror", ARTICLES, seed=5)
 
 
 def start_worker(redis_url: str, run: str, base_url: str, folder: Path, name: str) -> subprocess.Popen[str]:
@@ -61,18 +60,12 @@ def test_two_workers_share_the_frontier_fetch_each_article_once_stop_by_themselv
 
 
 def crawl_snapshot(db: Path) -> dict[str, list[tuple]]:
-    """The tables without the order-dependent columns (see ``tests/test_writer_process.py``)."""
-    from test_writer_process import snapshot
+    """Every table without the order-dependent columns (listed in ``bench/distributed.py``), the frontier too."""
+    from bench.distributed import snapshot
 
     return snapshot(db)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known bug (issue 13, open): about 1 run in 3 the distributed second run re-asks for a dead related "
-    "link (/2011/01/01/removed-story-100/) that the single-process second run does not (suspected: the frontier "
-    "writer is off in distributed workers, so the 404 is not recorded); fix the mechanism, then remove this mark",
-)
 @pytest.mark.parametrize("workers", [2])
 def test_a_distributed_crawl_gives_the_database_of_a_single_process_crawl_and_one_run_record(
     redis_url: str, server: Any, generated: MirrorServer, tmp_path: Path, workers: int
@@ -102,21 +95,53 @@ def test_a_distributed_crawl_gives_the_database_of_a_single_process_crawl_and_on
     assert list(server.scan_iter("arabpress:*")) == []  # no key of the run is left (no delay: no site clock)
 
     # A second run on the unchanged mirror is incremental as a single-process one: the same pages asked for.
-    before = generated.requests
-    assert run_crawl_cli(generated.base_url, single.db, "--backfill", "--no-fail-on-warnings").returncode == 0
-    single_again = generated.requests - before
-    before = generated.requests
-    again = run_crawl_cli(
-        generated.base_url, distributed.db, "--backfill", "--no-fail-on-warnings", "--redis", redis_url,
-        "--workers", str(workers),
-    )  # fmt: skip
-    assert again.returncode == 0, again.stdout + again.stderr
-    distributed_again = generated.requests - before
+    single_again, distributed_again = run_both(generated, single.db, distributed.db, redis_url, workers)
     assert set(distributed_again) - {"/robots.txt"} == set(single_again) - {"/robots.txt"}
-    assert sum(article_requests(generated, before).values()) == sum(
+    assert sum(n for path, n in distributed_again.items() if ARTICLE_PATH.match(path)) == sum(
         n for path, n in single_again.items() if ARTICLE_PATH.match(path)
     )
     assert crawl_snapshot(distributed.db) == crawl_snapshot(single.db)
+
+    # After an edit of 1% of the articles, exactly those are fetched again, by both.
+    edited = edit_one_percent(generated.root, single.db)
+    single_third, distributed_third = run_both(generated, single.db, distributed.db, redis_url, workers)
+    stored = {urlsplit(row["url"]).path for row in read_rows(single.db, "SELECT url FROM articles")}
+    articles = {path: n for path, n in single_third.items() if ARTICLE_PATH.match(path)}
+    assert {path for path in articles if path in stored} == edited  # and the dead links their pages lead to
+    assert {path: n for path, n in distributed_third.items() if ARTICLE_PATH.match(path)} == articles
+    assert crawl_snapshot(distributed.db) == crawl_snapshot(single.db)
+
+
+def run_both(
+    generated: MirrorServer, single_db: Path, distributed_db: Path, redis_url: str, workers: int
+) -> tuple[Any, Any]:
+    """A single-process run, then a distributed one, on their databases: what each asked the server for."""
+    from conftest import run_crawl_cli
+
+    before = generated.requests
+    single = run_crawl_cli(generated.base_url, single_db, "--backfill", "--no-fail-on-warnings")
+    assert single.returncode == 0, single.stdout + single.stderr
+    between = generated.requests
+    distributed = run_crawl_cli(
+        generated.base_url, distributed_db, "--backfill", "--no-fail-on-warnings", "--redis", redis_url,
+        "--workers", str(workers),
+    )  # fmt: skip
+    assert distributed.returncode == 0, distributed.stdout + distributed.stderr
+    return between - before, generated.requests - between
+
+
+def edit_one_percent(root: Path, db: Path) -> set[str]:
+    """Edit 1% of the mirror's stored articles (every 100th, originals only); their paths."""
+    from conftest import read_rows
+
+    from arabpress_mirror.edit import edit_article
+
+    urls = [row["url"] for row in read_rows(db, "SELECT url FROM articles WHERE duplicate_of IS NULL ORDER BY url")]
+    paths = {urlsplit(url).path for url in urls[:: 100]}
+    update = " ".join(["The council published the revised figures on Tuesday, and officials said more would follow."] * 4)
+    for path in paths:
+        edit_article(root, path, paragraphs=[f"An update to {path}.", update, update])
+    return paths
 
 
 def test_a_killed_worker_fails_the_run_and_a_rerun_gives_the_single_process_database(
