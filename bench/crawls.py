@@ -40,7 +40,7 @@ from bench.mirror import (
 )
 from bench.mirror_server import ServedMirror
 from bench.process import run_measured, shell_line, tool
-from bench.report import Figure, Section
+from bench.report import CONTEXT_ONLY, Figure, Section
 from bench.stats import MIN_RUNS, Summary, summarize
 
 logger = logging.getLogger(__name__)
@@ -327,7 +327,7 @@ def throughput_section(main: MainResults, plan: CrawlPlan) -> Section:
     figure = Figure("crawl.ratio", "Crawl throughput, full pipeline (writer process) / bare spider",
                     ratios.format(2, "×"), f"≥ {RATIO_TARGET:g}×", ratios.median >= RATIO_TARGET)
     inline_figure = Figure("crawl.ratio_inline", "Crawl throughput, full pipeline with dedupe and store inline / bare",
-                           inline_ratios.format(2, "×"), "(for comparison)", True)
+                           inline_ratios.format(2, "×"), CONTEXT_ONLY, True)
     notes = [
         f"Pages fetched per crawl: full {pages_full:,}, bare {pages_bare:,} "
         f"({'the same pages' if abs(pages_full - pages_bare) <= max(2, pages_bare // 100) else 'they differ'}); "

@@ -23,6 +23,9 @@ logger = logging.getLogger(__name__)
 FINDINGS_PATH = Path(__file__).with_name("findings.toml")
 MET = "met"
 NOT_MET = "**not met**"
+#: The target of a figure shown only for context (no target to meet); its verdict says so.
+CONTEXT_ONLY = "none (for comparison)"
+CONTEXT_VERDICT = "context only"
 NOT_MEASURED = "not measured"
 
 
@@ -40,6 +43,8 @@ class Figure:
     def verdict(self) -> str:
         if self.met is None:
             return NOT_MEASURED
+        if self.target == CONTEXT_ONLY:
+            return CONTEXT_VERDICT
         return MET if self.met else NOT_MET
 
 

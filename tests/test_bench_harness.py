@@ -314,3 +314,12 @@ def test_quick_crawl_vs_bare_run_yields_every_crawl_figure(tiny_mirror: mirror.M
                          "crawl.rss", "scale.linear"}
     assert keys["incremental.articles"].met and keys["incremental.edits"].met
     assert all(figure.met is not None for figure in keys.values())
+
+
+def test_a_figure_shown_for_context_is_not_called_met() -> None:
+    from bench.report import CONTEXT_ONLY, MET, Figure
+
+    context = Figure("crawl.ratio_inline", "inline / bare", "0.39×", CONTEXT_ONLY, True)
+    assert context.verdict != MET
+    assert context.verdict == "context only"
+    assert Figure("crawl.ratio", "full / bare", "0.62×", "≥ 0.8×", False).verdict == "**not met**"
