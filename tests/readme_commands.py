@@ -259,8 +259,10 @@ class Walk:
 
     def __init__(self, clone: Path, home: Path, fake_bin: Path) -> None:
         self.clone = clone
+        # A user's fresh terminal: none of this run's settings, virtual environment, or make's variables (when
+        # `make test` runs this, MAKELEVEL makes the README's `make demo` print "make[1]: Entering directory").
         self.env = {name: value for name, value in os.environ.items()
-                    if not name.startswith(("ARABPRESS_", "VIRTUAL_ENV", "PYTHON", "CONDA"))}
+                    if not name.startswith(("ARABPRESS_", "VIRTUAL_ENV", "PYTHON", "CONDA", "MAKE", "MFLAGS"))}
         self.env.update(PATH=f"{fake_bin}:{FRESH_PATH}", HOME=str(home))
         self.ports = {port: free_port() for port in ("8765", "8766", "8001")}
         self.prelude = ""
