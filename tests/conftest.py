@@ -57,6 +57,22 @@ def read_rows(db: Path, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str
         connection.close()
 
 
+#: The database release 0.1.0 (main at da79c0d) wrote with two crawls of the mirror, kept as SQL text (the output
+#: of ``sqlite3.Connection.iterdump()`` without the rows of the two FTS5 tables, whose shadow tables carry them)
+#: so no database file is tracked; :func:`release_0_1_0_db` turns it back into the file, table for table.
+RELEASE_0_1_0_SQL = Path(__file__).parent / "fixtures" / "db" / "release-0.1.0.sql"
+
+
+def release_0_1_0_db(path: Path) -> Path:
+    """Write release 0.1.0's database at ``path`` (which must not exist) and return ``path``."""
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(RELEASE_0_1_0_SQL.read_text(encoding="utf-8"))
+    finally:
+        connection.close()
+    return path
+
+
 def copy_db(source: Path, target: Path) -> Path:
     """A consistent copy of an SQLite database (WAL content included), via the backup API."""
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -10,8 +9,8 @@ from click.testing import CliRunner
 from arabpress_crawler import db
 from arabpress_crawler.cli import cli
 from arabpress_crawler.items import ArticleItem
+from tests.conftest import release_0_1_0_db
 
-RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "db" / "release-0.1.0.db"
 URL = "https://arab.press/2025/11/08/ministers-meet/"
 
 
@@ -33,8 +32,7 @@ def test_a_consistent_database_is_ok(tmp_path: Path) -> None:
 
 
 def test_a_release_0_1_0_database_is_migrated_and_ok(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    shutil.copyfile(RELEASE_0_1_0, path)
+    path = release_0_1_0_db(tmp_path / "old.db")
     code, output = run("db", "check", "--db", str(path))
     assert (code, output.strip()) == (0, f"ok: {path} (schema version {db.SCHEMA_VERSION}) is consistent")
 

@@ -1,12 +1,11 @@
 """A database written by the previous release opens, migrates, and works: every table, search, the writer.
 
-``tests/fixtures/db/release-0.1.0.db`` was written by release 0.1.0 (main at da79c0d) with two crawls of the
-mirror (29 articles, a revision, a URL alias); each test works on a copy.
+``tests/fixtures/db/release-0.1.0.sql`` is the database release 0.1.0 (main at da79c0d) wrote with two crawls of
+the mirror (29 articles, a revision, a URL alias), as SQL text; each test works on a database made from it.
 """
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -15,8 +14,8 @@ import pytest
 from arabpress_crawler import db
 from arabpress_crawler.db import frontier, queries, runs
 from arabpress_crawler.items import ArticleItem
+from tests.conftest import release_0_1_0_db
 
-RELEASE_0_1_0 = Path(__file__).parent / "fixtures" / "db" / "release-0.1.0.db"
 TABLES = (
     "articles",
     "headlines",
@@ -34,9 +33,7 @@ TABLES = (
 
 @pytest.fixture
 def old_copy(tmp_path: Path) -> Path:
-    path = tmp_path / "release-0.1.0.db"
-    shutil.copyfile(RELEASE_0_1_0, path)
-    return path
+    return release_0_1_0_db(tmp_path / "release-0.1.0.db")
 
 
 def test_the_fixture_is_a_release_0_1_0_database(old_copy: Path) -> None:
