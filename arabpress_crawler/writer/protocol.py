@@ -25,12 +25,15 @@ class FrontierRecords:
 
 @dataclass
 class Batch:
-    """Validated records for the writer: articles (:class:`~arabpress_crawler.items.ArticleItem`), 304s and
+    """Records for the writer: articles (:class:`~arabpress_crawler.items.ArticleItem`), 304s and
     :class:`FrontierRecords`, in the order the crawl produced them."""
 
     seq: int
     run_id: int | None
     records: list[Any]
+    #: The records are as the spider yielded them: the writer cleans and validates them before dedupe (see
+    #: :class:`~arabpress_crawler.writer.addon.WriterAddon`); ``False``: the crawler did both already.
+    raw: bool = False
 
 
 @dataclass

@@ -16,13 +16,20 @@ import math
 from multiprocessing.connection import Connection
 from typing import Any
 
+from scrapy.exceptions import DropItem
+
 from arabpress_crawler.frontier_writer import RunFrontier
+from arabpress_crawler.pipelines.clean import CleanPipeline
 from arabpress_crawler.pipelines.dedupe import DedupePipeline
 from arabpress_crawler.pipelines.store import StorePipeline
+from arabpress_crawler.pipelines.validate import ValidatePipeline
 from arabpress_crawler.run_record import RunCounters
 from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch, FrontierRecords
 
 logger = logging.getLogger(__name__)
+#: Scrapy logs a dropped item under its scraper's logger; the writer's drops are logged under the same name.
+DROP_LOGGER = logging.getLogger("scrapy.core.scraper")
+
 
 class DeltaStats:
     """The part of a Scrapy stats collector the pipelines use; increments are collected until popped."""
@@ -62,6 +69,9 @@ class Writer:
     def __init__(self, db_path: str, *, log: LogCollector | None = None) -> None:
         self.stats = DeltaStats()
         self.log = log
+        #: For batches of raw records (:attr:`Batch.raw`): the crawler's first two stages, run here.
+        self.clean = CleanPipeline()
+        self.validate = ValidatePipeline(stats=self.stats)  # type: ignore[arg-type]
         self.dedupe = DedupePipeline(db_path, stats=self.stats)  # type: ignore[arg-type]
         # Commits only when told: one transaction per batch, acknowledged after it.
         self.store = StorePipeline(db_path, batch_size=2**62, flush_seconds=math.inf, stats=self.stats)  # type: ignore[arg-type]
@@ -92,7 +102,7 @@ class Writer:
         store.on_commit(counters.add_written)
         try:
             for record in batch.records:
-                self._process(record)
+                self._process(record, raw=batch.raw)
             self.store.flush()
         finally:
             store.unsubscribe(counters.add_written)
@@ -106,15 +116,35 @@ class Writer:
             lost=store.lost if store.error is not None else 0,
         )
 
-    def _process(self, record: Any) -> None:
+    def _process(self, record: Any, *, raw: bool = False) -> None:
         if isinstance(record, FrontierRecords):
             self._frontier(record)
             return
         try:
+            if raw:
+                record = self._prepare(record)
+                if record is None:
+                    return
             self.store.process_item(self.dedupe.process_item(record))
         except Exception:  # a bug on one record must not lose the batch: Scrapy would log it and go on
             logger.exception("Error processing %s in the writer", getattr(record, "url", record))
             self.stats.inc_value("arabpress/writer/record_errors")
+
+    def _prepare(self, record: Any) -> Any:
+        """``record`` cleaned and validated as the crawler's pipelines would; ``None`` when validation drops it.
+
+        A drop is counted as Scrapy counts one (``item_dropped_count`` and its reason), and the item Scrapy
+        counted as scraped when it left the crawler's pipelines is taken back, so the crawl's stats are those of
+        a crawl that validated in its own process.
+        """
+        try:
+            return self.validate.process_item(self.clean.process_item(record))
+        except DropItem as drop:
+            self.stats.inc_value("item_dropped_count")
+            self.stats.inc_value(f"item_dropped_reasons_count/{type(drop).__name__}")
+            self.stats.inc_value("item_scraped_count", -1)
+            DROP_LOGGER.log(logging.getLevelName(drop.log_level or "WARNING"), "Dropped: %s", drop)
+            return None
 
     def _frontier(self, batch: FrontierRecords) -> None:
         """Frontier rows, in the open transaction (committed with the batch, as the inline crawl does)."""
