@@ -147,3 +147,23 @@ def test_a_batch_of_validated_records_is_not_validated_again(writer: Writer) -> 
     assert ack.error is None
     assert stored_urls(writer) == [CANONICAL]
     assert "item_dropped_count" not in ack.stats
+
+
+def test_a_writer_that_only_sees_304s_never_imports_the_dedupe_stage(tmp_path: Path) -> None:
+    """A second crawl of an unchanged site sends only 304s: its writer starts without datasketch and SciPy."""
+    code = (
+        "import sys\n"
+        "from arabpress_crawler.items import UnchangedArticle\n"
+        "from arabpress_crawler.writer.protocol import Batch\n"
+        "from arabpress_crawler.writer.server import Writer\n"
+        "writer = Writer(sys.argv[1])\n"
+        "writer.open()\n"
+        "records = [UnchangedArticle(url=sys.argv[2], fetched_at='2025-11-23T10:00:00Z')]\n"
+        "ack = writer.handle(Batch(seq=1, run_id=None, records=records, raw=True))\n"
+        "writer.close()\n"
+        "print(ack.error, 'datasketch' in sys.modules, 'scipy' in sys.modules)\n"
+    )
+    db = str(tmp_path / "second.db")
+    result = subprocess.run([sys.executable, "-c", code, db, CANONICAL], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "False", "False"]

@@ -14,17 +14,20 @@ from __future__ import annotations
 import logging
 import math
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
 from arabpress_crawler.frontier_writer import RunFrontier
+from arabpress_crawler.items import as_article
 from arabpress_crawler.pipelines.clean import CleanPipeline
-from arabpress_crawler.pipelines.dedupe import DedupePipeline
 from arabpress_crawler.pipelines.store import StorePipeline
 from arabpress_crawler.pipelines.validate import ValidatePipeline
 from arabpress_crawler.run_record import RunCounters
 from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch, FrontierRecords
+
+if TYPE_CHECKING:
+    from arabpress_crawler.pipelines.dedupe import DedupePipeline
 
 logger = logging.getLogger(__name__)
 #: Scrapy logs a dropped item under its scraper's logger; the writer's drops are logged under the same name.
@@ -72,14 +75,26 @@ class Writer:
         #: For batches of raw records (:attr:`Batch.raw`): the crawler's first two stages, run here.
         self.clean = CleanPipeline()
         self.validate = ValidatePipeline(stats=self.stats)  # type: ignore[arg-type]
-        self.dedupe = DedupePipeline(db_path, stats=self.stats)  # type: ignore[arg-type]
+        self.db_path = db_path
+        self._dedupe: DedupePipeline | None = None
         # Commits only when told: one transaction per batch, acknowledged after it.
         self.store = StorePipeline(db_path, batch_size=2**62, flush_seconds=math.inf, stats=self.stats)  # type: ignore[arg-type]
         #: The run's frontier (:mod:`arabpress_crawler.frontier_writer`): its records come in the batches.
         self.frontier: RunFrontier | None = None
 
+    @property
+    def dedupe(self) -> DedupePipeline:
+        """The dedupe stage, imported and opened for the first article (its module loads datasketch and SciPy,
+        about 0.35 s: a second crawl whose batches hold only 304s and frontier records never needs it)."""
+        if self._dedupe is None:
+            from arabpress_crawler.pipelines.dedupe import DedupePipeline
+
+            dedupe = DedupePipeline(self.db_path, stats=self.stats)  # type: ignore[arg-type]
+            dedupe.open_spider()  # the store's connection (one per process): it sees this run's writes
+            self._dedupe = dedupe
+        return self._dedupe
+
     def open(self) -> None:
-        self.dedupe.open_spider()
         self.store.open_spider()
         assert self.store.store is not None
         self.frontier = RunFrontier(self.store.store, self.stats.inc_value)
@@ -91,7 +106,8 @@ class Writer:
             self.frontier.close()
             self.frontier = None
         self.store.close_spider()
-        self.dedupe.close_spider()
+        if self._dedupe is not None:
+            self._dedupe.close_spider()
 
     def handle(self, batch: Batch) -> Ack:
         """Dedupe, write and commit ``batch``; the acknowledgement says what the commit did, or why it failed."""
@@ -125,7 +141,9 @@ class Writer:
                 record = self._prepare(record)
                 if record is None:
                     return
-            self.store.process_item(self.dedupe.process_item(record))
+            if as_article(record) is not None:  # 304s go straight to the store, as dedupe would pass them
+                record = self.dedupe.process_item(record)
+            self.store.process_item(record)
         except Exception:  # a bug on one record must not lose the batch: Scrapy would log it and go on
             logger.exception("Error processing %s in the writer", getattr(record, "url", record))
             self.stats.inc_value("arabpress/writer/record_errors")
