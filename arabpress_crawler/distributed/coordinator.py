@@ -70,7 +70,7 @@ def worker_command(checked: CheckedCrawl, redis_url: str, run: str, index: int) 
     ]  # fmt: skip
     if arguments.backfill:
         command.append("--backfill")
-    for name in ("max_depth", "since", "refresh_days"):
+    for name in ("max_depth", "max_pages", "since", "refresh_days"):
         value = getattr(arguments, name)
         if value is not None:
             command += ["-a", f"{name}={value}"]

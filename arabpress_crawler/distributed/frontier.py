@@ -2,6 +2,7 @@
 
 :class:`SharedFrontier` (a Scrapy extension, enabled by :func:`~arabpress_crawler.distributed.settings.worker_settings`)
 
+* gives the spider the run's page budget (:mod:`.budget`): one ``ARABPRESS_MAX_PAGES`` cap for all workers;
 * releases a request's lease when it leaves the downloader (response or failure);
 * beats the worker's heartbeat, marks it idle while its engine is idle, and gives back the leases of dead
   workers;
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from arabpress_crawler.distributed.budget import SharedPageBudget
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS
 from arabpress_crawler.distributed.queue import LeasedQueue, _text
 
@@ -68,6 +70,9 @@ class SharedFrontier:
         engine = self.crawler.engine
         queue = getattr(engine.scheduler if engine is not None else None, "queue", None)
         self.queue = queue if isinstance(queue, LeasedQueue) else None
+        spider = self.crawler.spider
+        if self.queue is not None and hasattr(spider, "page_budget"):  # the cap is the run's, not this worker's
+            spider.page_budget = SharedPageBudget(self.queue.server, self.queue.keys, spider.max_pages)
 
         self._loop = task.LoopingCall(self.beat)
         self._loop.start(HEARTBEAT_SECONDS, now=True)
