@@ -64,6 +64,11 @@ class RunKeys:
         return f"{self.prefix}:idle:{worker}"
 
     @property
+    def wake(self) -> str:
+        """The run's pub/sub channel: a request queued, a worker idle or gone (:mod:`.wake`)."""
+        return f"{self.prefix}:wake"
+
+    @property
     def writer(self) -> str:
         """The writer's heartbeat: set while the writer (the coordinator) commits the run's batches."""
         return f"{self.prefix}:writer"

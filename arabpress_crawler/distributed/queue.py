@@ -15,6 +15,7 @@ from scrapy_redis.queue import Base
 
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS, RUN_TTL_SECONDS, RunKeys
 from arabpress_crawler.distributed.settings import run_keys, worker_of
+from arabpress_crawler.distributed.wake import wake
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -57,7 +58,9 @@ class LeasedQueue(Base):
         pipe = self.server.pipeline()
         pipe.lpush(self.key, self._encode_request(request))
         pipe.expire(self.key, RUN_TTL_SECONDS)
-        pipe.execute()
+        length, _ = pipe.execute()
+        if length == 1:  # the queue was empty: workers that found it so are waiting
+            wake(self.server, self.keys, "queued")
 
     def pop(self, timeout: int = 0) -> Request | None:
         leases = self.keys.leases(self.worker)
