@@ -32,6 +32,8 @@ from arabpress_crawler.distributed.feed import (
     serve_redis,
 )
 from arabpress_crawler.distributed.keys import RunKeys, dead_runs, site_slug
+from arabpress_crawler.distributed.queue import expect_workers
+from arabpress_crawler.distributed.wake import wake
 from arabpress_crawler.run_record import RunCounters, RunRecord
 from arabpress_crawler.spiders import SITEMAP_LASTMOD_STAT
 from arabpress_crawler.spiders.incremental import as_datetime
@@ -70,12 +72,17 @@ def merge_stats(per_worker: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def local_worker(run: str, index: int) -> str:
+    """The name of the coordinator's ``index``-th local worker of ``run``."""
+    return f"local-{index}-{run}"
+
+
 def worker_command(checked: CheckedCrawl, redis_url: str, run: str, index: int) -> list[str]:
     arguments = checked.arguments
     command = [
         sys.executable, "-m", "arabpress_crawler.distributed.worker", "--redis", redis_url, "--run", run,
         "--base-url", arguments.base_url, "-s", f"ARABPRESS_DB={checked.db}",
-        "-s", f"ARABPRESS_REDIS_WORKER=local-{index}-{run}",
+        "-s", f"ARABPRESS_REDIS_WORKER={local_worker(run, index)}",
     ]  # fmt: skip
     if arguments.backfill:
         command.append("--backfill")
@@ -116,6 +123,8 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
         writer.open()  # the frontier is pruned before the workers read it
         beat(server, keys)  # before the workers start: they stop if it expires
         startup_cpu = cpu_seconds()
+        names = [local_worker(keys.run, index) for index in range(workers)]
+        expect_workers(server, keys, names)
         processes = [
             subprocess.Popen(worker_command(checked, redis_url, keys.run, index), stdin=subprocess.DEVNULL)
             for index in range(workers)
@@ -131,7 +140,10 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
                 for process in processes:
                     with contextlib.suppress(subprocess.TimeoutExpired):
                         process.wait(timeout=EXIT_WAIT_SECONDS)
-            if any(process.poll() is None for process in processes):
+            gone = [name for name, process in zip(names, processes, strict=True) if process.poll() is not None]
+            if gone and server.delete(*(keys.alive(name) for name in gone)):  # died without leaving: let it go now
+                wake(server, keys, "left")
+            if len(gone) < len(processes):
                 return False
             members = [m.decode() if isinstance(m, bytes) else str(m) for m in server.smembers(keys.workers)]
             return not any(server.exists(keys.alive(member)) for member in members)
