@@ -362,7 +362,8 @@ def markdown(caption: str, headers: Sequence[str], rows: list[list[str]]) -> str
 
 def run(plan: DistributedPlan, work: Path) -> Section:
     """The ``make bench`` section (``bench.run --only distributed``): a Redis of its own, stopped at the end."""
-    work.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(work, ignore_errors=True)  # each crawl starts on an empty database, not on the last bench's
+    work.mkdir(parents=True)
     redis_process, redis_url = start_redis(work)
     try:
         rows, crawls, failures = measure(plan, work, redis_url, redis_process.pid)
