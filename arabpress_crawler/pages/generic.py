@@ -46,6 +46,7 @@ from arabpress_crawler.pages.header import (
 )
 from arabpress_crawler.pages.limits import copy_without_link_farms
 from arabpress_crawler.pages.metadata import microdata_name
+from arabpress_crawler.pages.recovery import formulas_as_text
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
@@ -218,6 +219,7 @@ class GenericLayer:
         # As trafilatura's own parser does: a comment between two paragraphs' texts cuts what it reads
         etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
         drop_hidden(tree)
+        formulas_as_text(tree)
         # A pre-CSS page laid out in tables: its text is read best with tables left out (trafilatura then
         # reads the layout as blocks through its fallback extractors); any other page keeps its data tables.
         self.laid_out_in_tables = bool(LAYOUT_TABLES(tree))
