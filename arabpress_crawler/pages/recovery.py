@@ -40,6 +40,10 @@ NOT_ARTICLE_CLASS_WORDS = (
     "advert",
     "menu",
     "nav",
+    "topic",
+    "keyword",
+    "categor",
+    "hidden",
 )
 NOT_ARTICLE_CLASS_PARTS = ("ad", "ads", "toc", "tags")
 #: Elements holding two paragraphs and a list or a subheading, in page order (found in libxml2).
@@ -145,10 +149,21 @@ def _lost_lines(block: etree._Element, paragraphs: set[etree._Element]) -> list[
 
 
 def _is_link_list(block: etree._Element) -> bool:
-    """Most of the block's text is link text."""
+    """Most of the block's text is link text, or most of a list's items are links ("More about: Hotels,
+    Hygiene")."""
     total = len(element_text(block))
     linked = sum(len(element_text(link)) for link in block.iter("a"))
-    return total == 0 or linked > MAX_LINK_SHARE * total
+    if total == 0 or linked > MAX_LINK_SHARE * total:
+        return True
+    items = LIST_ITEMS(block) if block.tag in LIST_TAGS else []
+    links = sum(
+        1 for item in items if item.find(".//a") is not None and element_text(item) == _link_text(item)
+    )
+    return bool(items) and links > MAX_LINK_SHARE * len(items)
+
+
+def _link_text(item: etree._Element) -> str:
+    return " ".join(text for link in item.iter("a") if (text := element_text(link)))
 
 
 def with_blocks_between_paragraphs(tree: etree._Element, lines: list[str]) -> list[str]:
