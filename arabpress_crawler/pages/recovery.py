@@ -52,6 +52,8 @@ BLOCK_CONTAINERS = etree.XPath("//p[2]/parent::*[" + " or ".join((*LIST_TAGS, *S
 LIST_ITEMS = etree.XPath("li | ul/li | ol/li")
 #: Elements of a figure: a list holding them is a gallery.
 FIGURE_TAGS = ("figure", "figcaption", "img", "picture")
+#: A block with less than this share of its lines missing from the body is in the body already.
+MIN_LOST_SHARE = 0.5
 #: A list item's line in a body, as trafilatura writes it.
 LIST_ITEM_PREFIX = "- "
 
@@ -109,12 +111,12 @@ def blocks_between_paragraphs(tree: etree._Element, lines: list[str]) -> dict[in
             if child in paragraphs:
                 anchor = child
                 continue
-            recovered = [
-                line
-                for line in (_lost_lines(child, paragraphs) if anchor is not None else [])
-                if not _in_text(line.removeprefix(LIST_ITEM_PREFIX), text)
-            ]
-            index = _line_of(element_text(anchor), lines) if recovered and anchor is not None else None
+            block = _lost_lines(child, paragraphs) if anchor is not None else []
+            recovered = [line for line in block if not _in_text(line.removeprefix(LIST_ITEM_PREFIX), text)]
+            # A block mostly in the body already is trafilatura's, written otherwise: nothing of it is added
+            if not recovered or len(recovered) < MIN_LOST_SHARE * len(block):
+                continue
+            index = _line_of(element_text(anchor), lines) if anchor is not None else None
             if index is not None:
                 found.setdefault(index, []).extend(recovered)
     return found
