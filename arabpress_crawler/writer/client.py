@@ -234,7 +234,9 @@ class WriterPipeline:
         assert self.store is not None
         self._seq += 1
         try:
-            self._transmit(Batch(seq=self._seq, run_id=self.store.run_id, records=records, raw=self.raw))
+            self._transmit(
+                Batch(self._seq, self.store.run_id, records, raw=self.raw, frontier_policy=self.frontier_policy)
+            )
         except OSError as error:
             self._count(LOST_STAT, len(records))
             self._fail(f"the writer process is gone ({error})", writer_gone=True)

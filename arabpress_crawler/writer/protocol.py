@@ -34,6 +34,9 @@ class Batch:
     #: The records are as the spider yielded them: the writer cleans and validates them before dedupe (see
     #: :class:`~arabpress_crawler.writer.addon.WriterAddon`); ``False``: the crawler did both already.
     raw: bool = False
+    #: The crawl's :class:`~arabpress_crawler.db.frontier.FrontierPolicy` (``None``: no frontier), for the frontier
+    #: drops the writer's validate stage sends for raw records.
+    frontier_policy: Any = None
 
 
 @dataclass

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
+from arabpress_crawler.frontier import FRONTIER_RECORDS
 from arabpress_crawler.frontier_writer import RunFrontier
 from arabpress_crawler.items import as_article
 from arabpress_crawler.pipelines.clean import CleanPipeline
@@ -66,6 +67,18 @@ class LogCollector(logging.Handler):
         return records
 
 
+class FrontierSignals:
+    """What the validate stage sends with Scrapy's signals (its frontier drops), written by the writer instead."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def send_catch_log(self, signal: object, records: Any = (), **kwargs: Any) -> list[Any]:
+        if signal is FRONTIER_RECORDS and records and self.writer.frontier_policy is not None:
+            self.writer._frontier(FrontierRecords(list(records), self.writer.frontier_policy))
+        return []
+
+
 class Writer:
     """The dedupe and store stages over one database, one committed batch at a time."""
 
@@ -74,7 +87,9 @@ class Writer:
         self.log = log
         #: For batches of raw records (:attr:`Batch.raw`): the crawler's first two stages, run here.
         self.clean = CleanPipeline()
-        self.validate = ValidatePipeline(stats=self.stats)  # type: ignore[arg-type]
+        self.validate = ValidatePipeline(stats=self.stats, signals=FrontierSignals(self))  # type: ignore[arg-type]
+        #: The frontier policy of the batch being handled (its validate stage's frontier drops need it).
+        self.frontier_policy: Any = None
         self.db_path = db_path
         self._dedupe: DedupePipeline | None = None
         # Commits only when told: one transaction per batch, acknowledged after it.
@@ -114,6 +129,7 @@ class Writer:
         store = self.store.store
         assert store is not None
         store.run_id = batch.run_id
+        self.frontier_policy = batch.frontier_policy
         counters = RunCounters()
         store.on_commit(counters.add_written)
         try:
