@@ -20,6 +20,8 @@ from scrapy.settings import Settings
 from test_pipelines import SITE, article
 
 from arabpress_crawler import settings as project_settings
+from arabpress_crawler.db import frontier as frontier_table
+from arabpress_crawler.db.frontier import FrontierLink, FrontierPolicy
 from arabpress_crawler.items import ArticleItem, UnchangedArticle
 from arabpress_crawler.writer import WRITER_PREPARES_SETTING
 from arabpress_crawler.writer.addon import (
@@ -30,7 +32,7 @@ from arabpress_crawler.writer.addon import (
     WRITER_PIPELINE,
     WriterAddon,
 )
-from arabpress_crawler.writer.protocol import Batch
+from arabpress_crawler.writer.protocol import Batch, FrontierRecords
 from arabpress_crawler.writer.server import LogCollector, Writer
 
 CANONICAL = f"{SITE}/2025/11/08/ministers-meet/"
@@ -167,3 +169,16 @@ def test_a_writer_that_only_sees_304s_never_imports_the_dedupe_stage(tmp_path: P
     result = subprocess.run([sys.executable, "-c", code, db, CANONICAL], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["None", "False", "False"]
+
+
+@pytest.mark.parametrize("policy", [FrontierPolicy(), None], ids=["frontier-on", "frontier-off"])
+def test_a_page_the_writer_validation_drops_leaves_the_frontier(writer: Writer, policy: FrontierPolicy | None) -> None:
+    """As in the crawler's validate stage: the fetched link of a dropped page is no longer pending."""
+    stub_url = f"{SITE}/2025/11/09/stub/"
+    kept = FrontierRecords([FrontierLink(stub_url, stub_url, "related", 2)], FrontierPolicy())
+    stub = article(stub_url, body="Loading…")
+    ack = writer.handle(Batch(1, None, [kept, stub], raw=True, frontier_policy=policy))
+    assert ack.stats["arabpress/dropped/no_body"] == 1
+    store = writer.store.store
+    assert store is not None
+    assert frontier_table.pending_count(store.db) == (0 if policy is not None else 1)
