@@ -214,7 +214,7 @@ class GenericLayer:
     def document(self) -> Document | None:
         """trafilatura's extraction of the page (main text and metadata), computed on first use."""
         logger.debug("Running trafilatura on %s", self.base_url)
-        tree = copy_without_link_farms(self.root, self.base_url)
+        tree = copy_without_link_farms(self.root, self.base_url, self.regions.link_farms)
         # As trafilatura's own parser does: a comment between two paragraphs' texts cuts what it reads
         etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
         drop_hidden(tree)
