@@ -9,6 +9,7 @@ import hashlib
 import logging
 import socket
 import struct
+import sys
 from email.utils import formatdate, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,15 @@ class MirrorHTTPServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = LISTEN_BACKLOG
     mirror: MirrorServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up mid-answer (a crawler stopped, a request cancelled) is a debug line, not the
+        traceback socketserver prints for it; any other error keeps its traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionResetError, BrokenPipeError)):
+            logger.debug("client %s hung up: %s", client_address, error)
+            return
+        super().handle_error(request, client_address)
 
 
 class MirrorRequestHandler(BaseHTTPRequestHandler):

@@ -117,15 +117,43 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {secs:02d} s"
 
 
-def _summary(report: Report) -> list[str]:
+TARGETS_HEADING = "## Targets\n"
+TARGETS_HEADERS = ("figure", "target", "measured", "verdict", "what was done")
+
+
+def _target_rows(report: Report) -> list[tuple[str, str, str, str, str]]:
     rows = []
     for section in report.sections:
         for figure in section.figures:
             note = report.findings.notes.get(figure.key, "") if figure.met is not True else ""
             rows.append((figure.name, figure.target, figure.value, figure.verdict, note))
+    return rows
+
+
+def _summary(report: Report) -> list[str]:
+    rows = _target_rows(report)
     if not rows:
         return []
-    return ["## Targets", "", *table(("figure", "target", "measured", "verdict", "what was done"), rows), ""]
+    return ["## Targets", "", *table(TARGETS_HEADERS, rows), ""]
+
+
+def _splice_targets(document: str, report: Report) -> str:
+    """``document`` with the Targets table's rows of ``report``'s figures replaced (same figure name) or added."""
+    if TARGETS_HEADING not in document:
+        return document
+    start = document.index(TARGETS_HEADING)
+    following = document.find("\n## ", start + len(TARGETS_HEADING))
+    end = len(document) if following < 0 else following + 1
+    lines = document[start:end].rstrip("\n").split("\n")
+    for row in _target_rows(report):
+        rendered = table(TARGETS_HEADERS, [row])[-1]
+        prefix = rendered[: rendered.index(" | ") + 3]  # "| figure name | "
+        at = next((i for i, line in enumerate(lines) if line.startswith(prefix)), None)
+        if at is None:
+            lines.append(rendered)
+        else:
+            lines[at] = rendered
+    return document[:start] + "\n".join(lines) + "\n\n" + document[end:]
 
 
 def _section(section: Section, findings: Findings) -> list[str]:
@@ -168,7 +196,8 @@ FIXES_HEADING = "## Profiling and fixes"
 
 def splice(document: str, report: Report) -> str:
     """``document`` with the sections of ``report`` put in: each replaces the section of the same title, or
-    goes before the profiling notes. For a part measured on its own (``--only … --splice``)."""
+    goes before the profiling notes; their figures replace their rows of the Targets table (or are added to
+    it). For a part measured on its own (``--only … --splice``)."""
     for section in report.sections:
         intro = f"{section.intro.strip()} (Measured on its own by `{report.command}`, not in the last full run.)"
         block = "\n".join(_section(replace(section, intro=intro), report.findings)).rstrip() + "\n\n"
@@ -183,7 +212,7 @@ def splice(document: str, report: Report) -> str:
             document = document[:at] + block + document[at:]
         else:
             document = document.rstrip() + "\n\n" + block
-    return document.rstrip() + "\n"
+    return _splice_targets(document, report).rstrip() + "\n"
 
 
 def render(report: Report) -> str:

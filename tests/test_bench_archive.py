@@ -48,3 +48,21 @@ def test_splice_replaces_a_section_or_inserts_it_before_the_fixes() -> None:
     assert "archive intro (Measured on its own by `python -m bench.run --only archive --splice`" in once
     again = report.splice(once, measured)
     assert again.count("## Web archive and re-extraction") == 1 and "old crawl" in again
+
+
+def test_splice_puts_the_parts_figures_into_the_targets_table() -> None:
+    document = (
+        "# Benchmarks\n\n## Targets\n\n| figure | target | measured | verdict | what was done |\n|---|---|---|---|---|\n"
+        "| kept figure | ≤ 1 | 0.5 | met |  |\n| replaced figure | ≥ 2 | 1.0 | **not met** | old note |\n\n"
+        "## Machine and versions\n\n## Profiling and fixes\n"
+    )
+    figures = [report.Figure("a.replaced", "replaced figure", "3.0", "≥ 2", True),
+               report.Figure("a.new", "new figure", "7", "≤ 9", True)]
+    measured = report.Report(machine.capture(), "python -m bench.run --only archive --splice", 1.0, False,
+                             [report.Section(title="Part", intro="intro", figures=figures)])
+    spliced = report.splice(document, measured)
+    targets = spliced[spliced.index("## Targets"):spliced.index("## Machine")]
+    assert "| kept figure | ≤ 1 | 0.5 | met |  |" in targets
+    assert "| replaced figure | ≥ 2 | 3.0 | met |  |" in targets and "old note" not in targets
+    assert "| new figure | ≤ 9 | 7 | met |  |" in targets
+    assert report.splice(spliced, measured).count("| replaced figure |") == 1

@@ -337,3 +337,27 @@ def test_parse_etags() -> None:
 
 def test_default_root_is_the_packaged_demo_site() -> None:
     assert MirrorServer().root == DEMO_SITE_DIR.resolve()
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError(104, "reset by peer"), BrokenPipeError(32, "broken pipe")])
+def test_a_client_that_hangs_up_is_not_a_traceback(
+    server: MirrorServer, error: OSError, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crawler stopped mid-answer (SIGINT, a cancelled request) resets its connections: the server goes
+    on, and says nothing worse than a debug line (socketserver's default prints a traceback)."""
+    assert server._httpd is not None
+    try:
+        raise error
+    except OSError:
+        server._httpd.handle_error(None, ("127.0.0.1", 50000))
+    assert "Traceback" not in capsys.readouterr().err
+    assert get(server, SEED.path)[0].status == 200
+
+
+def test_other_errors_still_show_their_traceback(server: MirrorServer, capsys: pytest.CaptureFixture[str]) -> None:
+    assert server._httpd is not None
+    try:
+        raise ValueError("a bug in the handler")
+    except ValueError:
+        server._httpd.handle_error(None, ("127.0.0.1", 50000))
+    assert "ValueError: a bug in the handler" in capsys.readouterr().err

@@ -346,6 +346,23 @@ def test_a_lead_paragraph_of_the_body_is_not_a_standfirst() -> None:
         ("Written by Lina Haddad, Beirut", ["Lina Haddad", "Beirut"]),
         ("Published 28 December 2022", []),
         ("28/12/2022 10:30", []),
+        # an editor, a photographer or an illustrator named after the author is not an author
+        ("Written by Rob Kendall Edited by Mia Sorensen", ["Rob Kendall"]),
+        ("By Ana Ruiz. Photographs by Tom Ng", ["Ana Ruiz"]),
+        # the date runs on after the name: a weekday, or "on <date>"
+        ("Joe Wee Monday, February 29, 2016 @ 11:10 PM UTC", ["Joe Wee"]),
+        ("Posted by Kim Lund, Jo Berg, Albert on 2019-02-15, all posts", ["Kim Lund", "Jo Berg", "Albert"]),
+        ("كتب: أحمد سالم الخميس ٢٠ أكتوبر ٢٠٢٥", ["أحمد سالم"]),
+        # degrees and credentials after a name are not names
+        ("By Brenda Holt, MA", ["Brenda Holt"]),
+        ("By Sam Ortiz, MD, PhD and Lee Chan, RN", ["Sam Ortiz", "Lee Chan"]),
+        # other languages' "by" and "and" (lower case only: "John E Smith" keeps its initial)
+        ("Par Sébastien Morel et Claire Dumas", ["Sébastien Morel", "Claire Dumas"]),
+        ("Von Jonas Keller und Lea Brandt", ["Jonas Keller", "Lea Brandt"]),
+        ("Por María Gómez y Pedro Sanz", ["María Gómez", "Pedro Sanz"]),
+        ("Door Sanne de Vries en Bram Bakker", ["Sanne de Vries", "Bram Bakker"]),
+        ("By John E Smith", ["John E Smith"]),
+        ("Martin Roux (avec Damien Leroy et Morgane Petit)", ["Martin Roux", "Damien Leroy", "Morgane Petit"]),
     ],
 )
 def test_names_from_byline(byline: str, names: list[str]) -> None:

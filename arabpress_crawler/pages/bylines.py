@@ -20,8 +20,35 @@ BYLINE_PREFIX = re.compile(
     r"بقلم|كتب|كتبت|كتبه|كتبها|إعداد|اعداد|تقرير|بواسطة|الكاتب|الكاتبة|المحرر)\s*[:：\-–]?\s+",
     re.IGNORECASE,
 )
-#: Separators between names, or between the names and the rest of the byline (a date, a role).
-NAME_SEPARATORS = re.compile(r"\s*(?:[,،;|•·/]|\s[-–—]\s|\band\b|&|\s+و\s+|\s+with\s+)\s*", re.IGNORECASE)
+#: Other languages' "by" (French, German, Spanish/Portuguese, Dutch, Scandinavian), stripped once at the start
+#: and only before a capitalised word ("Von Jonas Keller", "Par Claire Dumas").
+FOREIGN_PREFIX = re.compile(r"^(?:[Pp]ar|[Vv]on|[Pp]or|[Dd]oor|[Aa]v)\s+(?=[^\W\d_])(?=[A-ZÀ-ÞĀ-ſ])")
+#: A second role after the author's name ("… Edited by …", "… Photographs by …"): the rest is not authors.
+ROLE_TAIL = re.compile(
+    r"[\s.,;|]+(?:edited|photographs?|photos?|photography|illustrations?|illustrated|graphics|video|"
+    r"additional\s+reporting|fact[-\s]checked|translated)\s+by\b.*$",
+    re.IGNORECASE,
+)
+#: Separators between names, or between the names and the rest of the byline (a date, a role); other
+#: languages' "and" and "with" only in lower case, so that an initial ("John E Smith") is not taken for one.
+NAME_SEPARATORS = re.compile(
+    r"\s*(?:[,،;|•·/]|\s[-–—]\s|\band\b|&|\s+و\s+|\s+\(?(?:with|(?-i:avec|mit|con|com|met|med))\s+|\s(?-i:et|und|y|e|en|och|og|ve)\s)\s*",
+    re.IGNORECASE,
+)
+#: Weekday names that open a date running on after a name ("Joe Wee Monday, February 29, 2016").
+WEEKDAY_NAMES = (
+    "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
+    "الأحد", "الإثنين", "الاثنين", "الثلاثاء", "الأربعاء", "الخميس", "الجمعة", "السبت",
+)  # fmt: skip
+#: A name part's tail that is a date: a weekday after the name, or "on"/"at"/"le"/"في" and a digit.
+DATE_TAIL = re.compile(
+    r"(?<=\w)\s+(?:(?:" + "|".join(WEEKDAY_NAMES) + r")\b|(?:on|at|le|am|el|في|يوم)\s+[" + DIGITS + r"]).*$"
+)
+#: Degrees and credentials written after a name ("Brenda Holt, MA", "Sam Ortiz, MD, PhD"), dots removed.
+CREDENTIALS = frozenset(
+    ("MA", "MD", "PhD", "DPhil", "RN", "MPH", "MS", "MSc", "BSc", "BA", "DO", "DDS", "MBA", "JD", "LLB",
+     "LLM", "FACP", "FRCP", "CPA", "Esq", "EdD", "PsyD", "PharmD", "NP", "LCSW", "RD", "MFA", "DVM")
+)  # fmt: skip
 #: Parts of a byline that are never a name: publication words and roles.
 NOT_NAME_PREFIXES = (
     "published",
@@ -48,8 +75,9 @@ _EDGE_PUNCTUATION = " .:،,-–—|()[]"
 
 
 def strip_byline_prefix(text: str) -> str:
-    """``text`` without an opening "By"/"بقلم"/"كتب" (repeated prefixes too: "By: Written by …")."""
-    text = collapse_whitespace(text)
+    """``text`` without an opening "By"/"بقلم"/"كتب" (repeated prefixes too: "By: Written by …"), or another
+    language's "by" ("Par", "Von", "Por", "Door", "Av") before a capitalised name."""
+    text = FOREIGN_PREFIX.sub("", collapse_whitespace(text), count=1)
     while True:
         stripped = BYLINE_PREFIX.sub("", text, count=1).strip(_EDGE_PUNCTUATION)
         if stripped == text:
@@ -68,10 +96,24 @@ def is_name(part: str) -> bool:
     return normalize_date(part) is None
 
 
+def is_credential(part: str) -> bool:
+    """``part`` is a degree or credential ("MD", "Ph.D."), or opens with one ("MA WebMD Health News")."""
+    words = part.split()
+    return bool(words) and words[0].replace(".", "") in CREDENTIALS
+
+
 def names_from_byline(text: str) -> list[str]:
-    """The names in a byline's text, in order."""
-    parts = (strip_byline_prefix(part) for part in NAME_SEPARATORS.split(strip_byline_prefix(text)))
-    return unique(part for part in parts if is_name(part))
+    """The names in a byline's text, in order: no second role ("Edited by …"), no date running on after a
+    name, no credentials."""
+    names: list[str] = []
+    for part in NAME_SEPARATORS.split(ROLE_TAIL.sub("", strip_byline_prefix(text))):
+        part = strip_byline_prefix(part)
+        name = DATE_TAIL.sub("", part)
+        if is_name(name) and not is_credential(name):
+            names.append(name)
+        if name != part:  # the date that ran on after this name ends the names
+            break
+    return unique(names)
 
 
 def is_noise(name: str, site_name: str | None = None) -> bool:
