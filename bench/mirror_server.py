@@ -8,7 +8,10 @@ one line each way:
 command     answer
 ==========  ===========================================================
 ``counts``  one JSON object: path → number of requests since the last reset
-``reset``   ``ok`` (the counter is cleared)
+``times``   one JSON object: ``count``, ``first`` and ``last`` (``time.monotonic()`` of the first and last
+            request since the last reset: the same clock in every process of the machine) and ``cpu`` (the
+            server process's user + system seconds so far)
+``reset``   ``ok`` (the counter and the times are cleared)
 ``stop``    ``ok``, then the process exits (end of stdin does the same)
 ==========  ===========================================================
 
@@ -24,9 +27,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import resource
 import subprocess
 import sys
+import threading
+import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -38,6 +45,47 @@ logger = logging.getLogger(__name__)
 READY = "ready"
 OK = "ok"
 STOP_TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class RequestTimes:
+    """When the requests since the last reset arrived, and the server's CPU seconds so far."""
+
+    count: int
+    first: float | None  # time.monotonic() of the first request
+    last: float | None
+    cpu: float
+
+    @property
+    def span(self) -> float:
+        """Seconds from the first request to the last (0 with fewer than two)."""
+        return self.last - self.first if self.first is not None and self.last is not None else 0.0
+
+
+class TimedMirrorServer(MirrorServer):
+    """The mirror server with the arrival time of the first and last request since the last reset."""
+
+    def __init__(self, root: Path, port: int = 0) -> None:
+        super().__init__(root, port=port)
+        self._times_lock = threading.Lock()
+        self.timed = RequestTimes(0, None, None, 0.0)
+
+    def count_request(self, path: str) -> None:
+        now = time.monotonic()
+        with self._times_lock:
+            first = self.timed.first if self.timed.first is not None else now
+            self.timed = RequestTimes(self.timed.count + 1, first, now, 0.0)
+        super().count_request(path)
+
+    def reset_requests(self) -> None:
+        with self._times_lock:
+            self.timed = RequestTimes(0, None, None, 0.0)
+        super().reset_requests()
+
+    def times(self) -> RequestTimes:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        with self._times_lock:
+            return RequestTimes(self.timed.count, self.timed.first, self.timed.last, usage.ru_utime + usage.ru_stime)
 
 
 class ServerProcessError(RuntimeError):
@@ -85,6 +133,10 @@ class ServedMirror:
         """Requests per path since the last :meth:`reset`."""
         return Counter(json.loads(self._send("counts")))
 
+    def times(self) -> RequestTimes:
+        """Arrival of the first and last request since the last :meth:`reset`, and the server's CPU seconds."""
+        return RequestTimes(**json.loads(self._send("times")))
+
     def reset(self) -> None:
         if self._send("reset") != OK:
             raise ServerProcessError("the mirror server did not reset its counter")
@@ -118,12 +170,15 @@ class ServedMirror:
 
 def serve(root: Path, port: int) -> None:
     """The child's side: serve ``root`` and answer commands on stdin until ``stop`` or end of input."""
-    with MirrorServer(root, port=port) as server:
+    with TimedMirrorServer(root, port=port) as server:
         print(f"{READY} {server.base_url}", flush=True)
         for line in sys.stdin:
             command = line.strip()
             if command == "counts":
                 print(json.dumps(dict(server.requests)), flush=True)
+            elif command == "times":
+                timed = server.times()
+                print(json.dumps({"count": timed.count, "first": timed.first, "last": timed.last, "cpu": timed.cpu}), flush=True)
             elif command == "reset":
                 server.reset_requests()
                 print(OK, flush=True)

@@ -157,8 +157,6 @@ def _run(
     except CrawlInputError as error:
         raise user_error(error) from error
     run_distributed = _distributed() if redis else None
-    if redis and options.max_pages is not None:
-        raise click.ClickException("--max-pages is not supported with --redis (each worker would count its own)")
     with crawling.crawl_lock(checked.db, wait=False) as locked:
         if locked:
             return _crawl(checked, quiet, redis, workers, run_distributed), checked.db

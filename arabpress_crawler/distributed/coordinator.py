@@ -10,6 +10,7 @@ same frontier while it runs. Then it closes the run with the writer's counters a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
@@ -23,8 +24,16 @@ from typing import Any
 from arabpress_crawler import db as database
 from arabpress_crawler.crawling import CheckedCrawl, CrawlOutcome, last_run_record
 from arabpress_crawler.db import session
-from arabpress_crawler.distributed.feed import beat, serve_redis
+from arabpress_crawler.distributed.feed import (
+    WRITER_CPU_STAT,
+    WRITER_STARTUP_CPU_STAT,
+    beat,
+    cpu_seconds,
+    serve_redis,
+)
 from arabpress_crawler.distributed.keys import RunKeys, dead_runs, site_slug
+from arabpress_crawler.distributed.queue import expect_workers
+from arabpress_crawler.distributed.wake import wake
 from arabpress_crawler.run_record import RunCounters, RunRecord
 from arabpress_crawler.spiders import SITEMAP_LASTMOD_STAT
 from arabpress_crawler.spiders.incremental import as_datetime
@@ -34,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 #: Finish reason of a run one of whose workers failed.
 WORKER_FAILED = "worker_failed"
+#: How long a local worker that has left the run is given to exit before the writer looks again.
+EXIT_WAIT_SECONDS = 10
 
 
 class FixedStats:
@@ -61,16 +72,21 @@ def merge_stats(per_worker: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def local_worker(run: str, index: int) -> str:
+    """The name of the coordinator's ``index``-th local worker of ``run``."""
+    return f"local-{index}-{run}"
+
+
 def worker_command(checked: CheckedCrawl, redis_url: str, run: str, index: int) -> list[str]:
     arguments = checked.arguments
     command = [
         sys.executable, "-m", "arabpress_crawler.distributed.worker", "--redis", redis_url, "--run", run,
         "--base-url", arguments.base_url, "-s", f"ARABPRESS_DB={checked.db}",
-        "-s", f"ARABPRESS_REDIS_WORKER=local-{index}-{run}",
+        "-s", f"ARABPRESS_REDIS_WORKER={local_worker(run, index)}",
     ]  # fmt: skip
     if arguments.backfill:
         command.append("--backfill")
-    for name in ("max_depth", "since", "refresh_days"):
+    for name in ("max_depth", "max_pages", "since", "refresh_days"):
         value = getattr(arguments, name)
         if value is not None:
             command += ["-a", f"{name}={value}"]
@@ -106,22 +122,34 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
         writer = Writer(str(checked.db))
         writer.open()  # the frontier is pruned before the workers read it
         beat(server, keys)  # before the workers start: they stop if it expires
+        startup_cpu = cpu_seconds()
+        names = [local_worker(keys.run, index) for index in range(workers)]
+        expect_workers(server, keys, names)
         processes = [
             subprocess.Popen(worker_command(checked, redis_url, keys.run, index), stdin=subprocess.DEVNULL)
             for index in range(workers)
         ]
         counters = RunCounters()
+        left: set[str] = set()
 
         def done() -> bool:
             """Every local worker has exited and no worker elsewhere beats: a worker killed while the others
-            were finishing stays in the run's set, but its heartbeat expires (and nobody is left to remove it)."""
-            if any(process.poll() is None for process in processes):
+            were finishing stays in the run's set, but its heartbeat expires (and nobody is left to remove it).
+            Once every worker has left the run, the local ones are exiting: waited for, not polled."""
+            if left and not server.scard(keys.workers):
+                for process in processes:
+                    with contextlib.suppress(subprocess.TimeoutExpired):
+                        process.wait(timeout=EXIT_WAIT_SECONDS)
+            gone = [name for name, process in zip(names, processes, strict=True) if process.poll() is not None]
+            if gone and server.delete(*(keys.alive(name) for name in gone)):  # died without leaving: let it go now
+                wake(server, keys, "left")
+            if len(gone) < len(processes):
                 return False
             members = [m.decode() if isinstance(m, bytes) else str(m) for m in server.smembers(keys.workers)]
             return not any(server.exists(keys.alive(member)) for member in members)
 
         try:
-            serve_redis(writer, server, keys, run_id, done=done, counters=counters)
+            serve_redis(writer, server, keys, run_id, done=done, counters=counters, on_left=left.add)
         finally:
             for process in processes:
                 if process.poll() is None:
@@ -131,6 +159,7 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
         failed = [process.returncode for process in processes if process.returncode != 0]
         reason = f"{WORKER_FAILED}: exit codes {failed}" if failed else "finished"
         stats["finish_reason"] = reason
+        stats[WRITER_CPU_STAT], stats[WRITER_STARTUP_CPU_STAT] = round(cpu_seconds(), 3), round(startup_cpu, 3)
         record = RunRecord(checked.db, base_url=checked.arguments.base_url, stats=FixedStats(stats))  # type: ignore[arg-type]
         record.run_id, record.counters = run_id, counters
         record.finish_run(store, reason)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import pickle
+import resource
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -31,15 +32,31 @@ from arabpress_crawler.distributed.settings import run_keys, worker_of
 from arabpress_crawler.run_record import RunCounters
 from arabpress_crawler.writer.client import CLOSE_TIMEOUT_SECONDS, POLL_SECONDS, WriterPipeline
 from arabpress_crawler.writer.protocol import Ack, Batch
-from arabpress_crawler.writer.server import Writer
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+
+    # The writer's side only: a worker does not import the dedupe stage (datasketch, scipy: 0.4 s of its start-up).
+    from arabpress_crawler.writer.server import Writer
 
 logger = logging.getLogger(__name__)
 
 #: How often a worker with unacknowledged batches looks at the writer's heartbeat.
 WRITER_CHECK_SECONDS = 1.0
+#: Stats of a run's CPU use (user + system seconds of the process, start-up included; summed over the workers):
+#: what ``bench/distributed.py`` turns into CPU per page for each role.
+WORKER_CPU_STAT = "arabpress/cpu/worker_seconds"
+#: The workers' CPU seconds when their spider opened (start-up: imports, settings, Redis connections).
+WORKER_STARTUP_CPU_STAT = "arabpress/cpu/worker_startup_seconds"
+#: The coordinator's own (the writer's) CPU seconds, and those it had spent when its workers started.
+WRITER_CPU_STAT = "arabpress/cpu/writer_seconds"
+WRITER_STARTUP_CPU_STAT = "arabpress/cpu/writer_startup_seconds"
+
+
+def cpu_seconds() -> float:
+    """User + system seconds this process has run so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 class RemoteStore:
@@ -97,6 +114,8 @@ class RedisWriterPipeline(WriterPipeline):
         while self._in_flight and not self.failed and time.monotonic() < deadline:
             self.receive(timeout=POLL_SECONDS)
         assert self.keys is not None
+        if self.crawler is not None and self.crawler.stats:
+            self.crawler.stats.set_value(WORKER_CPU_STAT, round(cpu_seconds(), 3))
         stats = self.crawler.stats.get_stats() if self.crawler is not None and self.crawler.stats else {}
         pipe = self.server.pipeline()
         pipe.hset(self.keys.stats, self.worker, json.dumps(stats, default=str))
@@ -134,16 +153,35 @@ class RedisWriterPipeline(WriterPipeline):
             self._fail(f"the writer of run {self.keys.run} is gone (no heartbeat for {HEARTBEAT_TTL_SECONDS} s)", writer_gone=True)
 
 
+def announce_left(server: Any, keys: RunKeys, worker: str) -> None:
+    """Tell the run's writer that ``worker`` has left, after its last batch (a ``(worker, None)`` entry on the
+    batches list): the writer stops waiting as soon as the last one has, with no poll. Only while a writer beats."""
+    if server.exists(keys.writer):
+        pipe = server.pipeline()
+        pipe.lpush(keys.batches, pickle.dumps((worker, None)))
+        pipe.expire(keys.batches, RUN_TTL_SECONDS)  # a writer killed a moment ago leaves nothing for ever
+        pipe.execute()
+
+
 def beat(server: Any, keys: RunKeys) -> None:
     """The writer's heartbeat: workers whose batches wait stop the crawl when it expires (a killed writer)."""
     server.set(keys.writer, 1, ex=HEARTBEAT_TTL_SECONDS)
 
 
 def serve_redis(
-    writer: Writer, server: Any, keys: RunKeys, run_id: int, *, done: Callable[[], bool], counters: RunCounters
+    writer: Writer,
+    server: Any,
+    keys: RunKeys,
+    run_id: int,
+    *,
+    done: Callable[[], bool],
+    counters: RunCounters,
+    on_left: Callable[[str], None] | None = None,
 ) -> None:
     """Commit the run's batches with ``writer`` (opened: the frontier is pruned before the workers read it)
-    until ``done()`` says no worker will send more and none is left to commit; then close it."""
+    until ``done()`` says no worker will send more and none is left to commit; then close it. ``done()`` is asked
+    when a worker has left (``on_left(worker)`` first, see :func:`announce_left`) and after a second without
+    batches (a worker killed tells nothing)."""
     try:
         while (data := server.lmove(keys.writing, keys.batches, "RIGHT", "RIGHT")) is not None:
             logger.warning("A batch an earlier writer had not committed goes back to the queue")
@@ -155,6 +193,13 @@ def serve_redis(
                     break
                 continue
             worker, batch = pickle.loads(data)
+            if batch is None:  # the worker has left
+                server.lrem(keys.writing, 1, data)
+                if on_left is not None:
+                    on_left(worker)
+                if done() and not server.llen(keys.batches):
+                    break
+                continue
             batch.run_id = run_id
             ack: Ack = writer.handle(batch)
             if isinstance(ack.counters, RunCounters):

@@ -2,13 +2,17 @@
 
 :class:`SharedFrontier` (a Scrapy extension, enabled by :func:`~arabpress_crawler.distributed.settings.worker_settings`)
 
+* gives the spider the run's page budget (:mod:`.budget`): one ``ARABPRESS_MAX_PAGES`` cap for all workers;
 * releases a request's lease when it leaves the downloader (response or failure);
 * beats the worker's heartbeat, marks it idle while its engine is idle, and gives back the leases of dead
   workers;
+* wakes its engine when another worker queued a request, turned idle or left (:mod:`.wake`), instead of
+  leaving it to Scrapy's 5-second heartbeat;
 * when the spider is idle, keeps it open (``DontCloseSpider``) while the queue holds requests, any request is
   leased, or another live worker is busy: a worker with nothing queued no longer quits while others crawl;
 * when the last worker leaves, deletes the run's frontier keys (the coordinator deletes the writer's when it
-  has committed the last batch): nothing of the run is left in Redis.
+  has committed the last batch): nothing of the run is left in Redis; a worker leaving tells the writer so
+  (:func:`~arabpress_crawler.distributed.feed.announce_left`), which stops without polling for it.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from arabpress_crawler.distributed.budget import SharedPageBudget
+from arabpress_crawler.distributed.feed import WORKER_STARTUP_CPU_STAT, announce_left, cpu_seconds
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS
 from arabpress_crawler.distributed.queue import LeasedQueue, _text
+from arabpress_crawler.distributed.wake import Wakeup, schedule_next_request, wake
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -43,6 +50,12 @@ def run_is_done(queue: LeasedQueue) -> bool:
     return True
 
 
+def mark_idle(queue: LeasedQueue) -> None:
+    """This worker's engine is idle; when it just became so, the others may be waiting for it: wake them."""
+    if queue.server.set(queue.keys.idle(queue.worker), 1, ex=HEARTBEAT_TTL_SECONDS, get=True) is None:
+        wake(queue.server, queue.keys, "idle")
+
+
 class SharedFrontier:
     """Scrapy extension of a distributed worker (see the module docstring)."""
 
@@ -50,6 +63,7 @@ class SharedFrontier:
         self.crawler = crawler
         self.queue: LeasedQueue | None = None
         self._loop: Any = None
+        self._wakeup: Wakeup | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedFrontier:
@@ -65,10 +79,18 @@ class SharedFrontier:
     def opened(self) -> None:
         from twisted.internet import task
 
+        if self.crawler.stats is not None:
+            self.crawler.stats.set_value(WORKER_STARTUP_CPU_STAT, round(cpu_seconds(), 3))
         engine = self.crawler.engine
         queue = getattr(engine.scheduler if engine is not None else None, "queue", None)
         self.queue = queue if isinstance(queue, LeasedQueue) else None
+        spider = self.crawler.spider
+        if self.queue is not None and hasattr(spider, "page_budget"):  # the cap is the run's, not this worker's
+            spider.page_budget = SharedPageBudget(self.queue.server, self.queue.keys, spider.max_pages)
 
+        if self.queue is not None:
+            self._wakeup = Wakeup(self.queue.server, self.queue.keys, lambda: schedule_next_request(self.crawler.engine))
+            self._wakeup.start()
         self._loop = task.LoopingCall(self.beat)
         self._loop.start(HEARTBEAT_SECONDS, now=True)
 
@@ -79,7 +101,7 @@ class SharedFrontier:
         queue.heartbeat()
         engine = self.crawler.engine
         if engine is not None and engine.spider_is_idle():
-            queue.server.set(queue.keys.idle(queue.worker), 1, ex=HEARTBEAT_TTL_SECONDS)
+            mark_idle(queue)
 
     def left_downloader(self, request: Request) -> None:
         queue = self.queue
@@ -90,7 +112,7 @@ class SharedFrontier:
         queue = self.queue
         if queue is None:
             return
-        queue.server.set(queue.keys.idle(queue.worker), 1, ex=HEARTBEAT_TTL_SECONDS)
+        mark_idle(queue)
         queue.recover()
         if not run_is_done(queue):
             raise DontCloseSpider
@@ -98,6 +120,8 @@ class SharedFrontier:
     def closed(self) -> None:
         if self._loop is not None and self._loop.running:
             self._loop.stop()
+        if self._wakeup is not None:
+            self._wakeup.stop()
         queue = self.queue
         if queue is None:
             return
@@ -105,6 +129,8 @@ class SharedFrontier:
         queue.recover()
         server.delete(keys.alive(queue.worker), keys.idle(queue.worker))
         server.srem(keys.workers, queue.worker)
+        wake(server, keys, "left")
+        announce_left(server, keys, queue.worker)
         if not server.scard(keys.workers):
             deleted = keys.delete(server, frontier_only=True)  # the coordinator's writer may still drain batches
             logger.info("Last worker of run %s: deleted its %d keys", keys.run, deleted)

@@ -1,6 +1,6 @@
 """Redis key names of one distributed run: per site and per run, each expiring.
 
-``arabpress:<site>:<run>:requests`` (the queue), ``…:seen`` (canonical URLs), ``…:leases:<worker>`` (requests a
+``arabpress:<site>:<run>:requests`` (the queue), ``…:seen`` (canonical URLs), ``…:pages`` (the run's page budget), ``…:leases:<worker>`` (requests a
 worker popped and has not finished), ``…:workers`` (the workers of the run), ``…:alive:<worker>`` (heartbeat),
 ``…:idle:<worker>``, ``…:writer`` (the writer's heartbeat), ``…:batches``, ``…:writing``, ``…:acks:<worker>`` and
 ``…:stats`` (the writer's side), and ``arabpress:<site>:throttle`` (the politeness clock, shared by every run on the site).
@@ -46,6 +46,11 @@ class RunKeys:
         return f"{self.prefix}:seen"
 
     @property
+    def pages(self) -> str:
+        """The canonical URLs of the article pages requested in the run (its page budget, :mod:`.budget`)."""
+        return f"{self.prefix}:pages"
+
+    @property
     def workers(self) -> str:
         return f"{self.prefix}:workers"
 
@@ -57,6 +62,11 @@ class RunKeys:
 
     def idle(self, worker: str) -> str:
         return f"{self.prefix}:idle:{worker}"
+
+    @property
+    def wake(self) -> str:
+        """The run's pub/sub channel: a request queued, a worker idle or gone (:mod:`.wake`)."""
+        return f"{self.prefix}:wake"
 
     @property
     def writer(self) -> str:

@@ -15,6 +15,7 @@ from scrapy_redis.queue import Base
 
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS, RUN_TTL_SECONDS, RunKeys
 from arabpress_crawler.distributed.settings import run_keys, worker_of
+from arabpress_crawler.distributed.wake import wake
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -25,8 +26,25 @@ logger = logging.getLogger(__name__)
 LEASE_META = "arabpress_lease"
 
 
+#: How long a worker the coordinator has started but which has not joined yet counts as alive (start-up on a
+#: loaded machine takes seconds; one that dies before joining is let go by the coordinator as soon as it exits).
+STARTUP_TTL_SECONDS = 120
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def expect_workers(server: Any, keys: RunKeys, workers: list[str]) -> None:
+    """Count ``workers`` in the run, alive and busy, before they have started: the run is not done while one of
+    them has still to join (a worker that joined after the others had finished the run found its keys deleted
+    and crawled it again: 2 workers fetched twice a page cap's worth)."""
+    pipe = server.pipeline()
+    pipe.sadd(keys.workers, *workers)
+    pipe.expire(keys.workers, RUN_TTL_SECONDS)
+    for worker in workers:
+        pipe.set(keys.alive(worker), 1, ex=STARTUP_TTL_SECONDS)
+    pipe.execute()
 
 
 class LeasedQueue(Base):
@@ -57,7 +75,9 @@ class LeasedQueue(Base):
         pipe = self.server.pipeline()
         pipe.lpush(self.key, self._encode_request(request))
         pipe.expire(self.key, RUN_TTL_SECONDS)
-        pipe.execute()
+        length, _ = pipe.execute()
+        if length == 1:  # the queue was empty: workers that found it so are waiting
+            wake(self.server, self.keys, "queued")
 
     def pop(self, timeout: int = 0) -> Request | None:
         leases = self.keys.leases(self.worker)

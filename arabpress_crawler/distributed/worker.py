@@ -10,6 +10,8 @@ place). It stops by itself when the run is done (:mod:`arabpress_crawler.distrib
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -62,5 +64,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0 if reason == "finished" else 1
 
 
+def exit_now(code: int) -> None:
+    """End the process without the interpreter's teardown: by now the crawl has closed, its batches are
+    acknowledged and its stats are in Redis; freeing every module and object one by one only kept the writer
+    waiting (about 1 s a worker on a loaded machine). Log handlers and standard streams are flushed first."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -46,6 +46,7 @@ from arabpress_crawler.pages.header import (
 )
 from arabpress_crawler.pages.limits import copy_without_link_farms
 from arabpress_crawler.pages.metadata import microdata_name
+from arabpress_crawler.pages.recovery import formulas_as_text, with_blocks_between_paragraphs
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.related import RelatedFinder, heading_key
 from arabpress_crawler.pages.selectors import xpath
@@ -211,6 +212,8 @@ class GenericLayer:
         self.regions = regions if regions is not None else ArticleRegions(root)
         #: The page is laid out in tables (set when trafilatura has read it).
         self.laid_out_in_tables = False
+        #: The copy of the page trafilatura read (set when it has read it).
+        self.read_tree: etree._Element | None = None
 
     @cached_property
     def document(self) -> Document | None:
@@ -220,9 +223,11 @@ class GenericLayer:
         # As trafilatura's own parser does: a comment between two paragraphs' texts cuts what it reads
         etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
         drop_hidden(tree)
+        formulas_as_text(tree)
         # A pre-CSS page laid out in tables: its text is read best with tables left out (trafilatura then
         # reads the layout as blocks through its fallback extractors); any other page keeps its data tables.
         self.laid_out_in_tables = bool(LAYOUT_TABLES(tree))
+        self.read_tree = tree
         document = trafilatura.bare_extraction(
             tree,
             url=self.base_url,
@@ -276,6 +281,8 @@ class GenericLayer:
             return None
         paragraphs = [collapse_whitespace(line.strip(" |")) for line in document.text.splitlines()]
         kept = [line for line in paragraphs if line and not _is_boilerplate_line(line)]
+        if self.read_tree is not None:
+            kept = with_blocks_between_paragraphs(self.read_tree, kept)
         if self.laid_out_in_tables:
             kept = _trim_noisy_edges(kept)
         return PARAGRAPH_SEPARATOR.join(kept) or None

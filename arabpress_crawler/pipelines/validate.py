@@ -7,6 +7,10 @@ Every drop raises :class:`scrapy.exceptions.DropItem` and is counted in the craw
 * ``not_article``: a listing page (home, section, tag, author, pagination, feed, sitemap);
 * ``no_title``: no title, or one without letters or that is only the site's furniture;
 * ``no_body``: no body, or too short / not made of words to be an article.
+
+A dropped page will never be an article: the pipeline sends a frontier drop for the link that was fetched
+(:data:`~arabpress_crawler.frontier.FRONTIER_RECORDS`), so a related link to it leaves the frontier instead of
+being asked for again by every run.
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
+from arabpress_crawler.frontier import FRONTIER_RECORDS, FrontierDrop
 from arabpress_crawler.items import ArticleItem, as_article
 from arabpress_crawler.text import normalize_for_search, word_count
-from arabpress_crawler.urls import is_listing_url
+from arabpress_crawler.urls import canonicalize_url, is_listing_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.signalmanager import SignalManager
     from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
@@ -113,13 +119,14 @@ def drop_reason(item: ArticleItem) -> str | None:
 class ValidatePipeline:
     """Second pipeline: drops what is not a real article, with a counted reason."""
 
-    def __init__(self, stats: StatsCollector | None = None) -> None:
+    def __init__(self, stats: StatsCollector | None = None, signals: SignalManager | None = None) -> None:
         self.stats = stats
+        self.signals = signals
         self.dropped: Counter[str] = Counter()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        return cls(stats=crawler.stats)
+        return cls(stats=crawler.stats, signals=crawler.signals)
 
     def process_item(self, item: Any) -> Any:
         article = as_article(item)  # any item type, through itemadapter
@@ -132,4 +139,12 @@ class ValidatePipeline:
         self.dropped[reason] += 1
         if self.stats is not None:
             self.stats.inc_value(f"{DROPPED_STATS_PREFIX}{reason}")
+        self._drop_from_frontier(item, reason)
         raise DropItem(f"{reason}: {item.url or item.fetched_url}", log_level=DROP_LOG_LEVEL)
+
+    def _drop_from_frontier(self, item: ArticleItem, reason: str) -> None:
+        """The link that was fetched will never give an article: out of the frontier (not the page's declared
+        canonical URL, which may name another page the frontier still has to visit)."""
+        url = canonicalize_url(item.fetched_url) if self.signals is not None and item.fetched_url else None
+        if url is not None:
+            self.signals.send_catch_log(signal=FRONTIER_RECORDS, records=[FrontierDrop(url, reason)])  # type: ignore[union-attr]

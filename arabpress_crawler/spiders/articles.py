@@ -69,7 +69,7 @@ from arabpress_crawler.spiders.failures import FailureHandling
 from arabpress_crawler.spiders.frontier_links import FrontierTracker
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict, validator
 from arabpress_crawler.spiders.known import load_frontier, load_known_articles, load_sitemap_lastmods
-from arabpress_crawler.spiders.limits import CrawlLimits, Limiter
+from arabpress_crawler.spiders.limits import CrawlLimits, Limiter, PageBudget
 from arabpress_crawler.spiders.sitemaps import POST_SITEMAP, post_sitemap_number, sitemap_body
 from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
 
@@ -148,7 +148,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         self.skipped_known: set[str] = set()  # canonical URLs of stored articles not fetched again
         self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
         self.previous_sitemaps: dict[str, str] = {}  # sub-sitemap URL -> lastmod, as the last finished run saw
-        self.article_requests = 0
+        self.page_budget = PageBudget(CrawlLimits.max_pages)  # article pages; a distributed worker's is the run's
         self.listing_requests = 0  # pagination pages requested (backfill)
         self.limiter: Limiter | None = None  # the run's caps, made when the crawler is known
         self.frontier: FrontierTracker | None = None  # what this run keeps for the next one
@@ -166,6 +166,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         spider.limiter = Limiter(limits, crawler)
         spider.frontier = FrontierTracker(crawler)
         spider.max_pages = spider.args.max_pages or limits.max_pages
+        spider.page_budget = PageBudget(spider.max_pages)
         return spider
 
     # -- start ---------------------------------------------------------------------------------------------
@@ -417,7 +418,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
                 self.skipped_known.add(canonical)
                 self._inc("skipped/known")
             return
-        if not self._within_bounds(link):
+        if not self._within_bounds(link, canonical):
             if self._budget_spent():  # cut by the page cap: the next run starts with it
                 self._kept.keep(canonical, link.url, link.source.value, link.depth)
             return
@@ -425,7 +426,6 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
             self._kept.keep(canonical, link.url, link.source.value, link.depth)
         self.requested.add(canonical)
         self.requested_links.add(link.url)
-        self.article_requests += 1
         self._inc("articles/requested")
         meta: dict[str, Any] = {"article_link": link, "canonical_url": canonical}
         if decision.verdict is Verdict.REFETCH:
@@ -458,12 +458,12 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
             return None
         return canonical
 
-    def _within_bounds(self, link: ArticleLink) -> bool:
+    def _within_bounds(self, link: ArticleLink, canonical: str) -> bool:
         assert self.args is not None
         if self.args.max_depth is not None and link.depth > self.args.max_depth:
             self._inc("skipped/max_depth")
             return False
-        if self._budget_spent():
+        if not self.page_budget.take(canonical):
             self._inc("skipped/max_pages")
             self._limits.page_cap(self.max_pages)
             return False
@@ -471,7 +471,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
 
     def _budget_spent(self) -> bool:
         assert self.args is not None
-        return self.article_requests >= self.max_pages
+        return self.page_budget.spent()
 
     def _older_than_since(self, value: str | None) -> bool:
         assert self.args is not None

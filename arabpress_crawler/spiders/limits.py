@@ -53,6 +53,28 @@ SITEMAP_URLS = "sitemap_urls"
 RELATED_LINKS = "related_links"
 
 
+class PageBudget:
+    """The article pages a run may request (``ARABPRESS_MAX_PAGES``, ``--max-pages``), counted in this process.
+
+    A distributed worker's spider gets one shared by every worker of the run instead
+    (:class:`arabpress_crawler.distributed.budget.SharedPageBudget`): the cap is the run's, not each worker's.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.taken = 0
+
+    def take(self, url: str) -> bool:
+        """Count a request for the article page ``url``; ``False`` (not counted) once the budget is spent."""
+        if self.spent():
+            return False
+        self.taken += 1
+        return True
+
+    def spent(self) -> bool:
+        return self.taken >= self.cap
+
+
 @dataclass(frozen=True)
 class CrawlLimits:
     """The caps of one run (see the module docstring for their settings and meaning)."""
