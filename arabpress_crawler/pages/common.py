@@ -119,6 +119,27 @@ def element_text(element: etree._Element, skip: frozenset[etree._Element] = froz
     return collapse_whitespace("".join(_iter_text(element, skip)))
 
 
+def short_element_text(element: etree._Element, limit: int) -> str | None:
+    """:func:`element_text` of ``element`` when it is at most ``limit`` characters long, else ``None``.
+
+    Read only as far as needed: past ``limit`` visible (non-blank) characters the text is longer than
+    ``limit`` whatever follows, so a container of the page's text is not read to its end, and asking this of
+    every element of a region costs time linear in its size rather than in its size times its depth.
+    """
+    if not len(element):
+        text = collapse_whitespace(element.text)
+    else:
+        pieces = []
+        visible = 0
+        for piece in _iter_text(element, frozenset()):
+            pieces.append(piece)
+            visible += len("".join(piece.split()))
+            if visible > limit:
+                return None
+        text = collapse_whitespace("".join(pieces))
+    return text if len(text) <= limit else None
+
+
 def lead_text(element: etree._Element) -> str:
     """The words just before ``element`` (its previous sibling, else its parent's opening text) and its own
     text, one line: the label of a date or a time ("Updated: <time>…</time>", "اليوم: …")."""

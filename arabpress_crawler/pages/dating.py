@@ -245,7 +245,8 @@ class ArticleDating:
         if block is not None:
             block.set(BLOCK_MARK, "")
         try:
-            tree = copy_without_link_farms(self.root, self.url)  # no link lists of thousands, no huge scripts
+            # no link lists of thousands (found once per page), no huge scripts
+            tree = copy_without_link_farms(self.root, self.url, self.regions.link_farms)
         finally:
             if block is not None:
                 del block.attrib[BLOCK_MARK]

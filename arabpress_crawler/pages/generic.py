@@ -71,9 +71,11 @@ LAYOUT_TABLES = xpath(
 #: (the XPath finds the candidates, the pattern reads their style: four times cheaper than XPath string tests).
 MAYBE_HIDDEN = xpath("//*[@style or @hidden]")
 HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-#: Text sampled to guess the language from the script.
-LANGUAGE_SAMPLE = xpath("//title//text() | //h1//text() | //p//text()")
+#: Text sampled to guess the language from the script: the text of the ``<title>``, ``<h1>`` and ``<p>`` elements
+#: in page order (XPath's ``//title//text() | //h1//text() | //p//text()``), its first characters only.
+LANGUAGE_SAMPLE_TAGS = ("title", "h1", "p")
 LANGUAGE_SAMPLE_CHARS = 4000
+_TEXTS = xpath("descendant::text()")
 #: Lines trafilatura may keep from ad slots and share bars; dropped from a generic body (compared folded).
 BOILERPLATE_LINES = frozenset(
     {
@@ -217,7 +219,7 @@ class GenericLayer:
     def document(self) -> Document | None:
         """trafilatura's extraction of the page (main text and metadata), computed on first use."""
         logger.debug("Running trafilatura on %s", self.base_url)
-        tree = copy_without_link_farms(self.root, self.base_url)
+        tree = copy_without_link_farms(self.root, self.base_url, self.regions.link_farms)
         # As trafilatura's own parser does: a comment between two paragraphs' texts cuts what it reads
         etree.strip_elements(tree, etree.Comment, etree.ProcessingInstruction, with_tail=False)
         drop_hidden(tree)
@@ -377,14 +379,32 @@ class GenericLayer:
         return None
 
     def language(self) -> str | None:
-        sample = "".join(str(text) for text in LANGUAGE_SAMPLE(self.root))[:LANGUAGE_SAMPLE_CHARS]
-        return guess_language(sample)
+        return guess_language(language_sample(self.root))
 
     def related(self) -> list[RelatedHeadline]:
         """Links listed under a "Related" / "You may also like" / "ذات صلة" heading, in page order."""
         if not self.thorough:
             return []
         return RelatedFinder(self.root, self.base_url, self.regions).headlines()
+
+
+def language_sample(root: etree._Element, limit: int = LANGUAGE_SAMPLE_CHARS) -> str:
+    """The first ``limit`` characters of the text of the page's :data:`LANGUAGE_SAMPLE_TAGS` elements, in page
+    order, each text once (an element inside another one read already is not read again). Read element by
+    element only until ``limit``: a long page's paragraphs past it are never read."""
+    parts: list[str] = []
+    size = 0
+    read: etree._Element | None = None  # the last element read: the elements inside it follow it
+    for element in root.iter(*LANGUAGE_SAMPLE_TAGS):
+        if read is not None and any(ancestor is read for ancestor in element.iterancestors()):
+            continue
+        read = element
+        for text in _TEXTS(element):
+            parts.append(str(text))
+            size += len(text)
+        if size >= limit:
+            break
+    return "".join(parts)[:limit]
 
 
 def _looks_like_standfirst(text: str, title: str) -> bool:

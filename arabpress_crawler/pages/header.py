@@ -20,7 +20,7 @@ from lxml import etree
 
 from arabpress_crawler.dates import normalize_date
 from arabpress_crawler.pages.bylines import BYLINE_PREFIX, names_from_byline
-from arabpress_crawler.pages.common import element_text
+from arabpress_crawler.pages.common import element_text, short_element_text
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
 from arabpress_crawler.pages.selectors import xpath
 
@@ -96,8 +96,8 @@ def byline_line_names(regions: ArticleRegions) -> list[str]:
     for element in _after_headline(regions):
         if element.tag in NOT_STANDFIRST_TAGS - {"time"}:
             continue
-        text = element_text(element)
-        if _is_byline_text(text) and not text.lower().startswith(NOT_PEOPLE_PREFIXES):
+        text = short_element_text(element, MAX_BYLINE_CHARS)  # a byline line is short: no container read
+        if text and _is_byline_text(text) and not text.lower().startswith(NOT_PEOPLE_PREFIXES):
             names = [name for name in names_from_byline(text) if looks_like_person(name)]
             if names:
                 return names

@@ -175,13 +175,17 @@ def _link_chars(node: etree._Element) -> int:
     return sum(map(len, LINK_TEXTS(node)))
 
 
-def copy_without_link_farms(root: etree._Element, url: str) -> etree._Element:
-    """A deep copy of ``root`` without its link farms (:func:`link_farms`) and oversized scripts.
+def copy_without_link_farms(
+    root: etree._Element, url: str, farms: list[etree._Element] | None = None
+) -> etree._Element:
+    """A deep copy of ``root`` without its link farms (:func:`link_farms`, or ``farms`` when the caller has
+    found them already) and oversized scripts.
 
     The farms are detached from ``root`` for the copy and put back in their places: ``root`` is unchanged,
     and the farms are never copied (copying them would cost as much as the page itself).
     """
-    farms = link_farms(root)
+    if farms is None:
+        farms = link_farms(root)
     places = []
     for farm in farms:
         parent = farm.getparent()

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from arabpress_crawler.pages.common import collapse_whitespace
+from arabpress_crawler.pages.limits import link_farms
 from arabpress_crawler.pages.selectors import xpath
 from arabpress_crawler.pages.structure import CHROME, RUNNING_TEXT_CHARS, title_element
 
@@ -169,6 +170,12 @@ class ArticleRegions:
     def contains_headline(self, element: etree._Element) -> bool:
         """``element`` is the headline or one of its ancestors."""
         return element in self._headline_ancestors
+
+    @cached_property
+    def link_farms(self) -> list[etree._Element]:
+        """The page's link farms (:func:`.limits.link_farms`), found once: the copies of the page read by
+        trafilatura and by htmldate both leave them out."""
+        return link_farms(self.root)
 
     @cached_property
     def _page_chrome(self) -> frozenset[etree._Element]:

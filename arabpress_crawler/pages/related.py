@@ -16,6 +16,7 @@ import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 
@@ -116,6 +117,8 @@ HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6"})
 LINK_HEADING_TAGS = frozenset({"h2", "h3", "h4"})
 #: At most this many candidate headings are tried (each costs a walk of its block).
 MAX_HEADINGS_TRIED = 20
+#: How many heading texts' strength is remembered (short texts: a few hundred kB at most).
+HEADING_TEXTS_CACHED = 8192
 TITLE_CLASS_WORDS = ("title", "headline")
 _TITLE_PRIORITY = {"headline-link": 0, "link": 1, "title-attribute": 2, "card-heading": 3, "image-alt": 4}
 
@@ -125,8 +128,10 @@ def heading_key(text: str) -> str:
     return arabic.fold(collapse_whitespace(text), ta_marbuta=False).strip(_EDGE)
 
 
+@lru_cache(maxsize=HEADING_TEXTS_CACHED)
 def heading_strength(text: str) -> int | None:
-    """0 for a heading that names a related list, 1 for one that may, ``None`` otherwise."""
+    """0 for a heading that names a related list, 1 for one that may, ``None`` otherwise (remembered for the
+    last :data:`HEADING_TEXTS_CACHED` texts: a site repeats its menus and footers on every page)."""
     key = heading_key(text)
     if STRONG_HEADINGS.match(key):
         return 0
@@ -190,12 +195,8 @@ class RelatedFinder:
         headline = self.regions.headline
         headline_position = self.regions.position(headline) if headline is not None else -1
         later = []
-        strengths: dict[str, int | None] = {}  # nested candidates (a link in a list item) share their text
         for element in heading_candidates(self.root):
-            text = element_text(element)
-            strength = (
-                strengths[text] if text in strengths else strengths.setdefault(text, heading_strength(text))
-            )
+            strength = heading_strength(element_text(element))
             if strength is None or self._in_navigation(element):
                 continue
             position = self.regions.position(element)

@@ -41,13 +41,19 @@ MIN_HEADLINE_CHARS = 15
 #: A candidate's text, scripts and buttons included, may be this much longer than the longest title.
 SCRIPT_TEXT_SLACK = 2000
 #: Elements that may hold a headline written without ``<h1>`` (legacy markup: ``<font><b>``, ``<td>``…).
-#: At most three children, and text (scripts included) no longer than ``$longest``: measured in libxml2, so a
-#: container of the page's text is never read in Python (the lower bound is loose: ``<br>`` adds a space to
-#: the text read in Python).
+#: At most three children, and text (scripts included) between :data:`MIN_HEADLINE_CHARS` / 2 and ``$longest``
+#: long: measured in libxml2, so a container of the page's text is never read in Python (the lower bound is
+#: loose: ``<br>`` adds a space to the text read in Python). The tag is tested by name in one string and the
+#: length computed once (``floor((n - low) div (high - low + 1)) = 0`` holds for ``low <= n <= high``).
+#: Last, an element longer than every title (``$title``) is left out unless it holds text Python does not read
+#: (scripts, buttons…, :data:`NON_TEXT_TAGS`): without those, its text read in Python is at least as long, so it
+#: cannot be in a title, and its paragraphs of running text are never read in Python.
+_TITLE_TAGS = "b strong font span div td p h2 h3 big center".split()
+_NON_TEXT_DESCENDANT = f"descendant::*[contains('|{'|'.join(sorted(NON_TEXT_TAGS))}|', concat('|', local-name(), '|'))]"
 TITLE_CANDIDATES = etree.XPath(
-    "//body//*[self::b or self::strong or self::font or self::span or self::div or self::td or self::p"
-    " or self::h2 or self::h3 or self::big or self::center][count(*) <= 3]"
-    f"[string-length(normalize-space()) >= {MIN_HEADLINE_CHARS // 2}][string-length(normalize-space()) <= $longest]"
+    f"//body//*[contains('|{'|'.join(_TITLE_TAGS)}|', concat('|', local-name(), '|'))][count(*) <= 3]"
+    f"[floor((string-length(normalize-space()) - {MIN_HEADLINE_CHARS // 2}) div ($longest - {MIN_HEADLINE_CHARS // 2 - 1})) = 0]"
+    f"[string-length(normalize-space()) <= $title or {_NON_TEXT_DESCENDANT}]"
 )
 
 
@@ -76,8 +82,8 @@ def title_element(root: etree._Element) -> etree._Element | None:
         return None
     best: etree._Element | None = None
     best_length = 0
-    longest = max(len(title) for title in titles) + SCRIPT_TEXT_SLACK
-    for element in TITLE_CANDIDATES(root, longest=longest):
+    title_chars = max(len(title) for title in titles)
+    for element in TITLE_CANDIDATES(root, longest=title_chars + SCRIPT_TEXT_SLACK, title=title_chars):
         if element.tag in NON_TEXT_TAGS:
             continue
         text = element_text(element)

@@ -93,10 +93,15 @@ def _label(link: etree._Element) -> str | None:
     return text if text and len(text) <= MAX_LABEL_CHARS else None
 
 
-def _in_running_text(link: etree._Element) -> bool:
+def _in_running_text(link: etree._Element, known: dict[etree._Element, bool]) -> bool:
+    """The link is inside a paragraph (or quote) of running text; ``known``: the answers for the paragraphs
+    seen so far (a paragraph of many links is measured once)."""
     for ancestor in link.iterancestors():
         if ancestor.tag in TEXT_BLOCKS:
-            return is_running_text(ancestor)
+            found = known.get(ancestor)
+            if found is None:
+                found = known[ancestor] = is_running_text(ancestor)
+            return found
     return False
 
 
@@ -135,8 +140,9 @@ _ARTICLE_LINKS: weakref.WeakKeyDictionary[ArticleRegions, list[etree._Element]] 
 
 def _article_links(regions: ArticleRegions) -> Iterator[etree._Element]:
     count = 0
+    running_text: dict[etree._Element, bool] = {}
     for link in _links_from_header(regions):
-        if link.get("href") and not regions.in_chrome(link) and not _in_running_text(link):
+        if link.get("href") and not regions.in_chrome(link) and not _in_running_text(link, running_text):
             yield link
             count += 1
             if count >= ARTICLE_LINKS_READ:
