@@ -157,7 +157,10 @@ def canonicalize_url(url: str | None, *, base: str | None = None) -> str | None:
 @lru_cache(maxsize=CACHE_SIZE)
 def _canonicalize_cached(url: str, base: str | None) -> str | None:
     try:
-        result = _canonicalize_once(urljoin(base, url) if base else url)
+        absolute = urljoin(base, url) if base else url
+        result = _canonicalize_once(absolute)
+        if result == absolute:  # a fixed point already (the usual case: links that are canonical)
+            return result
         # w3lib resolves dot segments and re-encodes; apply the rules again until nothing changes.
         for _ in range(_MAX_ROUNDS):
             again = _canonicalize_once(result) if result else None

@@ -310,6 +310,8 @@ class ArticleWriter:
     def _record_fetched_alias(
         self, conn: sqlite3.Connection, fetched_url: str | None, url: str, now: str
     ) -> bool:
+        if fetched_url == url:  # the usual case: canonical already (canonicalisation is idempotent)
+            return False
         alias = canonicalize_url(fetched_url)
         if alias is None or alias == url:
             return False

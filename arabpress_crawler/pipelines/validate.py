@@ -109,7 +109,8 @@ def drop_reason(item: ArticleItem) -> str | None:
     if letters(title) < MIN_TITLE_LETTERS or normalize_for_search(title) in FURNITURE_TITLES:
         return NO_TITLE
     body = item.body or ""
-    if word_count(body) < MIN_BODY_WORDS or letter_share(body) < MIN_BODY_LETTER_SHARE:
+    words = item.word_count if item.word_count is not None else word_count(body)  # filled by the clean stage
+    if words < MIN_BODY_WORDS or letter_share(body) < MIN_BODY_LETTER_SHARE:
         return NO_BODY
     if len(body) <= len(title) * 2 and normalize_for_search(body) == normalize_for_search(title):
         return NO_BODY

@@ -9,9 +9,8 @@ Where it starts (every run reads these, so new articles are always found):
 First of all, the links earlier runs found but did not finish (the persistent frontier, see
 :mod:`arabpress_crawler.frontier`), and with ``refresh`` every stored article.
 
-What it follows: article links found there, and each article page's "Related Articles" links. It stays on
-the site of the base URL (host and port), never follows ``javascript:``/``data:`` links, and never requests
-a listing, tag or author page as an article.
+What it follows: article links found there, and each article page's "Related Articles" links. It stays on the
+site of the base URL (host and port), never follows ``javascript:``/``data:`` links or listing pages.
 
 Arguments (``-a name=value``; see :mod:`arabpress_crawler.spiders.arguments`):
 
@@ -144,7 +143,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         self.allowed_domains: list[str] = []
         self.policy = RefetchPolicy({})
         self.requested: set[str] = set()  # canonical URLs of article pages requested in this run
-        self.requested_links: set[str] = set()  # the links as written that led to those requests
+        self.requested_links: set[str] = set()  # links as written that led to those requests (or to one of them)
         self.skipped_known: set[str] = set()  # canonical URLs of stored articles not fetched again
         self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
         self.previous_sitemaps: dict[str, str] = {}  # sub-sitemap URL -> lastmod, as the last finished run saw
@@ -403,6 +402,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         if canonical is None:
             return
         if canonical in self.requested:
+            self.requested_links.add(link.url)  # decided for good: next time, the first test answers
             self._inc("skipped/seen")
             return
         if not self._limits.variant_allowed(canonical):

@@ -1,8 +1,9 @@
 """The writer process: the dedupe and store stages of a crawl, run apart from the crawler.
 
-The crawler process fetches, extracts, cleans and validates; :class:`~arabpress_crawler.writer.client.WriterPipeline`
-sends what it validated, in batches, to one writer process (:mod:`arabpress_crawler.writer.server`) that runs
-the dedupe and store pipelines on its own connection, commits each batch and only then acknowledges it
+The crawler process fetches and extracts; :class:`~arabpress_crawler.writer.client.WriterPipeline` sends the
+items, in batches, to one writer process (:mod:`arabpress_crawler.writer.server`) that runs the clean,
+validate, dedupe and store pipelines on its own connection (clean and validate stay in the crawler when other
+pipelines or feed exports need cleaned items, and in a distributed worker), commits each batch and only then acknowledges it
 (:mod:`arabpress_crawler.writer.protocol`). The acknowledgement carries what the commit did (stats, the run
 record's counters, the log lines of the writer), which the crawler merges into its stats and the one
 ``crawl_runs`` row the :class:`~arabpress_crawler.run_record.RunRecord` extension keeps.
@@ -23,3 +24,5 @@ WRITER_SETTING = "ARABPRESS_WRITER"
 WRITER_PROCESS = "process"
 WRITER_INLINE = "inline"
 WRITER_MODES = (WRITER_PROCESS, WRITER_INLINE)
+#: Set by the add-on when the clean and validate stages run in the writer process too (see its docstring).
+WRITER_PREPARES_SETTING = "ARABPRESS_WRITER_PREPARES"

@@ -1,11 +1,12 @@
-"""The crawler's side of the writer process: a pipeline that sends validated records in batches.
+"""The crawler's side of the writer process: a pipeline that sends records in batches.
 
 :class:`WriterPipeline` takes the place of the dedupe and store pipelines in the crawler process (see
 :class:`~arabpress_crawler.writer.addon.WriterAddon`). It starts the writer process when the spider opens,
 sends a :class:`~arabpress_crawler.writer.protocol.Batch` every ``ARABPRESS_STORE_BATCH_SIZE`` records or
 ``ARABPRESS_STORE_FLUSH_SECONDS`` seconds, and applies each acknowledgement: the stats increments, the run
 record's counters (the ``writer_committed`` signal, merged by :class:`~arabpress_crawler.run_record.RunRecord`),
-the writer's log lines. At most :data:`MAX_IN_FLIGHT` batches wait for their acknowledgement: past that the
+the writer's log lines. The records are validated ones, or, when the add-on moved the clean and validate
+stages to the writer too (``ARABPRESS_WRITER_PREPARES``), the items as the spider yielded them. At most :data:`MAX_IN_FLIGHT` batches wait for their acknowledgement: past that the
 crawler waits for the writer (back-pressure, memory bounded). When the spider closes it sends what is left,
 waits for every acknowledgement and for the process to end, so the run record is closed after the last commit.
 
@@ -34,6 +35,7 @@ from arabpress_crawler.frontier_writer import frontier_policy
 from arabpress_crawler.items import UnchangedArticle, as_article
 from arabpress_crawler.pipelines.store import DEFAULT_BATCH_SIZE, DEFAULT_FLUSH_SECONDS, LOST_STAT
 from arabpress_crawler.run_record import writer_committed
+from arabpress_crawler.writer import WRITER_PREPARES_SETTING
 from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch, FrontierRecords
 
 if TYPE_CHECKING:
@@ -91,12 +93,15 @@ class WriterPipeline:
         stats: StatsCollector | None = None,
         log_level: int = logging.INFO,
         timer: bool = False,
+        raw: bool = False,
     ) -> None:
         self.db_path = Path(db_path)
         self.batch_size = max(1, batch_size)
         self.flush_seconds = flush_seconds
         self.stats = stats
         self.log_level = log_level
+        #: The clean and validate stages run in the writer (:attr:`~arabpress_crawler.writer.protocol.Batch.raw`).
+        self.raw = raw
         self.on_counters: list[Callable[[Any], None]] = []
         self.frontier_policy: Any = None
         self.store: session.CrawlStore | None = None
@@ -120,6 +125,7 @@ class WriterPipeline:
             stats=crawler.stats,
             log_level=logging.getLevelName(settings.get("LOG_LEVEL", "INFO")),
             timer=True,
+            raw=settings.getbool(WRITER_PREPARES_SETTING),
         )
         pipeline.on_counters.append(
             lambda counters: crawler.signals.send_catch_log(signal=writer_committed, counters=counters)
@@ -228,7 +234,9 @@ class WriterPipeline:
         assert self.store is not None
         self._seq += 1
         try:
-            self._transmit(Batch(seq=self._seq, run_id=self.store.run_id, records=records))
+            self._transmit(
+                Batch(self._seq, self.store.run_id, records, raw=self.raw, frontier_policy=self.frontier_policy)
+            )
         except OSError as error:
             self._count(LOST_STAT, len(records))
             self._fail(f"the writer process is gone ({error})", writer_gone=True)

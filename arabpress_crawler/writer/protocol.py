@@ -25,12 +25,18 @@ class FrontierRecords:
 
 @dataclass
 class Batch:
-    """Validated records for the writer: articles (:class:`~arabpress_crawler.items.ArticleItem`), 304s and
+    """Records for the writer: articles (:class:`~arabpress_crawler.items.ArticleItem`), 304s and
     :class:`FrontierRecords`, in the order the crawl produced them."""
 
     seq: int
     run_id: int | None
     records: list[Any]
+    #: The records are as the spider yielded them: the writer cleans and validates them before dedupe (see
+    #: :class:`~arabpress_crawler.writer.addon.WriterAddon`); ``False``: the crawler did both already.
+    raw: bool = False
+    #: The crawl's :class:`~arabpress_crawler.db.frontier.FrontierPolicy` (``None``: no frontier), for the frontier
+    #: drops the writer's validate stage sends for raw records.
+    frontier_policy: Any = None
 
 
 @dataclass

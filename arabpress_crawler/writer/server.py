@@ -14,15 +14,26 @@ from __future__ import annotations
 import logging
 import math
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from scrapy.exceptions import DropItem
+
+from arabpress_crawler.frontier import FRONTIER_RECORDS
 from arabpress_crawler.frontier_writer import RunFrontier
-from arabpress_crawler.pipelines.dedupe import DedupePipeline
+from arabpress_crawler.items import as_article
+from arabpress_crawler.pipelines.clean import CleanPipeline
 from arabpress_crawler.pipelines.store import StorePipeline
+from arabpress_crawler.pipelines.validate import ValidatePipeline
 from arabpress_crawler.run_record import RunCounters
 from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch, FrontierRecords
 
+if TYPE_CHECKING:
+    from arabpress_crawler.pipelines.dedupe import DedupePipeline
+
 logger = logging.getLogger(__name__)
+#: Scrapy logs a dropped item under its scraper's logger; the writer's drops are logged under the same name.
+DROP_LOGGER = logging.getLogger("scrapy.core.scraper")
+
 
 class DeltaStats:
     """The part of a Scrapy stats collector the pipelines use; increments are collected until popped."""
@@ -56,20 +67,49 @@ class LogCollector(logging.Handler):
         return records
 
 
+class FrontierSignals:
+    """What the validate stage sends with Scrapy's signals (its frontier drops), written by the writer instead."""
+
+    def __init__(self, writer: Writer) -> None:
+        self.writer = writer
+
+    def send_catch_log(self, signal: object, records: Any = (), **kwargs: Any) -> list[Any]:
+        if signal is FRONTIER_RECORDS and records and self.writer.frontier_policy is not None:
+            self.writer._frontier(FrontierRecords(list(records), self.writer.frontier_policy))
+        return []
+
+
 class Writer:
     """The dedupe and store stages over one database, one committed batch at a time."""
 
     def __init__(self, db_path: str, *, log: LogCollector | None = None) -> None:
         self.stats = DeltaStats()
         self.log = log
-        self.dedupe = DedupePipeline(db_path, stats=self.stats)  # type: ignore[arg-type]
+        #: For batches of raw records (:attr:`Batch.raw`): the crawler's first two stages, run here.
+        self.clean = CleanPipeline()
+        self.validate = ValidatePipeline(stats=self.stats, signals=FrontierSignals(self))  # type: ignore[arg-type]
+        #: The frontier policy of the batch being handled (its validate stage's frontier drops need it).
+        self.frontier_policy: Any = None
+        self.db_path = db_path
+        self._dedupe: DedupePipeline | None = None
         # Commits only when told: one transaction per batch, acknowledged after it.
         self.store = StorePipeline(db_path, batch_size=2**62, flush_seconds=math.inf, stats=self.stats)  # type: ignore[arg-type]
         #: The run's frontier (:mod:`arabpress_crawler.frontier_writer`): its records come in the batches.
         self.frontier: RunFrontier | None = None
 
+    @property
+    def dedupe(self) -> DedupePipeline:
+        """The dedupe stage, imported and opened for the first article (its module loads datasketch and SciPy,
+        about 0.35 s: a second crawl whose batches hold only 304s and frontier records never needs it)."""
+        if self._dedupe is None:
+            from arabpress_crawler.pipelines.dedupe import DedupePipeline
+
+            dedupe = DedupePipeline(self.db_path, stats=self.stats)  # type: ignore[arg-type]
+            dedupe.open_spider()  # the store's connection (one per process): it sees this run's writes
+            self._dedupe = dedupe
+        return self._dedupe
+
     def open(self) -> None:
-        self.dedupe.open_spider()
         self.store.open_spider()
         assert self.store.store is not None
         self.frontier = RunFrontier(self.store.store, self.stats.inc_value)
@@ -81,18 +121,20 @@ class Writer:
             self.frontier.close()
             self.frontier = None
         self.store.close_spider()
-        self.dedupe.close_spider()
+        if self._dedupe is not None:
+            self._dedupe.close_spider()
 
     def handle(self, batch: Batch) -> Ack:
         """Dedupe, write and commit ``batch``; the acknowledgement says what the commit did, or why it failed."""
         store = self.store.store
         assert store is not None
         store.run_id = batch.run_id
+        self.frontier_policy = batch.frontier_policy
         counters = RunCounters()
         store.on_commit(counters.add_written)
         try:
             for record in batch.records:
-                self._process(record)
+                self._process(record, raw=batch.raw)
             self.store.flush()
         finally:
             store.unsubscribe(counters.add_written)
@@ -106,15 +148,37 @@ class Writer:
             lost=store.lost if store.error is not None else 0,
         )
 
-    def _process(self, record: Any) -> None:
+    def _process(self, record: Any, *, raw: bool = False) -> None:
         if isinstance(record, FrontierRecords):
             self._frontier(record)
             return
         try:
-            self.store.process_item(self.dedupe.process_item(record))
+            if raw:
+                record = self._prepare(record)
+                if record is None:
+                    return
+            if as_article(record) is not None:  # 304s go straight to the store, as dedupe would pass them
+                record = self.dedupe.process_item(record)
+            self.store.process_item(record)
         except Exception:  # a bug on one record must not lose the batch: Scrapy would log it and go on
             logger.exception("Error processing %s in the writer", getattr(record, "url", record))
             self.stats.inc_value("arabpress/writer/record_errors")
+
+    def _prepare(self, record: Any) -> Any:
+        """``record`` cleaned and validated as the crawler's pipelines would; ``None`` when validation drops it.
+
+        A drop is counted as Scrapy counts one (``item_dropped_count`` and its reason), and the item Scrapy
+        counted as scraped when it left the crawler's pipelines is taken back, so the crawl's stats are those of
+        a crawl that validated in its own process.
+        """
+        try:
+            return self.validate.process_item(self.clean.process_item(record))
+        except DropItem as drop:
+            self.stats.inc_value("item_dropped_count")
+            self.stats.inc_value(f"item_dropped_reasons_count/{type(drop).__name__}")
+            self.stats.inc_value("item_scraped_count", -1)
+            DROP_LOGGER.log(logging.getLevelName(drop.log_level or "WARNING"), "Dropped: %s", drop)
+            return None
 
     def _frontier(self, batch: FrontierRecords) -> None:
         """Frontier rows, in the open transaction (committed with the batch, as the inline crawl does)."""
