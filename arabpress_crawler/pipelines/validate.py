@@ -146,6 +146,8 @@ class ValidatePipeline:
     def _drop_from_frontier(self, item: ArticleItem, reason: str) -> None:
         """The link that was fetched will never give an article: out of the frontier (not the page's declared
         canonical URL, which may name another page the frontier still has to visit)."""
-        url = canonicalize_url(item.fetched_url) if self.signals is not None and item.fetched_url else None
+        if self.signals is None or not item.fetched_url:
+            return
+        url = canonicalize_url(item.fetched_url)
         if url is not None:
-            self.signals.send_catch_log(signal=FRONTIER_RECORDS, records=[FrontierDrop(url, reason)])  # type: ignore[union-attr]
+            self.signals.send_catch_log(signal=FRONTIER_RECORDS, records=[FrontierDrop(url, reason)])
