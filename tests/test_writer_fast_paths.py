@@ -1,0 +1,87 @@
+"""The writer's cheaper text paths give exactly what the code they replaced gave (kept here as references).
+
+Stored bodies, word counts, shingles and the search copies must not change by a character: each fast path
+is compared with its reference over random text of the scripts and whitespace the site publishes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from arabpress_crawler import search, text
+from arabpress_crawler.items import RelatedHeadline
+from arabpress_crawler.pipelines import clean
+
+#: Every kind of whitespace str.split and \s know (line and paragraph separators, no-break and wide spaces),
+#: letters of both scripts, diacritics, markup characters and the paragraph tags clean_body turns into breaks.
+WHITESPACE = list(" \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000")
+ALPHABET = st.sampled_from(
+    WHITESPACE * 3
+    + list("abcXYZ019.,;!?-'\"«»،؛؟<>/&;")
+    + list("ابتثجحخدذرسشصضطظعغفقكلمنهويءآأإٱةى")
+    + ["\u064b", "\u0650", "\u0651", "\u0640", "\u200b", "\u200f", "\ufeff", "é", "e\u0301", "ﬁ"]
+    + ["</p>", "<br>", "<br/><br/>", "<b>", "&amp;", "&nbsp;", "Advertisement", "Read also: ", "إعلان"]
+)
+TEXTS = st.lists(ALPHABET, max_size=120).map("".join) | st.text(max_size=120)
+_HORIZONTAL_SPACE_RE = re.compile(r"[^\S\n]+")
+_WORD_RE = re.compile(r"\w+")
+
+
+def reference_clean_body(value: str | None) -> str | None:
+    """The previous clean_body: horizontal whitespace turned into spaces before the paragraphs are split."""
+    if value is None:
+        return None
+    body = text.remove_invisible(str(value))
+    if "<" in body:
+        body = re.sub(r"(?i)</p\s*>|<br\s*/?>\s*<br\s*/?>", text.PARAGRAPH_SEPARATOR, body)
+    body = unicodedata.normalize("NFC", text.strip_markup(body))
+    paragraphs = [
+        p
+        for p in text.split_paragraphs(_HORIZONTAL_SPACE_RE.sub(" ", body))
+        if not text.is_boilerplate_paragraph(p)
+    ]
+    return text.PARAGRAPH_SEPARATOR.join(paragraphs) or None
+
+
+@settings(max_examples=500, deadline=None)
+@given(TEXTS)
+def test_clean_body_equals_the_version_with_a_whitespace_pass(value: str) -> None:
+    assert text.clean_body(value) == reference_clean_body(value)
+
+
+def test_clean_body_keeps_paragraph_breaks_made_of_any_whitespace() -> None:
+    value = "First\u00a0 line\t here.\n \u2003\n\u2028Second\u2029para  graph.\n\n\n  Third."
+    assert text.clean_body(value) == reference_clean_body(value) == (
+        "First line here.\n\nSecond para graph.\n\nThird."
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXTS)
+def test_remembered_words_and_search_copy_equal_their_computation(value: str) -> None:
+    expected_words = _WORD_RE.findall(text.normalize_for_search(value))
+    for _ in range(2):  # computed, then remembered
+        assert text.words(value) == expected_words
+        assert search.search_words(value) == [search.stem(word) for word in expected_words]
+        assert search.search_text(value) == " ".join(search.stem(word) for word in expected_words)
+
+
+def test_words_returns_a_list_its_caller_may_change() -> None:
+    first = text.words("one two three")
+    first.append("four")
+    assert text.words("one two three") == ["one", "two", "three"]
+
+
+def test_related_titles_are_cleaned_once_and_the_same() -> None:
+    base = "https://arab.press/2024/01/01/story/"
+    related = [
+        RelatedHeadline(title=f"  Talks\u200b <b>resume</b> &amp; {n % 2}\n", url=f"/2024/01/0{n + 2}/x/", position=n)
+        for n in range(4)
+    ]
+    first = clean.clean_related(related, base)
+    assert [entry.title for entry in first] == [text.clean_text(entry.title) for entry in related]
+    assert clean.clean_related(related, base) == first
