@@ -12,7 +12,7 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from arabpress_crawler import search, text
+from arabpress_crawler import search, text, urls
 from arabpress_crawler.items import RelatedHeadline
 from arabpress_crawler.pipelines import clean
 
@@ -85,3 +85,38 @@ def test_related_titles_are_cleaned_once_and_the_same() -> None:
     first = clean.clean_related(related, base)
     assert [entry.title for entry in first] == [text.clean_text(entry.title) for entry in related]
     assert clean.clean_related(related, base) == first
+
+
+#: URLs near the plain canonical form: hosts with upper case, hyphens, ``amp.`` and long labels; ports
+#: (default, leading zero, too large); dot, empty and variant segments; queries, fragments, file names.
+PLAIN_URLS = st.builds(
+    lambda scheme, host, port, segments, tail: f"{scheme}://{host}{port}/{''.join(s + '/' for s in segments)}{tail}",
+    st.sampled_from(["http", "https", "HTTP", "ftp"]),
+    st.sampled_from(
+        ["arab.press", "127.0.0.1", "www.arab-press.com", "amp.arab.press", "amp.press", "Arab.Press",
+         "a--b.press", "xn--mgbh0fb.example", "a" * 64 + ".press", "a" * 63 + ".press", "press.", "-a.press"]
+    ),
+    st.sampled_from(["", ":80", ":443", ":8791", ":080", ":65535", ":65536", ":99999"]),
+    st.lists(
+        st.sampled_from(["2024", "01", "ar-100990", "story_slug", "a~b", ".", "..", "...", ".hidden", "amp", "print",
+                         "AMP", "x.html", "%41", "a b", "é"]),
+        max_size=5,
+    ),
+    st.sampled_from(["", "amp/", "?utm_source=x", "#top", "index.html", "x"]),
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(PLAIN_URLS | st.from_regex(urls._PLAIN_URL_RE, fullmatch=True))
+def test_plain_canonical_urls_are_what_the_rules_give(url: str) -> None:
+    """A URL the fast path keeps as it is canonicalises to itself by the full rules."""
+    if urls._plain_canonical(url):
+        assert urls._canonicalize_by_rules(url, None) == url
+    assert urls.canonicalize_url(url) == urls._canonicalize_by_rules(url, None)
+
+
+def test_the_sites_article_and_headline_urls_take_the_fast_path() -> None:
+    for url in ("http://127.0.0.1:8791/2019/01/30/ar-100990/", "https://arab.press/2024/05/01/talks-resume/"):
+        assert urls._plain_canonical(url)
+    for url in ("https://arab.press/2024/05/01/talks-resume/amp/", "https://arab.press:443/x/", "https://arab.press/x"):
+        assert not urls._plain_canonical(url)
