@@ -91,6 +91,8 @@ _PLAIN_URL_RE = re.compile(
     r"((?:/[A-Za-z0-9_~.\-]+)*/)"
 )
 MAX_HOST_LABEL = 63
+#: A query of plain ``name=value`` pairs (letters, digits and unreserved characters only).
+_PLAIN_QUERY_PAIR_RE = re.compile(r"([A-Za-z0-9_]+)(?:=[A-Za-z0-9_.~\-]*)?")
 
 
 def _is_tracking_param(name: str) -> bool:
@@ -177,10 +179,28 @@ def _plain_canonical(url: str) -> bool:
     return not any(segment in (".", "..") for segment in segments) and segments[-2] not in VARIANT_SEGMENTS
 
 
+def _plain_tracking_query(query: str) -> bool:
+    """True when ``query`` holds only plain tracking parameters (``utm_source=related&utm_medium=web``)."""
+    for pair in query.split("&"):
+        match = _PLAIN_QUERY_PAIR_RE.fullmatch(pair)
+        if match is None or not _is_tracking_param(match.group(1)):
+            return False
+    return True
+
+
+def _plain_canonical_form(url: str) -> str | None:
+    """The canonical form of a plain URL (:func:`_plain_canonical`) with, at most, a query of plain tracking
+    parameters, which the rules drop; ``None`` for any other URL (the rules decide)."""
+    head, mark, query = url.partition("?")
+    if mark and not _plain_tracking_query(query):
+        return None
+    return head if _plain_canonical(head) else None
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _canonicalize_cached(url: str, base: str | None) -> str | None:
-    if base is None and _plain_canonical(url):
-        return url  # the usual link of a site's own pages: the rules would give it back unchanged
+    if base is None and (plain := _plain_canonical_form(url)) is not None:
+        return plain  # the usual link of a site's own pages: what the rules would give, without parsing
     return _canonicalize_by_rules(url, base)
 
 
