@@ -88,7 +88,7 @@ def _shingle_texts(title: str | None, body: str | None) -> set[str]:
     tokens = words(title) + words(body)
     if len(tokens) < SHINGLE_WORDS:
         return {" ".join(tokens)} if tokens else set()
-    return {" ".join(gram) for gram in zip(*(tokens[i:] for i in range(SHINGLE_WORDS)), strict=False)}
+    return set(map(" ".join, zip(*(tokens[i:] for i in range(SHINGLE_WORDS)), strict=False)))
 
 
 def shingles(title: str | None, body: str | None) -> set[bytes]:
@@ -127,13 +127,17 @@ def signature(title: str | None, body: str | None) -> np.ndarray | None:
 
 def lsh_buckets(values: np.ndarray) -> tuple[int, ...]:
     """One stable 63-bit bucket id per LSH band of the signature (the same in every process)."""
-    raw = values.astype("<u4")
-    buckets = []
-    for band in range(LSH_BANDS):
-        chunk = raw[band * LSH_ROWS : (band + 1) * LSH_ROWS].tobytes()
-        digest = hashlib.blake2b(chunk, digest_size=8, person=b"arabpress-lsh").digest()
-        buckets.append(int.from_bytes(digest, "little", signed=True))
-    return tuple(buckets)
+    values32 = values.astype("<u4")
+    raw, size = values32.tobytes(), LSH_ROWS * values32.itemsize  # a band: LSH_ROWS values, as bytes
+    blake2b = hashlib.blake2b
+    return tuple(
+        int.from_bytes(
+            blake2b(raw[band * size : (band + 1) * size], digest_size=8, person=b"arabpress-lsh").digest(),
+            "little",
+            signed=True,
+        )
+        for band in range(LSH_BANDS)
+    )
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:
