@@ -2,7 +2,8 @@
 
 :class:`SharedFrontier` (a Scrapy extension, enabled by :func:`~arabpress_crawler.distributed.settings.worker_settings`)
 
-* gives the spider the run's page budget (:mod:`.budget`): one ``ARABPRESS_MAX_PAGES`` cap for all workers;
+* gives the spider the run's page budgets (:mod:`.budget`): one ``ARABPRESS_MAX_PAGES`` cap for all workers, on
+  article pages and on the listing pages a backfill follows;
 * releases a request's lease when it leaves the downloader (response or failure);
 * beats the worker's heartbeat, marks it idle while its engine is idle, and gives back the leases of dead
   workers;
@@ -85,8 +86,12 @@ class SharedFrontier:
         queue = getattr(engine.scheduler if engine is not None else None, "queue", None)
         self.queue = queue if isinstance(queue, LeasedQueue) else None
         spider = self.crawler.spider
-        if self.queue is not None and hasattr(spider, "page_budget"):  # the cap is the run's, not this worker's
-            spider.page_budget = SharedPageBudget(self.queue.server, self.queue.keys, spider.max_pages)
+        if self.queue is not None:  # the caps are the run's, not this worker's
+            server, keys = self.queue.server, self.queue.keys
+            if hasattr(spider, "page_budget"):
+                spider.page_budget = SharedPageBudget(server, keys.pages, spider.max_pages)
+            if hasattr(spider, "listing_budget"):
+                spider.listing_budget = SharedPageBudget(server, keys.listings, spider.max_pages)
 
         if self.queue is not None:
             self._wakeup = Wakeup(self.queue.server, self.queue.keys, lambda: schedule_next_request(self.crawler.engine))

@@ -1,6 +1,7 @@
 """Redis key names of one distributed run: per site and per run, each expiring.
 
-``arabpress:<site>:<run>:requests`` (the queue), ``…:seen`` (canonical URLs), ``…:pages`` (the run's page budget), ``…:leases:<worker>`` (requests a
+``arabpress:<site>:<run>:requests`` (the queue), ``…:seen`` (canonical URLs), ``…:pages`` and ``…:listings`` (the
+run's page budgets: article pages, pagination pages), ``…:leases:<worker>`` (requests a
 worker popped and has not finished), ``…:workers`` (the workers of the run), ``…:alive:<worker>`` (heartbeat),
 ``…:idle:<worker>``, ``…:writer`` (the writer's heartbeat), ``…:batches``, ``…:writing``, ``…:acks:<worker>`` and
 ``…:stats`` (the writer's side), and ``arabpress:<site>:throttle`` (the politeness clock, shared by every run on the site).
@@ -49,6 +50,11 @@ class RunKeys:
     def pages(self) -> str:
         """The canonical URLs of the article pages requested in the run (its page budget, :mod:`.budget`)."""
         return f"{self.prefix}:pages"
+
+    @property
+    def listings(self) -> str:
+        """The URLs of the listing pages a backfill followed in the run (pagination, bounded by the same cap)."""
+        return f"{self.prefix}:listings"
 
     @property
     def workers(self) -> str:
