@@ -11,9 +11,11 @@
   leaving it to Scrapy's 5-second heartbeat;
 * when the spider is idle, keeps it open (``DontCloseSpider``) while the queue holds requests, any request is
   leased, or another live worker is busy: a worker with nothing queued no longer quits while others crawl;
-* when the last worker leaves, deletes the run's frontier keys (the coordinator deletes the writer's when it
-  has committed the last batch): nothing of the run is left in Redis; a worker leaving tells the writer so
-  (:func:`~arabpress_crawler.distributed.feed.announce_left`), which stops without polling for it.
+* when the last worker leaves, marks the run done (:mod:`.membership`: a worker that comes later exits at once)
+  and deletes the run's frontier keys (the coordinator deletes the writer's when it has committed the last
+  batch): nothing of the run is left in Redis; a worker leaving tells the writer so
+  (:func:`~arabpress_crawler.distributed.feed.announce_left`), which stops without polling for it;
+* a worker the run refused (done) closes at once, fetching nothing, and deletes what its start created.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 
+from arabpress_crawler.distributed import membership
 from arabpress_crawler.distributed.budget import SharedPageBudget
 from arabpress_crawler.distributed.feed import WORKER_STARTUP_CPU_STAT, announce_left, cpu_seconds
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS
@@ -101,7 +104,7 @@ class SharedFrontier:
 
     def beat(self) -> None:
         queue = self.queue
-        if queue is None:
+        if queue is None or queue.refused is not None:
             return
         queue.heartbeat()
         engine = self.crawler.engine
@@ -115,7 +118,7 @@ class SharedFrontier:
 
     def idle(self) -> None:
         queue = self.queue
-        if queue is None:
+        if queue is None or queue.refused is not None:  # refused: the run is done, this worker closes now
             return
         mark_idle(queue)
         queue.recover()
@@ -131,11 +134,15 @@ class SharedFrontier:
         if queue is None:
             return
         keys, server = queue.keys, queue.server
+        if queue.refused is not None:  # never joined: what its start pages created (seen, budgets) goes
+            if not server.scard(keys.workers):
+                keys.delete(server, frontier_only=True)
+            return
         queue.recover()
         server.delete(keys.alive(queue.worker), keys.idle(queue.worker))
-        server.srem(keys.workers, queue.worker)
+        last = membership.leave(server, keys, queue.worker)
         wake(server, keys, "left")
         announce_left(server, keys, queue.worker)
-        if not server.scard(keys.workers):
+        if last:
             deleted = keys.delete(server, frontier_only=True)  # the coordinator's writer may still drain batches
             logger.info("Last worker of run %s: deleted its %d keys", keys.run, deleted)

@@ -3,7 +3,8 @@
 ``arabpress:<site>:<run>:requests`` (the queue), ``…:seen`` (canonical URLs), ``…:pages`` and ``…:listings`` (the
 run's page budgets: article pages, pagination pages), ``…:leases:<worker>`` (requests a
 worker popped and has not finished), ``…:workers`` (the workers of the run), ``…:alive:<worker>`` (heartbeat),
-``…:idle:<worker>``, ``…:writer`` (the writer's heartbeat), ``…:batches``, ``…:writing``, ``…:acks:<worker>`` and
+``…:idle:<worker>``, ``…:writer`` (the writer's heartbeat), ``…:done`` (the run is done: no worker joins it now,
+:mod:`.membership`), ``…:batches``, ``…:writing``, ``…:acks:<worker>`` and
 ``…:stats`` (the writer's side), and ``arabpress:<site>:throttle`` (the politeness clock, shared by every run on the site).
 """
 
@@ -80,6 +81,11 @@ class RunKeys:
         return f"{self.prefix}:writer"
 
     @property
+    def done(self) -> str:
+        """Set when the run is done while its writer still commits: a worker that comes now exits at once."""
+        return f"{self.prefix}:done"
+
+    @property
     def batches(self) -> str:
         """Batches of validated records the workers send to the writer."""
         return f"{self.prefix}:batches"
@@ -110,10 +116,11 @@ class RunKeys:
         return sorted(key.decode() if isinstance(key, bytes) else key for key in server.scan_iter(f"{self.prefix}:*"))
 
     def delete(self, server: Any, *, frontier_only: bool = False) -> int:
-        """Remove every key of the run (``frontier_only``: not the writer's batches, acks and stats); how many."""
+        """Remove every key of the run (``frontier_only``: not the writer's batches, acks, stats and heartbeat, nor
+        the run's ``done`` marker, which the coordinator deletes when it closes the run); how many."""
         keys = self.run_keys(server)
         if frontier_only:
-            writer = (self.batches, self.writing, self.stats, f"{self.prefix}:acks:")
+            writer = (self.batches, self.writing, self.stats, f"{self.prefix}:acks:", self.writer, self.done)
             keys = [key for key in keys if not key.startswith(writer)]
         return int(server.delete(*keys)) if keys else 0
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.queue import Base
 
+from arabpress_crawler.distributed import membership
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS, RUN_TTL_SECONDS, RunKeys
 from arabpress_crawler.distributed.settings import run_keys, worker_of
 from arabpress_crawler.distributed.wake import wake
@@ -54,17 +55,23 @@ class LeasedQueue(Base):
         super().__init__(server, spider, key, serializer)
         self.keys: RunKeys = run_keys(spider.settings)
         self.worker = worker_of(spider.settings)
-        self.join()
+        #: Why this worker may not join the run (:mod:`.membership`: it is done), or ``None`` once it has joined.
+        self.refused: str | None = None
+        self.join(writer=membership.needs_writer(spider.settings.getdict("ITEM_PIPELINES")))
 
-    def join(self) -> None:
-        """Register this worker in the run and start its heartbeat."""
-        pipe = self.server.pipeline()
-        pipe.sadd(self.keys.workers, self.worker)
-        pipe.expire(self.keys.workers, RUN_TTL_SECONDS)
-        pipe.execute()
+    def join(self, *, writer: bool = False) -> None:
+        """Register this worker in the run and start its heartbeat, unless the run is done (``refused`` then:
+        nothing is pushed or popped, and the worker closes at its first idle moment)."""
+        answer = membership.join(self.server, self.keys, self.worker, writer=writer)
+        if answer != membership.JOINED:
+            self.refused = membership.refusal(self.keys, answer)
+            logger.warning("%s", self.refused)
+            return
         self.heartbeat()
 
     def heartbeat(self) -> None:
+        if self.refused is not None:
+            return
         self.server.set(self.keys.alive(self.worker), 1, ex=HEARTBEAT_TTL_SECONDS)
 
     def __len__(self) -> int:
@@ -72,6 +79,8 @@ class LeasedQueue(Base):
 
     def push(self, request: Request) -> None:
         request.meta.pop(LEASE_META, None)
+        if self.refused is not None:  # the run is done: nothing starts it again
+            return
         pipe = self.server.pipeline()
         pipe.lpush(self.key, self._encode_request(request))
         pipe.expire(self.key, RUN_TTL_SECONDS)
@@ -80,6 +89,8 @@ class LeasedQueue(Base):
             wake(self.server, self.keys, "queued")
 
     def pop(self, timeout: int = 0) -> Request | None:
+        if self.refused is not None:
+            return None
         leases = self.keys.leases(self.worker)
         data = self.server.lmove(self.key, leases, "RIGHT", "LEFT")
         if data is None:
