@@ -1,8 +1,7 @@
 """The run's request queue in Redis, with leases: a popped request belongs to its worker until it is done.
 
 ``pop`` moves a request atomically (``LMOVE``) from the queue to the worker's lease list; ``release`` removes it
-once it has left the downloader (the :class:`~arabpress_crawler.distributed.frontier.SharedFrontier` extension
-calls it). A worker keeps a heartbeat key alive; :meth:`LeasedQueue.recover` moves the leases of every worker
+once it is done: failed in the downloader, or its response's items committed by the writer (:mod:`.leases`). A worker keeps a heartbeat key alive; :meth:`LeasedQueue.recover` moves the leases of every worker
 whose heartbeat expired (killed, machine gone) back to the queue, so another worker fetches them.
 """
 
@@ -25,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 #: ``request.meta`` key holding the encoded request as it sits in the lease list.
 LEASE_META = "arabpress_lease"
+#: ``request.meta`` key: the request got a response (its lease is held past the downloader, :mod:`.leases`).
+DOWNLOADED_META = "arabpress_downloaded"
 
 
 #: How long a worker the coordinator has started but which has not joined yet counts as alive (start-up on a
@@ -78,13 +79,16 @@ class LeasedQueue(Base):
         return int(self.server.llen(self.key))
 
     def push(self, request: Request) -> None:
-        request.meta.pop(LEASE_META, None)
+        replaced = request.meta.pop(LEASE_META, None)  # a redirect or a retry carries its original's lease
+        request.meta.pop(DOWNLOADED_META, None)
         if self.refused is not None:  # the run is done: nothing starts it again
             return
         pipe = self.server.pipeline()
         pipe.lpush(self.key, self._encode_request(request))
         pipe.expire(self.key, RUN_TTL_SECONDS)
-        length, _ = pipe.execute()
+        if replaced is not None:  # the replacement is queued: the original's lease can go
+            pipe.lrem(self.keys.leases(self.worker), 1, replaced)
+        length, *_ = pipe.execute()
         if length == 1:  # the queue was empty: workers that found it so are waiting
             wake(self.server, self.keys, "queued")
 
@@ -104,10 +108,14 @@ class LeasedQueue(Base):
         return request
 
     def release(self, request: Request) -> None:
-        """The request is done (it left the downloader): drop its lease."""
+        """The request is done (it failed in the downloader): drop its lease."""
         data = request.meta.pop(LEASE_META, None)
         if data is not None:
-            self.server.lrem(self.keys.leases(self.worker), 1, data)
+            self.release_data(data)
+
+    def release_data(self, data: bytes) -> None:
+        """Drop the lease of the request encoded as ``data`` (the items of its response are committed)."""
+        self.server.lrem(self.keys.leases(self.worker), 1, data)
 
     def leased(self) -> int:
         """Requests leased by any worker of the run."""

@@ -26,7 +26,7 @@ from arabpress_crawler.distributed.settings import run_keys, worker_settings
 from arabpress_crawler.spiders import ARTICLES_SPIDER
 
 #: Settings that are component dictionaries: the worker's entries are added to the project's.
-MERGED = ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS")
+MERGED = ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS", "SPIDER_MIDDLEWARES")
 
 
 def crawl_settings(redis_url: str, run: str, base_url: str, extra: dict[str, Any] | None = None) -> Settings:
