@@ -22,6 +22,7 @@ import pytest
 from conftest import arabpress_command, clean_env, read_rows, run_crawl_cli
 
 from arabpress_mirror.server import MirrorServer
+from bench.distributed import snapshot
 
 from .conftest import served_mirror
 from .test_workers import article_requests
@@ -73,4 +74,5 @@ def test_a_worker_killed_with_unsent_items_gives_its_requests_back_and_the_run_s
     output, errors = coordinator.communicate(timeout=TIMEOUT_SECONDS)
     assert coordinator.returncode == 0, output + errors
     assert stored(db) == stored(single.db)  # nothing lost: its requests went back to the queue
+    assert snapshot(db) == snapshot(single.db)  # every table as one process has it: nothing doubled either
     assert list(server.scan_iter("arabpress:*")) == []
