@@ -172,8 +172,12 @@ def _run(
 def _crawl(checked: Any, quiet: bool, redis: str | None, workers: int, run_distributed: Any) -> Any:
     """One crawl under the lock: the distributed coordinator with ``--redis``, else the crawl in this process."""
     if run_distributed is not None and redis:
+        def on_run(command: str) -> None:
+            if not quiet:
+                click.echo(f"distributed run open; more workers join with: {command}", err=True)
+
         try:
-            return run_distributed(checked, redis, workers)
+            return run_distributed(checked, redis, workers, on_run)
         except Exception as error:  # Redis unreachable: one line
             if type(error).__module__.startswith("redis"):
                 raise click.ClickException(f"cannot use Redis at {redis}: {error}") from None
@@ -314,7 +318,7 @@ def crawl(
 @cli.command()
 @click.option("--redis", metavar="URL", required=True, help="The Redis of the distributed crawl.")
 @click.option("--run", "run_key", metavar="RUN", required=True,
-              help="The run to join (the coordinator's log names it: \"Distributed run RUN\").")
+              help="The run to join (`arabpress crawl --redis` prints the command, its log names the run).")
 @click.option("--base-url", metavar="URL", envvar="ARABPRESS_BASE_URL", required=True, help="The site being crawled.")
 @click.option("--backfill", is_flag=True, help="As the coordinator's crawl (--backfill).")
 def worker(redis: str, run_key: str, base_url: str, backfill: bool) -> None:

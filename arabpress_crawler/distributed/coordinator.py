@@ -17,13 +17,14 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from arabpress_crawler import db as database
-from arabpress_crawler.crawling import CheckedCrawl, CrawlOutcome, last_run_record
+from arabpress_crawler.crawling import CheckedCrawl, CrawlOutcome, last_run_record, log_handler
 from arabpress_crawler.db import session
+from arabpress_crawler.distributed import membership
 from arabpress_crawler.distributed.feed import (
     WRITER_CPU_STAT,
     WRITER_STARTUP_CPU_STAT,
@@ -101,8 +102,34 @@ def worker_command(checked: CheckedCrawl, redis_url: str, run: str, index: int) 
     return command
 
 
-def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> CrawlOutcome:
-    """Run the crawl over a Redis frontier with ``workers`` local workers (see the module docstring)."""
+def join_command(redis_url: str, keys: RunKeys, checked: CheckedCrawl) -> str:
+    """The command that adds a worker to the run from another machine."""
+    backfill = " --backfill" if checked.arguments.backfill else ""
+    return f"arabpress worker --redis {redis_url} --run {keys.run} --base-url {checked.arguments.base_url}{backfill}"
+
+
+def run_distributed(
+    checked: CheckedCrawl, redis_url: str, workers: int, on_run: Callable[[str], None] | None = None
+) -> CrawlOutcome:
+    """Run the crawl over a Redis frontier with ``workers`` local workers (see the module docstring);
+    ``on_run`` gets the command that joins the run from elsewhere, once it is open. The coordinator's own log
+    (the run's id, the writer's messages) goes to the crawl's log file."""
+    handler = log_handler(checked.options.log_file, "INFO")
+    project = logging.getLogger("arabpress_crawler")
+    level = project.level
+    logging.getLogger().addHandler(handler)
+    project.setLevel(logging.INFO)
+    try:
+        return _run_distributed(checked, redis_url, workers, on_run)
+    finally:
+        project.setLevel(level)
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def _run_distributed(
+    checked: CheckedCrawl, redis_url: str, workers: int, on_run: Callable[[str], None] | None
+) -> CrawlOutcome:
     import redis
 
     server = redis.Redis.from_url(redis_url)
@@ -113,7 +140,8 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
         run_id = database.start_run(store.db, base_url=checked.arguments.base_url)
         store.run_id = run_id
         keys = RunKeys(site_slug(checked.arguments.base_url), f"{run_id}-{secrets.token_hex(4)}")
-        logger.info("Distributed run %s: %d workers, frontier in %s", keys.run, workers, redis_url)
+        logger.info("Distributed run %s: %d workers, frontier in %s; join it with: %s", keys.run, workers,
+                    redis_url, join_command(redis_url, keys, checked))  # fmt: skip
         for dead in dead_runs(server, keys.site, besides=keys.run):
             left = server.llen(dead.batches) + server.llen(dead.writing)
             deleted = dead.delete(server)
@@ -125,6 +153,8 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
         startup_cpu = cpu_seconds()
         names = [local_worker(keys.run, index) for index in range(workers)]
         expect_workers(server, keys, names)
+        if on_run is not None:
+            on_run(join_command(redis_url, keys, checked))
         processes = [
             subprocess.Popen(worker_command(checked, redis_url, keys.run, index), stdin=subprocess.DEVNULL)
             for index in range(workers)
@@ -135,7 +165,8 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
         def done() -> bool:
             """Every local worker has exited and no worker elsewhere beats: a worker killed while the others
             were finishing stays in the run's set, but its heartbeat expires (and nobody is left to remove it).
-            Once every worker has left the run, the local ones are exiting: waited for, not polled."""
+            Once every worker has left the run, the local ones are exiting: waited for, not polled. When done,
+            the run is marked so in the same step: a worker that comes now exits at once."""
             if left and not server.scard(keys.workers):
                 for process in processes:
                     with contextlib.suppress(subprocess.TimeoutExpired):
@@ -145,8 +176,7 @@ def run_distributed(checked: CheckedCrawl, redis_url: str, workers: int) -> Craw
                 wake(server, keys, "left")
             if len(gone) < len(processes):
                 return False
-            members = [m.decode() if isinstance(m, bytes) else str(m) for m in server.smembers(keys.workers)]
-            return not any(server.exists(keys.alive(member)) for member in members)
+            return membership.close(server, keys)  # no worker alive: marked done, no worker joins now
 
         try:
             serve_redis(writer, server, keys, run_id, done=done, counters=counters, on_left=left.add)

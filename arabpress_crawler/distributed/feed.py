@@ -29,6 +29,7 @@ from scrapy_redis.connection import get_redis_from_settings
 
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS, RUN_TTL_SECONDS, RunKeys
 from arabpress_crawler.distributed.settings import run_keys, worker_of
+from arabpress_crawler.distributed.wake import wake
 from arabpress_crawler.run_record import RunCounters
 from arabpress_crawler.writer.client import CLOSE_TIMEOUT_SECONDS, POLL_SECONDS, WriterPipeline
 from arabpress_crawler.writer.protocol import Ack, Batch
@@ -84,6 +85,8 @@ class RedisWriterPipeline(WriterPipeline):
         self.worker = ""
         self.crawler: Crawler | None = None
         self._writer_checked = 0.0
+        #: Leases held until a batch is acknowledged: (the batch's number, the encoded request) (:mod:`.leases`).
+        self._held: list[tuple[int, bytes]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedisWriterPipeline:
@@ -130,6 +133,36 @@ class RedisWriterPipeline(WriterPipeline):
         pipe.lpush(self.keys.batches, pickle.dumps((self.worker, batch)))
         pipe.expire(self.keys.batches, RUN_TTL_SECONDS)
         pipe.execute()
+
+    def hold(self, data: bytes) -> None:
+        """Drop the lease ``data`` once every batch holding what was sent so far, and what is pending, is
+        acknowledged (the items of its response are among them)."""
+        self._held.append((self._seq + (1 if self._pending else 0), data))
+        self._release_acknowledged()
+
+    def holding(self) -> bool:
+        """Whether leases wait for a batch (the records pending are then worth sending now)."""
+        return bool(self._held)
+
+    def _apply(self, ack: Ack) -> None:
+        super()._apply(ack)
+        self._release_acknowledged()
+
+    def _release_acknowledged(self) -> None:
+        if self.failed:  # nothing more is committed: the leases stay, a later run fetches those pages
+            return
+        waiting = min(self._in_flight, default=self._seq + 1)  # the oldest batch not acknowledged
+        done = [data for seq, data in self._held if seq < waiting]
+        if not done:
+            return
+        self._held = [(seq, data) for seq, data in self._held if seq >= waiting]
+        assert self.keys is not None
+        pipe = self.server.pipeline()
+        for data in done:
+            pipe.lrem(self.keys.leases(self.worker), 1, data)
+        pipe.execute()
+        if not self._held:  # workers waiting for this one's leases look again
+            wake(self.server, self.keys, "released")
 
     def receive(self, timeout: float) -> None:
         assert self.keys is not None

@@ -1,8 +1,10 @@
 """Redis key names of one distributed run: per site and per run, each expiring.
 
-``arabpress:<site>:<run>:requests`` (the queue), ``…:seen`` (canonical URLs), ``…:pages`` (the run's page budget), ``…:leases:<worker>`` (requests a
+``arabpress:<site>:<run>:requests`` (the queue), ``…:seen`` (canonical URLs), ``…:pages`` and ``…:listings`` (the
+run's page budgets: article pages, pagination pages), ``…:leases:<worker>`` (requests a
 worker popped and has not finished), ``…:workers`` (the workers of the run), ``…:alive:<worker>`` (heartbeat),
-``…:idle:<worker>``, ``…:writer`` (the writer's heartbeat), ``…:batches``, ``…:writing``, ``…:acks:<worker>`` and
+``…:idle:<worker>``, ``…:writer`` (the writer's heartbeat), ``…:done`` (the run is done: no worker joins it now,
+:mod:`.membership`), ``…:batches``, ``…:writing``, ``…:acks:<worker>`` and
 ``…:stats`` (the writer's side), and ``arabpress:<site>:throttle`` (the politeness clock, shared by every run on the site).
 """
 
@@ -51,6 +53,11 @@ class RunKeys:
         return f"{self.prefix}:pages"
 
     @property
+    def listings(self) -> str:
+        """The URLs of the listing pages a backfill followed in the run (pagination, bounded by the same cap)."""
+        return f"{self.prefix}:listings"
+
+    @property
     def workers(self) -> str:
         return f"{self.prefix}:workers"
 
@@ -72,6 +79,11 @@ class RunKeys:
     def writer(self) -> str:
         """The writer's heartbeat: set while the writer (the coordinator) commits the run's batches."""
         return f"{self.prefix}:writer"
+
+    @property
+    def done(self) -> str:
+        """Set when the run is done while its writer still commits: a worker that comes now exits at once."""
+        return f"{self.prefix}:done"
 
     @property
     def batches(self) -> str:
@@ -104,10 +116,11 @@ class RunKeys:
         return sorted(key.decode() if isinstance(key, bytes) else key for key in server.scan_iter(f"{self.prefix}:*"))
 
     def delete(self, server: Any, *, frontier_only: bool = False) -> int:
-        """Remove every key of the run (``frontier_only``: not the writer's batches, acks and stats); how many."""
+        """Remove every key of the run (``frontier_only``: not the writer's batches, acks, stats and heartbeat, nor
+        the run's ``done`` marker, which the coordinator deletes when it closes the run); how many."""
         keys = self.run_keys(server)
         if frontier_only:
-            writer = (self.batches, self.writing, self.stats, f"{self.prefix}:acks:")
+            writer = (self.batches, self.writing, self.stats, f"{self.prefix}:acks:", self.writer, self.done)
             keys = [key for key in keys if not key.startswith(writer)]
         return int(server.delete(*keys)) if keys else 0
 

@@ -1,8 +1,7 @@
 """The run's request queue in Redis, with leases: a popped request belongs to its worker until it is done.
 
 ``pop`` moves a request atomically (``LMOVE``) from the queue to the worker's lease list; ``release`` removes it
-once it has left the downloader (the :class:`~arabpress_crawler.distributed.frontier.SharedFrontier` extension
-calls it). A worker keeps a heartbeat key alive; :meth:`LeasedQueue.recover` moves the leases of every worker
+once it is done: failed in the downloader, or its response's items committed by the writer (:mod:`.leases`). A worker keeps a heartbeat key alive; :meth:`LeasedQueue.recover` moves the leases of every worker
 whose heartbeat expired (killed, machine gone) back to the queue, so another worker fetches them.
 """
 
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.queue import Base
 
+from arabpress_crawler.distributed import membership
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS, RUN_TTL_SECONDS, RunKeys
 from arabpress_crawler.distributed.settings import run_keys, worker_of
 from arabpress_crawler.distributed.wake import wake
@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 #: ``request.meta`` key holding the encoded request as it sits in the lease list.
 LEASE_META = "arabpress_lease"
+#: ``request.meta`` key: the request got a response (its lease is held past the downloader, :mod:`.leases`).
+DOWNLOADED_META = "arabpress_downloaded"
 
 
 #: How long a worker the coordinator has started but which has not joined yet counts as alive (start-up on a
@@ -54,32 +56,45 @@ class LeasedQueue(Base):
         super().__init__(server, spider, key, serializer)
         self.keys: RunKeys = run_keys(spider.settings)
         self.worker = worker_of(spider.settings)
-        self.join()
+        #: Why this worker may not join the run (:mod:`.membership`: it is done), or ``None`` once it has joined.
+        self.refused: str | None = None
+        self.join(writer=membership.needs_writer(spider.settings.getdict("ITEM_PIPELINES")))
 
-    def join(self) -> None:
-        """Register this worker in the run and start its heartbeat."""
-        pipe = self.server.pipeline()
-        pipe.sadd(self.keys.workers, self.worker)
-        pipe.expire(self.keys.workers, RUN_TTL_SECONDS)
-        pipe.execute()
+    def join(self, *, writer: bool = False) -> None:
+        """Register this worker in the run and start its heartbeat, unless the run is done (``refused`` then:
+        nothing is pushed or popped, and the worker closes at its first idle moment)."""
+        answer = membership.join(self.server, self.keys, self.worker, writer=writer)
+        if answer != membership.JOINED:
+            self.refused = membership.refusal(self.keys, answer)
+            logger.warning("%s", self.refused)
+            return
         self.heartbeat()
 
     def heartbeat(self) -> None:
+        if self.refused is not None:
+            return
         self.server.set(self.keys.alive(self.worker), 1, ex=HEARTBEAT_TTL_SECONDS)
 
     def __len__(self) -> int:
         return int(self.server.llen(self.key))
 
     def push(self, request: Request) -> None:
-        request.meta.pop(LEASE_META, None)
+        replaced = request.meta.pop(LEASE_META, None)  # a redirect or a retry carries its original's lease
+        request.meta.pop(DOWNLOADED_META, None)
+        if self.refused is not None:  # the run is done: nothing starts it again
+            return
         pipe = self.server.pipeline()
         pipe.lpush(self.key, self._encode_request(request))
         pipe.expire(self.key, RUN_TTL_SECONDS)
-        length, _ = pipe.execute()
+        if replaced is not None:  # the replacement is queued: the original's lease can go
+            pipe.lrem(self.keys.leases(self.worker), 1, replaced)
+        length, *_ = pipe.execute()
         if length == 1:  # the queue was empty: workers that found it so are waiting
             wake(self.server, self.keys, "queued")
 
     def pop(self, timeout: int = 0) -> Request | None:
+        if self.refused is not None:
+            return None
         leases = self.keys.leases(self.worker)
         data = self.server.lmove(self.key, leases, "RIGHT", "LEFT")
         if data is None:
@@ -93,10 +108,14 @@ class LeasedQueue(Base):
         return request
 
     def release(self, request: Request) -> None:
-        """The request is done (it left the downloader): drop its lease."""
+        """The request is done (it failed in the downloader): drop its lease."""
         data = request.meta.pop(LEASE_META, None)
         if data is not None:
-            self.server.lrem(self.keys.leases(self.worker), 1, data)
+            self.release_data(data)
+
+    def release_data(self, data: bytes) -> None:
+        """Drop the lease of the request encoded as ``data`` (the items of its response are committed)."""
+        self.server.lrem(self.keys.leases(self.worker), 1, data)
 
     def leased(self) -> int:
         """Requests leased by any worker of the run."""

@@ -44,4 +44,5 @@ def worker_settings(redis_url: str, run: str, *, worker: str | None = None) -> d
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
         "DOWNLOADER_MIDDLEWARES": {"arabpress_crawler.distributed.throttle.GlobalThrottle": 540},
         "EXTENSIONS": {"arabpress_crawler.distributed.frontier.SharedFrontier": 20},
+        "SPIDER_MIDDLEWARES": {"arabpress_crawler.distributed.leases.HeldOutput": 1},  # closest to the engine
     }

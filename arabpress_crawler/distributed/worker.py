@@ -4,7 +4,9 @@
 [-s NAME=VALUE]`` (``arabpress worker`` is the same)
 runs the ``articles`` spider with :func:`~arabpress_crawler.distributed.settings.worker_settings` merged into
 the project settings (the downloader middlewares and extensions are added to the project's, not put in their
-place). It stops by itself when the run is done (:mod:`arabpress_crawler.distributed.frontier`).
+place). It stops by itself when the run is done (:mod:`arabpress_crawler.distributed.frontier`). A worker that
+comes after the run is done says so in one line and exits with status 0 before it starts Scrapy, fetching
+nothing (:mod:`arabpress_crawler.distributed.membership`).
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
-from arabpress_crawler.distributed.settings import worker_settings
+from arabpress_crawler.distributed import membership
+from arabpress_crawler.distributed.settings import run_keys, worker_settings
 from arabpress_crawler.spiders import ARTICLES_SPIDER
 
 #: Settings that are component dictionaries: the worker's entries are added to the project's.
-MERGED = ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS")
+MERGED = ("DOWNLOADER_MIDDLEWARES", "EXTENSIONS", "SPIDER_MIDDLEWARES")
 
 
 def crawl_settings(redis_url: str, run: str, base_url: str, extra: dict[str, Any] | None = None) -> Settings:
@@ -52,10 +55,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def refused(settings: Settings) -> str | None:
+    """The line to say when the run is done (no worker may join it now), else ``None``."""
+    from scrapy_redis.connection import get_redis_from_settings
+
+    keys = run_keys(settings)
+    server = get_redis_from_settings(settings)
+    answer = membership.can_join(server, keys, writer=membership.needs_writer(settings.getdict("ITEM_PIPELINES")))
+    return None if answer == membership.JOINED else membership.refusal(keys, answer)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     extra = dict(item.split("=", 1) for item in args.set)
-    process = CrawlerProcess(crawl_settings(args.redis, args.run, args.base_url, extra))
+    settings = crawl_settings(args.redis, args.run, args.base_url, extra)
+    line = refused(settings)
+    if line is not None:
+        print(line, file=sys.stderr)
+        return 0
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(ARTICLES_SPIDER)
     arguments = dict(item.split("=", 1) for item in args.argument)
     process.crawl(crawler, base_url=args.base_url, backfill=args.backfill, **arguments)

@@ -148,7 +148,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
         self.previous_sitemaps: dict[str, str] = {}  # sub-sitemap URL -> lastmod, as the last finished run saw
         self.page_budget = PageBudget(CrawlLimits.max_pages)  # article pages; a distributed worker's is the run's
-        self.listing_requests = 0  # pagination pages requested (backfill)
+        self.listing_budget = PageBudget(CrawlLimits.max_pages)  # pagination pages (backfill); likewise
         self.limiter: Limiter | None = None  # the run's caps, made when the crawler is known
         self.frontier: FrontierTracker | None = None  # what this run keeps for the next one
         self.max_pages = CrawlLimits.max_pages
@@ -166,6 +166,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         spider.frontier = FrontierTracker(crawler)
         spider.max_pages = spider.args.max_pages or limits.max_pages
         spider.page_budget = PageBudget(spider.max_pages)
+        spider.listing_budget = PageBudget(spider.max_pages)
         return spider
 
     # -- start ---------------------------------------------------------------------------------------------
@@ -226,10 +227,9 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         assert self.args is not None
         next_url = page.next_page_url()
         if next_url and self.args.backfill and not self._budget_spent() and self._on_site(next_url):
-            if self.listing_requests >= self.max_pages:  # pages of known articles only: still bounded
+            if not self.listing_budget.take(next_url):  # pages of known articles only: still bounded
                 self._limits.page_cap(self.max_pages)
                 return
-            self.listing_requests += 1
             yield response.follow(next_url, callback=self.parse_listing, errback=self.on_error)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:

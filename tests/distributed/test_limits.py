@@ -1,7 +1,9 @@
-"""Two limits of a run, in one process as with several: one page cap per run, and a dropped related page let go.
+"""Limits of a run, in one process as with several: one page cap per run, and a dropped related page let go.
 
 * ``ARABPRESS_MAX_PAGES`` caps the article pages of the *run*: N workers together fetch no more than the cap
   (each used to count its own, so 2 workers fetched twice the cap);
+* the same cap bounds the listing pages a backfill follows (pages of known articles): one bound for the run,
+  so 2 or 4 workers follow as many pagination pages as one process (each worker used to count its own);
 * a related link whose page the validation stage drops (an article page with no body) is dropped from the
   frontier like any other page that will never be an article, instead of staying ``pending`` and being asked
   for again by every run.
@@ -56,6 +58,41 @@ def test_the_page_cap_is_one_cap_for_the_run_whatever_the_number_of_workers(
     assert fetched >= PAGE_CAP - 1  # and the cap was reached (the mirror has far more)
     kept = read_rows(run.db, "SELECT count(*) AS n FROM frontier WHERE reason = 'pending'")[0]["n"]
     assert kept > 0  # what the cap cut is kept for the next run
+
+
+LISTING_CAP = 3
+PAGINATION_PATH = re.compile(r"/page/\d+/$")
+
+
+@pytest.fixture(scope="module")
+def listed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorServer]:
+    """300 articles: the home page's and every section's listing run to several pages each."""
+    yield from served_mirror(tmp_path_factory, "listings-mirror", 300, seed=13)
+
+
+@pytest.mark.parametrize("workers", [0, 2, 4])
+def test_the_listing_pages_a_backfill_follows_are_bounded_once_for_the_run(
+    redis_url: str, server: Any, listed: MirrorServer, tmp_path: Path, workers: int
+) -> None:
+    """A second backfill over a stored site: every article is known, so only the pagination bound stops it."""
+    from conftest import clean_env
+
+    db = tmp_path / "listings.db"
+    start = listed.requests
+    first = run_crawl_cli(listed.base_url, db, "--backfill", "--no-fail-on-warnings")
+    assert first.returncode == 0, first.stdout + first.stderr
+    paginated_first = sum(n for path, n in (listed.requests - start).items() if PAGINATION_PATH.search(path))
+    assert paginated_first >= 4 * LISTING_CAP  # the mirror has more pagination pages than 4 workers could each follow
+    options = ["--backfill", "--no-fail-on-warnings"]
+    if workers:
+        options += ["--redis", redis_url, "--workers", str(workers)]
+    before = listed.requests
+    second = run_crawl_cli(listed.base_url, db, *options, env=clean_env(ARABPRESS_MAX_PAGES=str(LISTING_CAP)))
+    assert second.returncode == 0, second.stdout + second.stderr
+    requested = listed.requests - before
+    assert article_requests(requested) == 0  # nothing new: the article budget was never spent
+    paginated = sum(n for path, n in requested.items() if PAGINATION_PATH.search(path))
+    assert paginated == LISTING_CAP  # as in one process: the run's bound, not each worker's
 
 
 def add_stub_page(root: Path) -> str:
