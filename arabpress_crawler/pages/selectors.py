@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import cssselect
 from cssselect import HTMLTranslator
 from lxml import etree
 
@@ -36,13 +38,88 @@ def xpath(expression: str) -> etree.XPath:
 
 
 def css_union(*expressions: str) -> etree.XPath:
-    """Compile several CSS selectors into one XPath that returns matches in document order."""
+    """Compile several CSS selectors into one XPath that returns matches in document order.
+
+    A union of selectors that each name only a tag and/or classes (``figure``, ``.ad-slot``,
+    ``h1.entry-title``) is evaluated as one walk of the elements instead (:class:`SimpleUnion`).
+    """
     if not expressions:
         raise ValueError("empty selector group in the site profile")
     parts = [
         _TRANSLATOR.css_to_xpath(expression, prefix="descendant-or-self::") for expression in expressions
     ]
+    compounds = [_simple_compound(expression) for expression in expressions]
+    if all(compound is not None for compound in compounds):
+        return SimpleUnion(" | ".join(parts), [compound for compound in compounds if compound is not None])
     return etree.XPath(" | ".join(parts))
+
+
+#: What XPath's ``normalize-space()`` takes as space, to split a ``class`` attribute as cssselect's XPath does.
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
+
+
+def _simple_compound(expression: str) -> tuple[str | None, frozenset[str]] | None:
+    """``(tag or None, classes)`` of a CSS selector that names only a tag and/or classes, else ``None``."""
+    try:
+        (selector,) = cssselect.parse(expression)
+    except ValueError:  # a group ("a, b"): cssselect.parse returns several
+        return None
+    tree, classes = selector.parsed_tree, set()
+    while isinstance(tree, cssselect.parser.Class):
+        classes.add(tree.class_name)
+        tree = tree.selector
+    if selector.pseudo_element is not None or not isinstance(tree, cssselect.parser.Element):
+        return None
+    if tree.namespace is not None or (tree.element is None and not classes):  # a namespace, or ``*`` alone
+        return None
+    # HTMLTranslator compares element names in lower case (lxml's HTML tags are), classes as written.
+    return (tree.element.lower() if tree.element else None), frozenset(classes)
+
+
+class SimpleUnion(etree.XPath):
+    """The XPath of a :func:`css_union` of tag/class selectors, evaluated as one walk in Python.
+
+    ``descendant-or-self::`` the elements matching any of the selectors, in document order: what libxml2
+    gives, but reading each element once instead of once a selector (a union of 18 selectors on the body
+    of an article costs a third of the XPath's time). ``.path`` is the XPath, as for any other selector.
+    """
+
+    def __init__(self, path: str, compounds: list[tuple[str | None, frozenset[str]]]) -> None:
+        super().__init__(path)
+        #: Tags matched whatever their classes; classes matched on any tag; the selectors that need both.
+        self.tags = frozenset(tag for tag, classes in compounds if tag is not None and not classes)
+        self.classes = frozenset(
+            next(iter(classes)) for tag, classes in compounds if tag is None and len(classes) == 1
+        )
+        self.others = tuple(
+            (tag, classes)
+            for tag, classes in compounds
+            if not (tag is not None and not classes) and not (tag is None and len(classes) == 1)
+        )
+        self.any_tag = any(tag is None for tag, _ in compounds)
+
+    def __call__(self, element: Any, **_variables: Any) -> list[etree._Element]:  # type: ignore[override]
+        if _variables:
+            return super().__call__(element, **_variables)  # type: ignore[no-any-return]
+        found = []
+        tags, classes, others = self.tags, self.classes, self.others
+        walk = element.iter() if self.any_tag else element.iter(*{tag for tag, _ in self.others} | tags)
+        for node in walk:
+            tag = node.tag
+            if not isinstance(tag, str):  # comments, processing instructions, entities
+                continue
+            if tag in tags:
+                found.append(node)
+                continue
+            value = node.get("class")
+            if not value:
+                continue
+            tokens = _XML_SPACE.split(value)
+            if (classes and not classes.isdisjoint(tokens)) or any(
+                (name is None or name == tag) and wanted.issubset(tokens) for name, wanted in others
+            ):
+                found.append(node)
+        return found
 
 
 def css_matches(*expressions: str) -> etree.XPath:
