@@ -9,7 +9,8 @@
   XPath selection they replaced, on every saved page;
 * the site profile's marker (a boolean XPath) and its selector groups without the selectors another one of the
   group contains, against the full unions, on every saved page;
-* unions of tag/class selectors walked in Python (``SimpleUnion``) against their XPath, on every saved page.
+* unions of tag/class selectors walked in Python (``SimpleUnion``) and the body's text blocks
+  (``paragraph_blocks``) against their XPath, on every saved page.
 """
 
 from __future__ import annotations
@@ -31,7 +32,13 @@ from arabpress_crawler.pages.common import (
     plain_absolute_url,
 )
 from arabpress_crawler.pages.metadata import MetadataLayer
-from arabpress_crawler.pages.selectors import SimpleUnion, css_matches, css_union
+from arabpress_crawler.pages.selectors import (
+    PARAGRAPHS,
+    SimpleUnion,
+    css_matches,
+    css_union,
+    paragraph_blocks,
+)
 from arabpress_crawler.site import ARAB_PRESS_2025
 from arabpress_mirror.layout import DEMO_SITE_DIR
 
@@ -316,4 +323,27 @@ def test_profile_simple_unions_equal_their_xpath_on_every_element_of_the_saved_p
             for name, union in unions.items():
                 assert union(element) == etree.XPath(union.path)(element), (path, name)
                 checked += 1
+    assert checked > 1000
+
+
+def test_paragraph_blocks_equal_their_xpath() -> None:
+    root = html.fromstring(
+        "<div><div>own text<p>a</p></div><div> \n <!-- c --> tail of a comment</div><div>\xa0</div>"
+        "<div> \t </div><section><span>in a span</span></section><li><p>p in li</p></li><li>li</li>"
+        "<article><main>deep <b>x</b></main></article><blockquote><div><h2>h</h2></div></blockquote></div>"
+    )
+    for element in root.iter(etree.Element):
+        assert paragraph_blocks(element) == PARAGRAPHS(element), element.tag
+    texts = [" ".join(block.text_content().split()) for block in paragraph_blocks(root)]
+    # "\xa0" is text to XPath's normalize-space(); a <section> holding only a <span> has none of its own
+    assert texts == ["a", "tail of a comment", "", "p in li", "li", "deep x", "h"]
+
+
+def test_paragraph_blocks_equal_their_xpath_on_every_element_of_the_saved_pages() -> None:
+    checked = 0
+    for path in saved_pages():
+        root = html.fromstring(path.read_bytes())
+        for element in root.iter("html", "article", "div", "body", "main", "section"):
+            assert paragraph_blocks(element) == PARAGRAPHS(element), path
+            checked += 1
     assert checked > 1000

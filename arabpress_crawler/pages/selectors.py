@@ -144,12 +144,53 @@ _IS_PARAGRAPH = " or ".join(f"self::{tag}" for tag in PARAGRAPH_TAGS)
 CONTAINER_TAGS = ("div", "section", "article", "main")
 _IS_BLOCK = " or ".join(f"self::{tag}" for tag in PARAGRAPH_TAGS + CONTAINER_TAGS)
 #: The innermost text blocks under an element, in document order: paragraph-like elements (a ``<li>`` that
-#: wraps a ``<p>`` yields the ``<p>``), and containers with text of their own and no blocks inside.
+#: wraps a ``<p>`` yields the ``<p>``), and containers with text of their own and no blocks inside. The
+#: reference of :func:`paragraph_blocks`, which the site layer reads.
 PARAGRAPHS = xpath(
     f".//*[{_IS_PARAGRAPH}][not(descendant::*[{_IS_PARAGRAPH}])]"
     f" | .//*[{' or '.join(f'self::{tag}' for tag in CONTAINER_TAGS)}][text()[normalize-space()]]"
     f"[not(descendant::*[{_IS_BLOCK}])]"
 )
+
+_PARAGRAPH_TAGS = frozenset(PARAGRAPH_TAGS)
+_CONTAINER_TAGS = frozenset(CONTAINER_TAGS)
+_BLOCK_TAGS = _PARAGRAPH_TAGS | _CONTAINER_TAGS
+#: XPath's ``normalize-space()`` strips these only.
+_XML_SPACE_CHARS = " \t\r\n"
+
+
+def paragraph_blocks(container: etree._Element) -> list[etree._Element]:
+    """``PARAGRAPHS(container)``, read in two walks of its elements rather than by libxml2.
+
+    The XPath asks, for each element, whether a block lies anywhere under it: a walk from the last element
+    to the first sees every element's descendants before the element, and marks their parents as it goes.
+    """
+    elements = list(container.iter(etree.Element))[1:]  # .//*: the container itself is not one
+    has_paragraph: set[etree._Element] = set()
+    has_block: set[etree._Element] = set()
+    for element in reversed(elements):
+        tag = element.tag
+        if tag in _PARAGRAPH_TAGS or element in has_paragraph:
+            has_paragraph.add(element.getparent())
+        if tag in _BLOCK_TAGS or element in has_block:
+            has_block.add(element.getparent())
+    blocks = []
+    for element in elements:
+        tag = element.tag
+        if tag in _PARAGRAPH_TAGS:
+            if element not in has_paragraph:
+                blocks.append(element)
+        elif tag in _CONTAINER_TAGS and element not in has_block and _has_own_text(element):
+            blocks.append(element)
+    return blocks
+
+
+def _has_own_text(element: etree._Element) -> bool:
+    """``text()[normalize-space()]``: a text node of the element's own that is not only space."""
+    if element.text and element.text.strip(_XML_SPACE_CHARS):
+        return True
+    return any(child.tail and child.tail.strip(_XML_SPACE_CHARS) for child in element)
+
 
 #: Elements whose text is never page text.
 NON_TEXT_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "iframe", "button", "form"})
