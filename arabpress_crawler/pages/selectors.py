@@ -27,9 +27,7 @@ def css(expression: str) -> etree.XPath:
     """Compile a CSS selector, relative to the element it is applied to."""
     if not expression.strip():
         raise ValueError("empty CSS selector in the site profile")
-    path = _TRANSLATOR.css_to_xpath(expression, prefix="descendant-or-self::")
-    chain = _simple_chain(expression)
-    return ChainSelector(path, (chain,)) if chain is not None and len(chain) > 1 else etree.XPath(path)
+    return etree.XPath(_TRANSLATOR.css_to_xpath(expression, prefix="descendant-or-self::"))
 
 
 def xpath(expression: str) -> etree.XPath:
@@ -60,43 +58,17 @@ def css_union(*expressions: str) -> etree.XPath:
 _XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
-Compound = tuple[str | None, frozenset[str]]
-
-
-def _simple_compound(expression: str) -> Compound | None:
+def _simple_compound(expression: str) -> tuple[str | None, frozenset[str]] | None:
     """``(tag or None, classes)`` of a CSS selector that names only a tag and/or classes, else ``None``."""
-    chain = _simple_chain(expression)
-    return chain[0] if chain is not None and len(chain) == 1 else None
-
-
-def _simple_chain(expression: str) -> tuple[Compound, ...] | None:
-    """The compounds of a CSS selector made of tag/class compounds joined by descendant combinators
-    (``body.amp header.site-header div.header-date``), else ``None``."""
     try:
         (selector,) = cssselect.parse(expression)
     except ValueError:  # a group ("a, b"): cssselect.parse returns several
         return None
-    if selector.pseudo_element is not None:
-        return None
-    compounds: list[Compound] = []
-    tree = selector.parsed_tree
-    while isinstance(tree, cssselect.parser.CombinedSelector):
-        compound = _compound(tree.subselector)
-        if tree.combinator != " " or compound is None:
-            return None
-        compounds.insert(0, compound)
-        tree = tree.selector
-    compound = _compound(tree)
-    return None if compound is None else (compound, *compounds)
-
-
-def _compound(tree: Any) -> Compound | None:
-    """``(tag or None, classes)`` of one parsed compound of tags and classes, else ``None``."""
-    classes: set[str] = set()
+    tree, classes = selector.parsed_tree, set()
     while isinstance(tree, cssselect.parser.Class):
         classes.add(tree.class_name)
         tree = tree.selector
-    if not isinstance(tree, cssselect.parser.Element):
+    if selector.pseudo_element is not None or not isinstance(tree, cssselect.parser.Element):
         return None
     if tree.namespace is not None or (tree.element is None and not classes):  # a namespace, or ``*`` alone
         return None
@@ -162,54 +134,8 @@ def css_matches(*expressions: str) -> etree.XPath:
         f"boolean({_TRANSLATOR.css_to_xpath(expression, prefix='descendant-or-self::')})"
         for expression in expressions
     ]
-    chains = [_simple_chain(expression) for expression in expressions]
-    if all(chain is not None for chain in chains):
-        return ChainSelector(" or ".join(parts), tuple(chain for chain in chains if chain is not None), boolean=True)
     return etree.XPath(" or ".join(parts))
 
-
-
-class ChainSelector(etree.XPath):
-    """The XPath of :func:`css` or :func:`css_matches` over tag/class compounds joined by descendant
-    combinators, evaluated in Python: each step walks only the elements of its tag (lxml filters them in C)
-    under the previous step's matches, where libxml2 tests every node of the page for the first step.
-
-    A list of matches in document order (one chain), or whether any chain matches (``boolean``).
-    """
-
-    def __init__(self, path: str, chains: tuple[tuple[Compound, ...], ...], boolean: bool = False) -> None:
-        super().__init__(path)
-        self.chains = chains
-        self.boolean = boolean
-
-    def __call__(self, element: Any, **_variables: Any) -> Any:
-        if _variables:
-            return super().__call__(element, **_variables)
-        if self.boolean:
-            return any(_chain_matches(element, chain) for chain in self.chains)
-        return _chain_matches(element, self.chains[0])
-
-
-def _chain_matches(context: etree._Element, chain: tuple[Compound, ...]) -> list[etree._Element]:
-    """The elements matching ``chain`` at or under ``context`` (the first compound) in document order."""
-    current, include_self = [context], True
-    for tag, classes in chain:
-        found: list[etree._Element] = []
-        seen: set[etree._Element] = set()
-        walked: set[etree._Element] = set()
-        for top in current:
-            if any(ancestor in walked for ancestor in top.iterancestors()):
-                continue  # under an element already walked: its elements are found already
-            walked.add(top)
-            for node in top.iter(tag) if tag is not None else top.iter(etree.Element):
-                if (node is top and not include_self) or node in seen:
-                    continue
-                if classes and not classes.issubset(_XML_SPACE.split(node.get("class") or "")):
-                    continue
-                seen.add(node)
-                found.append(node)
-        current, include_self = found, False
-    return current
 
 #: Block elements that hold one paragraph of body text each.
 PARAGRAPH_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre")
