@@ -5,7 +5,7 @@
   property tests over generated links, and every link of the golden fixtures and of the demo mirror;
 * ``collapse_whitespace`` (``str.split``) against the regular expression it replaced;
 * ``element_text`` of an element without children against the full walk of its text;
-* the meta tags read without XPath, and ``og:type`` read without building every meta value, against the
+* the canonical links read without XPath, the meta tags read without XPath, and ``og:type`` read without building every meta value, against the
   XPath selection they replaced, on every saved page;
 * the site profile's marker (a boolean XPath) and its selector groups without the selectors another one of the
   group contains, against the full unions, on every saved page;
@@ -31,7 +31,7 @@ from arabpress_crawler.pages.common import (
     element_text,
     plain_absolute_url,
 )
-from arabpress_crawler.pages.metadata import MetadataLayer
+from arabpress_crawler.pages.metadata import MetadataLayer, canonical_hrefs
 from arabpress_crawler.pages.selectors import (
     PARAGRAPHS,
     SimpleUnion,
@@ -347,3 +347,26 @@ def test_paragraph_blocks_equal_their_xpath_on_every_element_of_the_saved_pages(
             assert paragraph_blocks(element) == PARAGRAPHS(element), path
             checked += 1
     assert checked > 1000
+
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The XPath ``MetadataLayer.url`` read the canonical links with, before ``canonical_hrefs``.
+CANONICAL_XPATH = etree.XPath(
+    f"//link[@href][contains(concat(' ', normalize-space(translate(@rel, '{_UPPER}', '{_UPPER.lower()}')),"
+    " ' '), ' canonical ')]/@href"
+)
+
+
+def test_canonical_links_equal_the_xpath_selection() -> None:
+    root = html.fromstring(
+        "<html><head><link rel='stylesheet' href='s'><link rel='Canonical' href='a'><link rel='canonical'>"
+        "<link rel='x\tCANONICAL\n' href=''><link rel='canonical-ish' href='b'><link rel='\xa0canonical' href='c'>"
+        "</head><body><link rel='alternate canonical' href='d'></body></html>"
+    )
+    assert list(canonical_hrefs(root)) == [str(href) for href in CANONICAL_XPATH(root)] == ["a", "", "d"]
+    checked = 0
+    for path in saved_pages():
+        root = html.fromstring(path.read_bytes())
+        assert list(canonical_hrefs(root)) == [str(href) for href in CANONICAL_XPATH(root)], path
+        checked += 1
+    assert checked > 20

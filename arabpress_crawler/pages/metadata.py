@@ -50,7 +50,7 @@ from arabpress_crawler.pages.jsonld import (
 )
 from arabpress_crawler.pages.limits import MAX_ARTICLE_BODY_CHARS, credible_article_body
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
-from arabpress_crawler.pages.selectors import xpath
+from arabpress_crawler.pages.selectors import XML_SPACE, xpath
 from arabpress_crawler.pages.taxonomy import header_links, rel_section, rel_tags, section_from_crumbs
 from arabpress_crawler.pages.titles import seen_title, strip_site_name
 
@@ -61,9 +61,8 @@ EXCERPT_ENDINGS = ("…", "...", "[…]", "[...]", "&hellip;")
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
 #: ``rel`` values are compared as XPath's ``translate()`` and ``normalize-space()`` would: ASCII letters
-#: folded, tokens split on XML whitespace only.
+#: folded, tokens split on XML whitespace only (:data:`.selectors.XML_SPACE`).
 _ASCII_LOWER = str.maketrans(_UPPER, _LOWER)
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
 HTML_LANG = xpath("/html/@lang | /html/@xml:lang")
 #: ``<time datetime>`` of the publication: microdata or the ``pubdate`` attribute first.
 TIME_PUBLISHED = xpath("//time[@datetime][@itemprop='datePublished' or @pubdate]/@datetime")
@@ -158,7 +157,7 @@ def canonical_hrefs(root: etree._Element) -> Iterator[str]:
     """
     for link in root.getroottree().getroot().iter("link"):
         href, rel = link.get("href"), link.get("rel")
-        if href is not None and rel and "canonical" in _XML_SPACE.split(rel.translate(_ASCII_LOWER)):
+        if href is not None and rel and "canonical" in XML_SPACE.split(rel.translate(_ASCII_LOWER)):
             yield href
 
 

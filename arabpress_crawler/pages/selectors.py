@@ -55,7 +55,7 @@ def css_union(*expressions: str) -> etree.XPath:
 
 
 #: What XPath's ``normalize-space()`` takes as space, to split a ``class`` attribute as cssselect's XPath does.
-_XML_SPACE = re.compile(r"[ \t\r\n]+")
+XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 def _simple_compound(expression: str) -> tuple[str | None, frozenset[str]] | None:
@@ -101,7 +101,7 @@ class SimpleUnion(etree.XPath):
     def __call__(self, element: Any, **_variables: Any) -> list[etree._Element]:  # type: ignore[override]
         if _variables:
             return super().__call__(element, **_variables)  # type: ignore[no-any-return]
-        found = []
+        found: list[etree._Element] = []
         tags, classes, others = self.tags, self.classes, self.others
         walk = element.iter() if self.any_tag else element.iter(*{tag for tag, _ in self.others} | tags)
         for node in walk:
@@ -114,7 +114,7 @@ class SimpleUnion(etree.XPath):
             value = node.get("class")
             if not value:
                 continue
-            tokens = _XML_SPACE.split(value)
+            tokens = XML_SPACE.split(value)
             if (classes and not classes.isdisjoint(tokens)) or any(
                 (name is None or name == tag) and wanted.issubset(tokens) for name, wanted in others
             ):
