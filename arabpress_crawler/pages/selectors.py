@@ -6,7 +6,9 @@ about the site. A profile applies to a page only when its ``marker`` matches, so
 layers take over on a template no profile knows.
 
 Selectors are written as CSS (or XPath where CSS cannot say it) and compiled to :class:`lxml.etree.XPath`
-at import time; a selector that does not compile fails the import loudly.
+at import time; a selector that does not compile fails the import loudly. A union of tag/class selectors is
+evaluated by one walk in Python (:class:`SimpleUnion`), the body's text blocks by :func:`paragraph_blocks`:
+the same elements as their XPath (tests/test_pages_speed_paths.py), for less time on an article page.
 """
 
 from __future__ import annotations
