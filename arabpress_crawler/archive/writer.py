@@ -8,11 +8,12 @@ after the rename); records of the file being written are flushed after each reco
 loss (not a killed process) can lose the last of them: rows pointing at them are then reported by
 ``arabpress check``.
 
-Each record is its own gzip member, as warcio writes them, at warcio's level 9, except the response record of a
-body the server already compressed (any ``Content-Encoding`` but ``identity``): its member is *stored* (deflate
-level 0). Compressing gzip bytes again saved about 1% of the record and cost most of the archive's CPU in the
-crawler (~80 µs a page, mostly setting up zlib's 256 KiB of state); a stored member is still gzip, so every
-WARC reader reads it as before.
+Each record is its own gzip member, as warcio writes them, at warcio's level 9 (with a window no larger than the
+record: :func:`gzip_member`), except the response record of a body the server already compressed (any
+``Content-Encoding`` but ``identity``): its member is *stored* (deflate level 0). Compressing gzip bytes again
+saved about 1% of the record and cost most of the archive's CPU in the crawler (~80 µs a page, mostly setting
+up zlib's 256 KiB of state); a stored member is still gzip, so every WARC reader reads it as before. The file
+is flushed once per exchange, after its response record.
 """
 
 from __future__ import annotations
@@ -46,9 +47,12 @@ REQUEST_CONTENT_TYPE = "application/http; msgtype=request"
 #: warcio's compression level for a record's gzip member; bodies the server compressed are stored (level 0).
 DEFAULT_LEVEL = 9
 STORED = 0
-#: zlib's window bits for a gzip member: the largest window, and the smallest (enough for stored blocks).
-GZIP_WBITS = zlib.MAX_WBITS + 16
-SMALL_GZIP_WBITS = 9 + 16
+#: zlib's ``wbits`` for a gzip member are the window's bits plus this; 9 bits is zlib's smallest window.
+GZIP_WBITS_OFFSET = 16
+MIN_WBITS = 9
+#: zlib's memory level with a full window (its default, as warcio has it), and with a smaller one.
+DEFAULT_MEM_LEVEL = 8
+SMALL_MEM_LEVEL = 4
 
 
 @dataclass(frozen=True)
@@ -192,25 +196,34 @@ class ArchiveWriter:
 
 
 class _GzipMember:
-    """One gzip member around one record: what warcio's ``GzippingWrapper`` does, at a chosen level, with the
-    member written to the file in one piece when warcio flushes it at the end of the record."""
+    """One gzip member around one record: what warcio's ``GzippingWrapper`` does, at a chosen level, the record
+    compressed in one piece when warcio ends it (the file is flushed by :meth:`ArchiveWriter.write`)."""
 
     def __init__(self, out: BinaryIO, level: int) -> None:
-        if level == STORED:  # no matching: the smallest window and state (a few KiB instead of 256 KiB)
-            self._compressor = zlib.compressobj(STORED, zlib.DEFLATED, SMALL_GZIP_WBITS, 1)
-        else:
-            self._compressor = zlib.compressobj(level, zlib.DEFLATED, GZIP_WBITS)
         self._out = out
+        self._level = level
         self._parts: list[bytes] = []
 
     def write(self, data: bytes) -> None:
-        self._parts.append(self._compressor.compress(data))
+        self._parts.append(data)
 
     def flush(self) -> None:
-        self._parts.append(self._compressor.flush())
-        self._out.write(b"".join(self._parts))
+        data = b"".join(self._parts)
         self._parts = []
-        self._out.flush()
+        self._out.write(gzip_member(data, self._level))
+
+
+def gzip_member(data: bytes, level: int) -> bytes:
+    """``data`` as one gzip member. The window is no larger than ``data`` needs (a window larger than the data
+    finds no more matches) and zlib's state shrinks with it: a small record does not pay for setting up the
+    256 KiB of a full window (~40 µs in a crawl, more than compressing it). Stored members need no window."""
+    if level == STORED:
+        window, memory = MIN_WBITS, 1
+    else:
+        window = min(max(len(data).bit_length(), MIN_WBITS), zlib.MAX_WBITS)
+        memory = DEFAULT_MEM_LEVEL if window == zlib.MAX_WBITS else SMALL_MEM_LEVEL
+    compressor = zlib.compressobj(level, zlib.DEFLATED, GZIP_WBITS_OFFSET + window, memory)
+    return compressor.compress(data) + compressor.flush()
 
 
 class _RecordWriter(WARCWriter):
