@@ -4,8 +4,6 @@ request with the page, a conditional ``304``, a gzip variant, or the answer of a
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import logging
 import socket
 import struct
@@ -99,7 +97,7 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
     def send_payload(self, payload: Payload, head_only: bool, *, compress: bool = True) -> None:
         """Send ``payload`` (or ``304`` when the client's validators match), gzipped when the client accepts."""
         body = payload.body
-        etag = hashlib.sha1(body).hexdigest()[:20] if payload.status == 200 else None
+        etag = payload.etag() if payload.status == 200 else None
         if etag and self._not_modified(etag, payload.mtime):
             self.send_response(304)
             self._validators(etag, payload.mtime, gzip_variant=False)
@@ -110,7 +108,7 @@ class MirrorRequestHandler(BaseHTTPRequestHandler):
             compress and bool(body) and payload.is_text and accepts_gzip(self.headers.get("Accept-Encoding"))
         )
         if use_gzip:
-            body = gzip.compress(body, compresslevel=6, mtime=0)
+            body = payload.gzipped()
         self.send_response(payload.status)
         self.send_header("Content-Type", payload.content_type)
         if payload.is_text:

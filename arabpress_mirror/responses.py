@@ -4,6 +4,8 @@ request headers the server honours (``If-None-Match``, ``Accept-Encoding``).
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 from dataclasses import dataclass, field
 
 HTML_TYPE = "text/html; charset=UTF-8"
@@ -18,6 +20,8 @@ CONTENT_TYPES = {
     ".json": "application/json; charset=UTF-8",
 }
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+#: Compression level of gzip answers (nginx's default is 1; 6 is zlib's and most servers').
+GZIP_LEVEL = 6
 
 
 @dataclass
@@ -29,10 +33,25 @@ class Payload:
     content_type: str = HTML_TYPE
     mtime: float | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    #: Computed once by :meth:`etag` and :meth:`gzipped` (a cached payload is sent many times).
+    etag_value: str | None = field(default=None, init=False, repr=False, compare=False)
+    gzip_body: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def is_text(self) -> bool:
         return "charset=" in self.content_type.lower()
+
+    def etag(self) -> str:
+        """The entity tag of the body (without quotes; the gzip variant adds ``-gzip``)."""
+        if self.etag_value is None:
+            self.etag_value = hashlib.sha1(self.body).hexdigest()[:20]
+        return self.etag_value
+
+    def gzipped(self) -> bytes:
+        """The body compressed with gzip (no timestamp, so the same body always gives the same bytes)."""
+        if self.gzip_body is None:
+            self.gzip_body = gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
+        return self.gzip_body
 
 
 def parse_etags(header: str) -> set[str]:

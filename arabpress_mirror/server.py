@@ -38,6 +38,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from arabpress_mirror.cache import PayloadCache, signature
 from arabpress_mirror.content import ORIGIN
 from arabpress_mirror.faults import Fault, FaultSwitches
 from arabpress_mirror.handler import MirrorHTTPServer, MirrorRequestHandler
@@ -60,6 +61,7 @@ class MirrorServer:
         *,
         verbose: bool = False,
         origin: str = ORIGIN,
+        cache_bytes: int = 0,
     ) -> None:
         if not ipaddress.ip_address(host).is_loopback:
             raise ValueError(f"the mirror server only listens on a loopback address, not {host!r}")
@@ -74,6 +76,8 @@ class MirrorServer:
         self._lock = threading.Lock()
         self._requests: Counter[str] = Counter()
         self.fault_switches = FaultSwitches()
+        #: Answers kept with their ETag and gzip form (off unless ``cache_bytes``; see :mod:`arabpress_mirror.cache`).
+        self.cache = PayloadCache(cache_bytes)
         self._connections: set[socket.socket] = set()
         #: Set while the server stops: stalled and slow answers end early.
         self.stopping = threading.Event()
@@ -192,11 +196,29 @@ class MirrorServer:
         return not decoded_path.endswith("/") and self._file_for(decoded_path + "/") is not None
 
     def _read(self, file: Path, status: int = 200) -> Payload:
+        stat = file.stat()
+        if self.cache.enabled:
+            cached = self.cache.get((file, status), signature(stat))
+            if cached is not None:
+                return cached
         content_type = CONTENT_TYPES.get(file.suffix, DEFAULT_CONTENT_TYPE)
-        payload = Payload(status, file.read_bytes(), content_type, file.stat().st_mtime)
+        payload = Payload(status, file.read_bytes(), content_type, stat.st_mtime)
         if payload.is_text:
             payload.body = self.rewrite(payload.body)
+        # The stat taken before the read: a file edited meanwhile is read again next time.
+        self.cache.put((file, status), signature(stat), payload)
         return payload
+
+    def warm(self) -> int:
+        """Read every page of the mirror into the cache (until it is full); the number of files read."""
+        read = 0
+        for file in sorted(self.root.rglob("*")):
+            if not self.cache.enabled or self.cache.size >= self.cache.max_bytes:
+                break
+            if file.is_file() and file.suffix in CONTENT_TYPES:
+                self._read(file)
+                read += 1
+        return read
 
     def rewrite(self, body: bytes) -> bytes:
         """Replace the public origin with this server's base URL (also in JSON's escaped form)."""

@@ -92,6 +92,8 @@ class CrawlRun:
     stats: dict[str, Any]
     command: str
     run_record: dict[str, Any] = field(default_factory=dict)
+    #: The mirror server's CPU seconds during the crawl (its own process).
+    server_cpu: float = 0.0
 
     @property
     def rate(self) -> float:
@@ -104,6 +106,10 @@ class CrawlRun:
     @property
     def cpu_ms_per_page(self) -> float:
         return self.cpu / self.pages * MS if self.pages else 0.0
+
+    @property
+    def server_ms_per_page(self) -> float:
+        return self.server_cpu / self.pages * MS if self.pages else 0.0
 
 
 def _remove_db(db: Path) -> None:
@@ -142,25 +148,30 @@ def full_crawl(
 ) -> CrawlRun:
     """``arabpress crawl`` of the served mirror into ``db`` (kept: a second call is an incremental crawl)."""
     server.reset()
+    server_before = server.times().cpu
     command = full_command(server.base_url, db, log)
     measured = run_measured(command, env=env, timeout=CRAWL_TIMEOUT_SECONDS).check()
+    server_cpu = server.times().cpu - server_before
     record = last_run_record(db)
     stats = record["stats"]
     return CrawlRun(kind, int(stats.get("response_received_count", 0)), float(stats.get("elapsed_time_seconds", 0)),
                     measured.wall_seconds, measured.cpu_seconds, measured.peak_rss_mib, server.counts(), stats,
-                    " ".join([*(f"{k}={v}" for k, v in (env or {}).items()), shell_line(command)]), record)
+                    " ".join([*(f"{k}={v}" for k, v in (env or {}).items()), shell_line(command)]), record,
+                    server_cpu)
 
 
 def bare_crawl(server: ServedMirror, work: Path, log: Path) -> CrawlRun:
     server.reset()
+    server_before = server.times().cpu
     stats_out = work / "bare-stats.json"
     stats_out.unlink(missing_ok=True)
     command = bare_command(server.base_url, stats_out, log)
     measured = run_measured(command, timeout=CRAWL_TIMEOUT_SECONDS).check()
+    server_cpu = server.times().cpu - server_before
     stats = json.loads(stats_out.read_text(encoding="utf-8"))
     return CrawlRun("bare", int(stats.get("response_received_count", 0)), float(stats.get("elapsed_time_seconds", 0)),
                     measured.wall_seconds, measured.cpu_seconds, measured.peak_rss_mib, server.counts(), stats,
-                    shell_line(command))
+                    shell_line(command), server_cpu=server_cpu)
 
 
 @dataclass
@@ -322,6 +333,7 @@ def throughput_section(main: MainResults, plan: CrawlPlan) -> Section:
             _summary(r.pages for r in runs).format(0),
             _summary(r.elapsed for r in runs).format(1, "s"),
             _summary(r.cpu_ms_per_page for r in runs).format(2, "ms"),
+            _summary(r.server_ms_per_page for r in runs).format(2, "ms"),
         ))
     pages_full, pages_bare = main.full[0].pages, main.bare[0].pages
     figure = Figure("crawl.ratio", "Crawl throughput, full pipeline (writer process) / bare spider",
@@ -333,7 +345,10 @@ def throughput_section(main: MainResults, plan: CrawlPlan) -> Section:
         f"({'the same pages' if abs(pages_full - pages_bare) <= max(2, pages_bare // 100) else 'they differ'}); "
         "CPU per page is the crawler process's user+system time (start-up included) over its pages, the "
         "part of the cost that does not depend on the server (for the writer-process crawl: the crawler process and "
-        "the children it waited for, i.e. the writer too).",
+        "the children it waited for, i.e. the writer too). The mirror server runs on the same two cores: it keeps "
+        "the mirror's answers in memory with their ETag and gzip form (read in before the first crawl, as a front "
+        "cache would), so that it takes as little of the cores as a remote site would take none "
+        "(bench/mirror_server.py); its CPU per page is the last column.",
     ]
     return Section(
         title="Crawl throughput: full pipeline vs bare Scrapy",
@@ -342,7 +357,7 @@ def throughput_section(main: MainResults, plan: CrawlPlan) -> Section:
             f"own process. {plan.runs} pairs of crawls alternate (bare then full, full then bare, …), same settings "
             "(project settings with the mirror profile), same server; the ratio is taken within each pair."
         ),
-        headers=("crawler", "pages/s", "pages", "crawl time (Scrapy)", "CPU per page"),
+        headers=("crawler", "pages/s", "pages", "crawl time (Scrapy)", "CPU per page", "mirror server CPU per page"),
         rows=rows,
         figures=[figure, inline_figure],
         notes=notes,
