@@ -130,6 +130,9 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
         self.limiter: Limiter | None = None  # the run's caps, made when the crawler is known
         self.frontier: FrontierTracker | None = None  # what this run keeps for the next one
         self.max_pages = CrawlLimits.max_pages
+        # One callback object for every article request: Scrapy remembers its source check of a callback (is it a
+        # generator returning a value?) only while that very object lives, so a bound method per request re-read it.
+        self._article_callback = self.parse_article
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -406,7 +409,7 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
             meta["handle_httpstatus_list"] = [NOT_MODIFIED]
         yield scrapy.Request(
             link.url,
-            callback=self.parse_article,
+            callback=self._article_callback,
             errback=self.on_error,
             headers=decision.conditional_headers(),
             meta=meta,
