@@ -104,6 +104,7 @@ class ArchiveWriter:
         self._handle: BinaryIO | None = None
         self._path: Path | None = None
         self._warc: _RecordWriter | None = None
+        self._stored_name = ""
 
     # -- files ---------------------------------------------------------------------------------------------
 
@@ -129,6 +130,7 @@ class ArchiveWriter:
         if not files.try_lock(handle):  # a file this process just created: nobody else can hold it
             raise OSError(f"could not lock the new archive file {path}")
         self._handle, self._path = handle, path
+        self._stored_name = files.stored_name(final, self.base)  # how rows name the file, once per file
         self._warc = _RecordWriter(handle, warc_version=WARC_VERSION)
         self._warc.write_record(self._warc.create_warcinfo_record(final.name, self._warcinfo()))
         handle.flush()
@@ -185,11 +187,7 @@ class ArchiveWriter:
         warc.write_record(response, level=STORED if _content_encoded(exchange) else DEFAULT_LEVEL)
         handle.flush()
         end = handle.tell()
-        current = self.current_file
-        assert current is not None
-        record = ArchiveRecord(
-            file=files.stored_name(current, self.base), offset=offset, length=end - offset, record_id=response_id
-        )
+        record = ArchiveRecord(file=self._stored_name, offset=offset, length=end - offset, record_id=response_id)
         self.stats.records += 1
         self.stats.bytes += end - offset
         return record
