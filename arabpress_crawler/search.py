@@ -29,7 +29,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from arabpress_crawler.text import normalize_for_search
+from arabpress_crawler.text import normalised_words, normalize_for_search
 
 logger = logging.getLogger(__name__)
 
@@ -141,12 +141,12 @@ def prefix_stem(word: str) -> str:
 
 def search_words(text: str | None) -> list[str]:
     """The indexed words of ``text``: normalised, folded, stemmed, in order."""
-    return [stem(word) for word in _WORD.findall(normalize_for_search(text))]
+    return list(map(stem, normalised_words(text)))
 
 
 def search_text(text: str | None) -> str:
     """The copy of ``text`` the full-text index holds (its :func:`search_words`, space-separated)."""
-    return " ".join(search_words(text))
+    return " ".join(map(stem, normalised_words(text)))
 
 
 # --- queries --------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ Two different jobs live here:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -55,7 +56,6 @@ _INVISIBLE_RE = re.compile(f"[{re.escape(INVISIBLE_CHARACTERS + CONTROL_CHARACTE
 _SEARCH_TABLE = {**arabic.DIGIT_TABLE, **arabic.LIGHT_FOLD_TABLE}
 
 _TAG_LIKE_RE = re.compile(r"</?[A-Za-z][^<>]*>")
-_HORIZONTAL_SPACE_RE = re.compile(r"[^\S\n]+")
 _PARAGRAPH_SPLIT_RE = re.compile(r"\n\s*\n")
 _WORD_RE = re.compile(r"\w+")
 #: Tags whose content is never article text.
@@ -162,9 +162,9 @@ def clean_body(value: str | None) -> str | None:
     if "<" in text:
         text = re.sub(r"(?i)</p\s*>|<br\s*/?>\s*<br\s*/?>", PARAGRAPH_SEPARATOR, text)
     text = unicodedata.normalize("NFC", strip_markup(text))
-    paragraphs = [
-        p for p in split_paragraphs(_HORIZONTAL_SPACE_RE.sub(" ", text)) if not is_boilerplate_paragraph(p)
-    ]
+    # No pass turning horizontal whitespace into spaces first: splitting on blank lines (newlines with any
+    # whitespace between) and collapsing each paragraph with ``str.split`` gives the same paragraphs.
+    paragraphs = [p for p in split_paragraphs(text) if not is_boilerplate_paragraph(p)]
     return PARAGRAPH_SEPARATOR.join(paragraphs) or None
 
 
@@ -262,7 +262,18 @@ to_ascii_digits = arabic.to_ascii_digits
 
 def words(text: str | None) -> list[str]:
     """The words of the normalised form of ``text`` (letters and digits of any script)."""
-    return _WORD_RE.findall(normalize_for_search(text))
+    return list(normalised_words(text))
+
+
+#: Texts whose words are remembered: the dedupe stage's shingles and the store's search copy of the same
+#: article follow each other in the writer (a record is deduped, then written).
+WORDS_CACHE_TEXTS = 64
+
+
+@functools.lru_cache(maxsize=WORDS_CACHE_TEXTS)
+def normalised_words(text: str | None) -> tuple[str, ...]:
+    """:func:`words`, as a tuple, remembered for the most recent texts."""
+    return tuple(_WORD_RE.findall(normalize_for_search(text)))
 
 
 def word_count(text: str | None) -> int:

@@ -82,6 +82,17 @@ LISTING_QUERY_KEYS = frozenset({"s", "q", "query", "paged"})
 LISTING_PATH_RE = re.compile(f"(?:{site.LISTING_PATH.pattern})|(?:{CMS_LISTING_PATH.pattern})", re.IGNORECASE)
 #: Host prefixes that name the same site: ``www.`` (``www2.``…), mobile and AMP hosts.
 SAME_SITE_HOST_PREFIX = re.compile(r"^(?:www\d*|m|amp|mobile)\.")
+#: A URL already in its canonical form, recognised without parsing it: http(s), a lower-case ASCII host of
+#: letters, digits, single hyphens and dots (no ``amp.`` host), an optional port, a path of unreserved
+#: characters ending with a slash, no query, no fragment. :func:`_plain_canonical` checks what a pattern
+#: cannot say (port and label lengths, dot and variant segments); the tests compare it with the full rules.
+_PLAIN_URL_RE = re.compile(
+    r"(https?)://(?!amp\.)((?:[a-z0-9]+(?:-[a-z0-9]+)*\.)*[a-z0-9]+(?:-[a-z0-9]+)*)(?::([1-9][0-9]{0,4}))?"
+    r"((?:/[A-Za-z0-9_~.\-]+)*/)"
+)
+MAX_HOST_LABEL = 63
+#: A query of plain ``name=value`` pairs (letters, digits and unreserved characters only).
+_PLAIN_QUERY_PAIR_RE = re.compile(r"([A-Za-z0-9_]+)(?:=[A-Za-z0-9_.~\-]*)?")
 
 
 def _is_tracking_param(name: str) -> bool:
@@ -154,8 +165,47 @@ def canonicalize_url(url: str | None, *, base: str | None = None) -> str | None:
     return _canonicalize_cached(url, base)
 
 
+def _plain_canonical(url: str) -> bool:
+    """True when ``url`` is plainly canonical already (:data:`_PLAIN_URL_RE`): the rules would return it."""
+    match = _PLAIN_URL_RE.fullmatch(url)
+    if match is None:
+        return False
+    scheme, host, port, path = match.groups()
+    if port is not None and (int(port) > 65535 or int(port) == DEFAULT_PORTS[scheme]):
+        return False
+    if any(len(label) > MAX_HOST_LABEL for label in host.split(".")):
+        return False
+    segments = path.split("/")
+    return not any(segment in (".", "..") for segment in segments) and segments[-2] not in VARIANT_SEGMENTS
+
+
+def _plain_tracking_query(query: str) -> bool:
+    """True when ``query`` holds only plain tracking parameters (``utm_source=related&utm_medium=web``)."""
+    for pair in query.split("&"):
+        match = _PLAIN_QUERY_PAIR_RE.fullmatch(pair)
+        if match is None or not _is_tracking_param(match.group(1)):
+            return False
+    return True
+
+
+def _plain_canonical_form(url: str) -> str | None:
+    """The canonical form of a plain URL (:func:`_plain_canonical`) with, at most, a query of plain tracking
+    parameters, which the rules drop; ``None`` for any other URL (the rules decide)."""
+    head, mark, query = url.partition("?")
+    if mark and not _plain_tracking_query(query):
+        return None
+    return head if _plain_canonical(head) else None
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _canonicalize_cached(url: str, base: str | None) -> str | None:
+    if base is None and (plain := _plain_canonical_form(url)) is not None:
+        return plain  # the usual link of a site's own pages: what the rules would give, without parsing
+    return _canonicalize_by_rules(url, base)
+
+
+def _canonicalize_by_rules(url: str, base: str | None) -> str | None:
+    """:func:`canonicalize_url` by its rules (parsing the URL), uncached."""
     try:
         absolute = urljoin(base, url) if base else url
         result = _canonicalize_once(absolute)

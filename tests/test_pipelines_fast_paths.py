@@ -57,16 +57,11 @@ def reference_shingles(title: str | None, body: str | None) -> set[bytes]:
 
 
 def reference_signature(title: str | None, body: str | None) -> np.ndarray | None:
-    """The original signature: datasketch's own hashing of each encoded shingle."""
+    """The original signature: datasketch's own MinHash (its permutations, hashing of each encoded shingle)."""
     grams = reference_shingles(title, body)
     if not grams:
         return None
-    minhash = MinHash(
-        num_perm=dedupe.NUM_PERM,
-        seed=dedupe.MINHASH_SEED,
-        permutations=dedupe._TEMPLATE.permutations,
-        scheme=dedupe.MINHASH_SCHEME,
-    )
+    minhash = MinHash(num_perm=dedupe.NUM_PERM, seed=dedupe.MINHASH_SEED, scheme=dedupe.MINHASH_SCHEME)
     minhash.update_batch(list(grams))
     return minhash.hashvalues.astype(np.uint32)
 

@@ -16,14 +16,15 @@ from arabpress_crawler.search import search_text
 HEADLINES_CHUNK = 500
 
 
-def stored_headlines(conn: sqlite3.Connection, urls: Sequence[str]) -> dict[str, str | None]:
-    """URL → stored title of the headlines among ``urls`` that are stored, a query per chunk."""
-    titles: dict[str, str | None] = {}
+def stored_headlines(conn: sqlite3.Connection, urls: Sequence[str]) -> dict[str, tuple[str | None, str]]:
+    """URL → (stored title, last seen) of the headlines among ``urls`` that are stored, a query per chunk."""
+    found: dict[str, tuple[str | None, str]] = {}
     for start in range(0, len(urls), HEADLINES_CHUNK):
         chunk = urls[start : start + HEADLINES_CHUNK]
         marks = ", ".join("?" for _ in chunk)
-        titles.update(conn.execute(f"SELECT url, title FROM headlines WHERE url IN ({marks})", list(chunk)))
-    return titles
+        rows = conn.execute(f"SELECT url, title, last_seen_at FROM headlines WHERE url IN ({marks})", list(chunk))
+        found.update((url, (title, seen)) for url, title, seen in rows)
+    return found
 
 
 def touch_related_headlines(conn: sqlite3.Connection, article_url: str, now: str) -> None:
@@ -74,16 +75,22 @@ def upsert_headlines(conn: sqlite3.Connection, entries: Sequence[tuple[str, str 
     """Insert or refresh the headlines ``(url, title)`` (distinct URLs), in order, with a few statements.
 
     A new headline is inserted; a known one keeps its title unless a new one is given, and is seen ``now``.
-    The search copy is written for new headlines and for changed titles.
+    The search copy is written for new headlines and for changed titles. A known headline whose title
+    stays and that was already seen ``now`` (by an article fetched in the same second) is left as it is.
     """
-    old = stored_headlines(conn, [url for url, _ in entries])
+    stored = stored_headlines(conn, [url for url, _ in entries])
+    old = {url: title for url, (title, _) in stored.items()}
     conn.executemany(
         "INSERT INTO headlines(url, title, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?)",
         [(url, title, now, now) for url, title in entries if url not in old],
     )
     conn.executemany(
         "UPDATE headlines SET title = ?, last_seen_at = ? WHERE url = ?",
-        [(title or old[url], now, url) for url, title in entries if url in old],
+        [
+            (title or old[url], now, url)
+            for url, title in entries
+            if url in stored and ((title or old[url]) != old[url] or stored[url][1] != now)
+        ],
     )
     searched = [
         (search_text(title or old.get(url)), url)

@@ -7,6 +7,7 @@ fetched URL is used instead). ``word_count`` is filled here.
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,9 @@ logger = logging.getLogger(__name__)
 TEXT_FIELDS = ("title", "subtitle", "section")
 DATE_FIELDS = ("published_at", "modified_at")
 LANGUAGE_SEPARATORS = ("-", "_")
+#: Related headline titles whose cleaned form is remembered: each headline is listed by many articles.
+HEADLINE_TITLE_CACHE = 4096
+_clean_headline_title = functools.lru_cache(maxsize=HEADLINE_TITLE_CACHE)(clean_text)
 
 
 def clean_language(value: str | None) -> str | None:
@@ -44,7 +48,7 @@ def clean_related(related: list[RelatedHeadline], base: str) -> list[RelatedHead
         if url is None or url in seen:
             continue
         seen.add(url)
-        cleaned.append(RelatedHeadline(title=clean_text(entry.title) or "", url=url, position=entry.position))
+        cleaned.append(RelatedHeadline(title=_clean_headline_title(entry.title) or "", url=url, position=entry.position))
     return cleaned
 
 

@@ -6,7 +6,8 @@ Three levels, all computed on the normalised text (:func:`arabpress_crawler.text
     ``fetched_url`` as a URL alias.
 (b) **Exact content**: ``content_hash`` of the normalised title and body. The same hash under another URL
     becomes an alias of the original (:class:`~arabpress_crawler.db.ArticleAlias`), not a second row.
-(c) **Near duplicates** (lightly edited republications): MinHash signatures (datasketch) of word shingles,
+(c) **Near duplicates** (lightly edited republications): MinHash signatures (datasketch's ``affine32``
+    scheme, computed by :mod:`arabpress_crawler.minhash`) of word shingles,
     looked up through LSH bands. A near-duplicate is stored as its own row with ``duplicate_of`` set.
     A bucket holding more than :data:`MAX_BUCKET_MEMBERS` articles (a phrase common to many stories) gives
     no candidates, so a lookup reads and compares a bounded number of articles however large the table.
@@ -33,7 +34,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from arabpress_crawler import db as database
 from arabpress_crawler.db import (
@@ -45,6 +45,7 @@ from arabpress_crawler.db import (
     session,
 )
 from arabpress_crawler.items import ArticleItem, as_article
+from arabpress_crawler.minhash import AffineMinHash
 from arabpress_crawler.text import content_hash, words
 
 if TYPE_CHECKING:
@@ -74,9 +75,12 @@ STATS_PREFIX = "arabpress/duplicates/"
 #: Sorts after every ISO date: articles without a publication date never win "original" over dated ones.
 UNDATED = "~"
 
-_TEMPLATE = MinHash(num_perm=NUM_PERM, seed=MINHASH_SEED, scheme=MINHASH_SCHEME)
-_LSH_PARAMS = MinHashLSH(threshold=LSH_CANDIDATE_THRESHOLD, num_perm=NUM_PERM)
-LSH_BANDS, LSH_ROWS = _LSH_PARAMS.b, _LSH_PARAMS.r
+#: The signatures' permutations, drawn once (datasketch's ``MinHash(NUM_PERM, MINHASH_SEED, "affine32")``).
+_MINHASH = AffineMinHash(NUM_PERM, MINHASH_SEED)
+#: LSH bands and rows per band: what ``datasketch.MinHashLSH(threshold=LSH_CANDIDATE_THRESHOLD,
+#: num_perm=NUM_PERM)`` chooses (by integrating false positive and negative rates with SciPy; the tests
+#: check that it still does). Stored buckets depend on them.
+LSH_BANDS, LSH_ROWS = 14, 4
 
 
 def _shingle_texts(title: str | None, body: str | None) -> set[str]:
@@ -84,7 +88,7 @@ def _shingle_texts(title: str | None, body: str | None) -> set[str]:
     tokens = words(title) + words(body)
     if len(tokens) < SHINGLE_WORDS:
         return {" ".join(tokens)} if tokens else set()
-    return {" ".join(gram) for gram in zip(*(tokens[i:] for i in range(SHINGLE_WORDS)), strict=False)}
+    return set(map(" ".join, zip(*(tokens[i:] for i in range(SHINGLE_WORDS)), strict=False)))
 
 
 def shingles(title: str | None, body: str | None) -> set[bytes]:
@@ -92,47 +96,48 @@ def shingles(title: str | None, body: str | None) -> set[bytes]:
     return {gram.encode() for gram in _shingle_texts(title, body)}
 
 
-def shingle_hashes(grams: Iterable[str]) -> list[int]:
+#: 32-bit words in a SHA-1 digest: the first of each is the shingle's hash.
+_SHA1_WORDS = hashlib.sha1().digest_size // SHINGLE_HASH_BYTES
+
+
+def _shingle_hash_array(grams: Iterable[str]) -> np.ndarray:
     """datasketch's ``sha1_hash32`` of each UTF-8 shingle (the first 4 bytes of SHA-1, little-endian)."""
-    digests = b"".join([hashlib.sha1(gram.encode()).digest()[:SHINGLE_HASH_BYTES] for gram in grams])
-    return np.frombuffer(digests, dtype="<u4").tolist()
+    sha1 = hashlib.sha1
+    digests = b"".join([sha1(gram.encode()).digest() for gram in grams])
+    return np.frombuffer(digests, dtype="<u4")[:: _SHA1_WORDS]
 
 
-def _prehashed(value: int) -> int:
-    """The MinHash's hash function over values :func:`shingle_hashes` already hashed."""
-    return value
+def shingle_hashes(grams: Iterable[str]) -> list[int]:
+    """datasketch's ``sha1_hash32`` of each UTF-8 shingle, as integers."""
+    return _shingle_hash_array(grams).tolist()
 
 
 def signature(title: str | None, body: str | None) -> np.ndarray | None:
     """The MinHash hash values of the text, or ``None`` when it has no words.
 
     The shingles are hashed in one pass (:func:`shingle_hashes`, the same values datasketch's default hash
-    gives), then datasketch applies its permutations: the signature is the one ``MinHash.update_batch``
-    of the encoded shingles gives.
+    gives), then permuted with numpy (:mod:`arabpress_crawler.minhash`): the signature is the one
+    datasketch's ``MinHash.update_batch`` of the encoded shingles gives.
     """
     grams = _shingle_texts(title, body)
     if not grams:
         return None
-    minhash = MinHash(
-        num_perm=NUM_PERM,
-        seed=MINHASH_SEED,
-        permutations=_TEMPLATE.permutations,
-        scheme=MINHASH_SCHEME,
-        hashfunc=_prehashed,
-    )
-    minhash.update_batch(shingle_hashes(grams))
-    return minhash.hashvalues.astype(np.uint32)
+    return _MINHASH.signature(_shingle_hash_array(grams))
 
 
 def lsh_buckets(values: np.ndarray) -> tuple[int, ...]:
     """One stable 63-bit bucket id per LSH band of the signature (the same in every process)."""
-    raw = values.astype("<u4")
-    buckets = []
-    for band in range(LSH_BANDS):
-        chunk = raw[band * LSH_ROWS : (band + 1) * LSH_ROWS].tobytes()
-        digest = hashlib.blake2b(chunk, digest_size=8, person=b"arabpress-lsh").digest()
-        buckets.append(int.from_bytes(digest, "little", signed=True))
-    return tuple(buckets)
+    values32 = values.astype("<u4")
+    raw, size = values32.tobytes(), LSH_ROWS * values32.itemsize  # a band: LSH_ROWS values, as bytes
+    blake2b = hashlib.blake2b
+    return tuple(
+        int.from_bytes(
+            blake2b(raw[band * size : (band + 1) * size], digest_size=8, person=b"arabpress-lsh").digest(),
+            "little",
+            signed=True,
+        )
+        for band in range(LSH_BANDS)
+    )
 
 
 def similarity(a: np.ndarray, b: np.ndarray) -> float:

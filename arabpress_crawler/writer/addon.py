@@ -54,8 +54,8 @@ def writer_mode(settings: BaseSettings) -> str:
 def _path(component: Any, wanted: frozenset[str] = frozenset()) -> str:
     """The dotted path of a pipeline given as a class or a path; a path among ``wanted`` is taken as written.
 
-    Loading a pipeline imports its module: the dedupe pipeline's pulls in datasketch and SciPy (about 0.35 s)
-    that the crawler process, which only sends records to the writer, never uses.
+    Loading a pipeline imports its module: the dedupe pipeline's pulls in numpy and the store's modules, which
+    the crawler process, which only sends records to the writer, never uses.
     """
     if isinstance(component, str) and component in wanted:
         return component
@@ -81,7 +81,7 @@ class WriterAddon:
             settings.set(WRITER_PREPARES_SETTING, True, priority=priority)
         order = enabled[STORE_PIPELINE][1]
         # Removed, not set to None: Scrapy imports every class the setting names, and the dedupe stage loads
-        # datasketch and SciPy (0.35-0.4 s of CPU at every crawler's and worker's start-up, for nothing).
+        # numpy (it loaded datasketch and SciPy, 0.35-0.4 s of CPU, before arabpress_crawler.minhash).
         for path in moved:
             del pipelines[enabled[path][0]]
         pipelines[REDIS_WRITER_PIPELINE if distributed else WRITER_PIPELINE] = order

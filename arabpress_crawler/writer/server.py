@@ -99,8 +99,8 @@ class Writer:
 
     @property
     def dedupe(self) -> DedupePipeline:
-        """The dedupe stage, imported and opened for the first article (its module loads datasketch and SciPy,
-        about 0.35 s: a second crawl whose batches hold only 304s and frontier records never needs it)."""
+        """The dedupe stage, imported and opened for the first article (its module loads numpy: a second crawl
+        whose batches hold only 304s and frontier records never needs it)."""
         if self._dedupe is None:
             from arabpress_crawler.pipelines.dedupe import DedupePipeline
 
