@@ -16,6 +16,13 @@ some 150,000 objects) out of the garbage collector's reach with :func:`gc.freeze
 collections during the crawl walk only the objects the crawl itself keeps alive. Those objects live for the
 whole process anyway; freezing them changes what is scanned, not what is freed. Turned off with
 ``ARABPRESS_GC_FREEZE = False``.
+
+:class:`FewerYoungCollections` raises the threshold of the collector's youngest generation from Python's 700
+to ``ARABPRESS_GC_YOUNG_THRESHOLD`` (10,000) while the spider runs: every page allocates tens of thousands of
+short-lived objects, and at 700 the collector ran some 700 young and 60 middle collections during a
+2,000-page crawl, ~0.1 ms of CPU a page (~5% of the crawler process). Reference counting still frees nearly
+everything at once; what waits longer is garbage in reference cycles, a few thousand objects more at a time.
+``0`` keeps Python's threshold.
 """
 
 from __future__ import annotations
@@ -60,6 +67,37 @@ class FreezeStartupObjects:
 
     def spider_closed(self) -> None:
         gc.unfreeze()  # back to normal for whatever the process does after the crawl
+
+
+YOUNG_THRESHOLD_SETTING = "ARABPRESS_GC_YOUNG_THRESHOLD"
+DEFAULT_YOUNG_THRESHOLD = 10_000
+
+
+class FewerYoungCollections:
+    """Raise the garbage collector's youngest threshold while the spider runs (see the module docstring)."""
+
+    def __init__(self, threshold: int) -> None:
+        self.threshold = threshold
+        self.saved: tuple[int, int, int] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> FewerYoungCollections:
+        threshold = crawler.settings.getint(YOUNG_THRESHOLD_SETTING, DEFAULT_YOUNG_THRESHOLD)
+        if threshold <= 0:
+            raise NotConfigured(f"{YOUNG_THRESHOLD_SETTING} is 0: Python's own thresholds")
+        extension = cls(threshold)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self) -> None:
+        self.saved = gc.get_threshold()
+        gc.set_threshold(max(self.threshold, self.saved[0]), *self.saved[1:])
+
+    def spider_closed(self) -> None:
+        if self.saved is not None:
+            gc.set_threshold(*self.saved)
+            self.saved = None
 
 
 STOP_GRACE_SETTING = "ARABPRESS_STOP_GRACE_SECONDS"

@@ -161,12 +161,14 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 FEED_EXPORT_ENCODING = "utf-8"
 LOG_LEVEL = "INFO"
 
-# Start-up objects (modules, classes, settings) are frozen out of the garbage collector's full collections.
+# Start-up objects (modules, classes, settings) are frozen out of the garbage collector's full collections,
+# and its youngest generation is collected less often (ARABPRESS_GC_YOUNG_THRESHOLD, 0 = Python's default).
 # The run record (crawl_runs) is kept by an extension, whatever starts the crawl.
 # The database lock comes first: it decides before any other component opens the database, a feed or JOBDIR.
 EXTENSIONS = {
     "arabpress_crawler.lock.DatabaseLock": -100,
     "arabpress_crawler.extensions.FreezeStartupObjects": 0,
+    "arabpress_crawler.extensions.FewerYoungCollections": 0,
     "arabpress_crawler.extensions.StopPromptly": 0,
     "arabpress_crawler.run_record.RunRecord": 10,
     # The persistent frontier (arabpress_crawler.frontier): after the run record, so its run is open.
@@ -179,6 +181,7 @@ ARABPRESS_FRONTIER_MAX_ATTEMPTS = _env_cap("ARABPRESS_FRONTIER_MAX_ATTEMPTS", 3)
 # A stop (SIGINT/SIGTERM) cancels the downloads still in flight after this many seconds.
 ARABPRESS_STOP_GRACE_SECONDS = 2.0
 ARABPRESS_GC_FREEZE = True
+ARABPRESS_GC_YOUNG_THRESHOLD = 10_000
 # A second crawl of the same database ends at once (finish reason database_locked); True: it waits.
 ARABPRESS_LOCK_WAIT = False
 # True: the crawl keeps its frontier in <db>.job/ (JOBDIR) and a stopped crawl resumes (arabpress_crawler.jobdir).

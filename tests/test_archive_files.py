@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import random
 import shutil
+import zlib
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,38 @@ def test_records_read_back_with_warcio_and_by_their_place(tmp_path: Path) -> Non
         assert archived.header("Content-Encoding") == "gzip", "the server's headers are kept"
         assert [value for name, value in archived.headers if name == "Set-Cookie"] == ["a=1", "b=2"]
     assert [offset for offset, _, _ in iter_responses(path)] == [record.offset for record in records]
+
+
+def test_each_record_is_one_gzip_member_whose_digests_warcio_verifies(tmp_path: Path) -> None:
+    """Bodies the server compressed (stored members, also over 64 KiB) and plain bodies (compressed) alike."""
+    plain = exchange(5)
+    page = PAGE.format(n=5).encode("utf-8") * 600  # over 32 KiB: zlib's whole window
+    headers = [(name, value) for name, value in plain.response_headers if name != "Content-Encoding"]
+    plain = dataclasses.replace(plain, body=page, response_headers=headers)
+    archive = writer(tmp_path)
+    archive.open()
+    small = dataclasses.replace(plain, body=PAGE.format(n=6).encode("utf-8"))
+    records = [archive.write(exchange(1)), archive.write(exchange(2, size=80_000)), archive.write(plain)]
+    records.append(archive.write(small))
+    archive.close()
+    [path] = (tmp_path / "archive").glob("news-*.warc.gz")
+    read = []
+    with path.open("rb") as handle:
+        for record in ArchiveIterator(handle, check_digests="raise"):  # a wrong digest raises
+            record.content_stream().read()
+            read.append((record.rec_type, record.digest_checker.passed))
+    assert read == [("warcinfo", True)] + [("request", True), ("response", True)] * 4
+    data = path.read_bytes()
+    for record in records:
+        member = zlib.decompressobj(zlib.MAX_WBITS + 16)
+        member.decompress(data[record.offset : record.offset + record.length])
+        assert member.eof and member.unused_data == b"", "a record's place is exactly one gzip member"
+    assert read_response(records[1], tmp_path).body == PAGE.format(n=2).encode() + random.Random(2).randbytes(
+        80_000
+    ).hex().encode()
+    assert read_response(records[2], tmp_path).body == page
+    assert records[2].length < len(page) / 10, "a body the server did not compress is compressed in the archive"
+    assert read_response(records[3], tmp_path).body == small.body
 
 
 def test_scrapy_response_is_what_the_spider_got(tmp_path: Path) -> None:

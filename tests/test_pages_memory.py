@@ -15,7 +15,7 @@ import pytest
 from lxml import etree
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 
-from arabpress_crawler.extensions import FreezeStartupObjects
+from arabpress_crawler.extensions import FewerYoungCollections, FreezeStartupObjects
 from arabpress_crawler.pages.article import ArticlePage
 from arabpress_crawler.pages.common import parsed_root
 from arabpress_crawler.pages.snapshot import load_case
@@ -100,3 +100,21 @@ def test_freeze_extension_is_on_by_default_and_can_be_turned_off() -> None:
     assert isinstance(FreezeStartupObjects.from_crawler(get_crawler(ArticlesSpider)), FreezeStartupObjects)
     with pytest.raises(NotConfigured):
         FreezeStartupObjects.from_crawler(get_crawler(ArticlesSpider, {"ARABPRESS_GC_FREEZE": False}))
+
+
+def test_young_collections_are_rarer_while_the_spider_runs_and_as_before_after() -> None:
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from arabpress_crawler.spiders.articles import ArticlesSpider
+
+    before = gc.get_threshold()
+    extension = FewerYoungCollections.from_crawler(get_crawler(ArticlesSpider))
+    try:
+        extension.spider_opened()
+        assert gc.get_threshold() == (max(10_000, before[0]), *before[1:])
+    finally:
+        extension.spider_closed()
+    assert gc.get_threshold() == before
+    with pytest.raises(NotConfigured):
+        FewerYoungCollections.from_crawler(get_crawler(ArticlesSpider, {"ARABPRESS_GC_YOUNG_THRESHOLD": 0}))

@@ -11,7 +11,8 @@ the field were evaluated:
   each record, gives no record offsets back to the item that came from the response, writes one WARC per run
   with no rotation, and packs it into a WACZ only when the spider closes (a killed crawl leaves none).
 * ``warcio`` (1.8, Webrecorder's reader and writer, on which scrapy-webarchive itself is built) writes and
-  reads the records, computes the digests, compresses each record as its own gzip member and decodes
+  reads the records, computes the digests, puts each record in a gzip member of its own (compressed as
+  :mod:`arabpress_crawler.archive.writer` chooses: bodies the server compressed are stored) and decodes
   ``Content-Encoding`` when reading. What a Scrapy crawl needs around it (which responses, where the record is,
   rotation, a file cut short) is small and lives in this package.
 

@@ -71,7 +71,9 @@ def header_pairs(headers: Headers, *, drop: Iterable[str] = ()) -> list[tuple[st
     """Every header value as a ``(name, value)`` pair, repeated headers kept, ``drop`` names left out."""
     dropped = {name.lower() for name in drop}
     pairs: list[tuple[str, str]] = []
-    for name, values in headers.items():
+    # The stored names and value lists as they are: what ``Headers.items()`` gives, without normalising each
+    # name again to look up its values (names are stored normalised).
+    for name, values in dict.items(headers):
         text = _header_text(name)
         if text.lower() in dropped:
             continue

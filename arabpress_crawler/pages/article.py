@@ -288,8 +288,10 @@ class ArticlePage:
     def _prefer_seen_title(self, values: dict[str, Any], layers: dict[str, str]) -> None:
         """Among the metadata's titles and the page's ``<title>``, the one a reader sees as the headline (the
         ``<h1>``): ``og:title`` without the site name, never a JSON-LD ``headline`` that is a description."""
+        if layers.get("title") != "metadata":  # the template's headline is the one seen: nothing to compare
+            return
         visible = self.generic.visible_headline()
-        if layers.get("title") != "metadata" or not visible:
+        if not visible:
             return
         from_metadata = self.metadata.title_candidates()
         chosen = seen_title([*from_metadata, *self.generic.page_titles()], visible)

@@ -41,9 +41,7 @@ that could not be fetched (``http_404``, ``timeout_error``…), each also logged
 
 from __future__ import annotations
 
-import enum
 import logging
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,6 +67,7 @@ from arabpress_crawler.spiders.frontier_links import FrontierTracker
 from arabpress_crawler.spiders.incremental import DEFAULT_REFRESH_DAYS, RefetchPolicy, Verdict, validator
 from arabpress_crawler.spiders.known import load_frontier, load_known_articles, load_sitemap_lastmods
 from arabpress_crawler.spiders.limits import CrawlLimits, Limiter, PageBudget
+from arabpress_crawler.spiders.links import ArticleLink, RelatedLinks, Source
 from arabpress_crawler.spiders.sitemaps import POST_SITEMAP, post_sitemap_number, sitemap_body
 from arabpress_crawler.urls import canonicalize_url, is_listing_url, is_same_site
 
@@ -91,28 +90,7 @@ SITEMAP_TYPES = frozenset({"sitemapindex", "urlset"})
 NOT_MODIFIED = 304
 
 
-class Source(enum.Enum):
-    """Where an article link was found (logged, and kept in ``Request.meta``)."""
-
-    LISTING = "listing"
-    FEED = "feed"
-    SITEMAP = "sitemap"
-    RELATED = "related"
-    FRONTIER = "frontier"  # kept by an earlier run (see arabpress_crawler.frontier)
-    STORED = "stored"  # a stored article re-checked by --refresh
-
-
-@dataclass(frozen=True)
-class ArticleLink:
-    url: str
-    source: Source
-    depth: int
-    #: A date known before fetching: sitemap ``lastmod`` or feed publication date.
-    listed_date: str | None = None
-    lastmod: str | None = None
-
-
-class ArticlesSpider(FailureHandling, scrapy.Spider):
+class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
     """Crawl Arab Press articles and their related headlines (see the module docstring)."""
 
     name = ARTICLES_SPIDER
@@ -152,6 +130,9 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         self.limiter: Limiter | None = None  # the run's caps, made when the crawler is known
         self.frontier: FrontierTracker | None = None  # what this run keeps for the next one
         self.max_pages = CrawlLimits.max_pages
+        # One callback object for every article request: Scrapy remembers its source check of a callback (is it a
+        # generator returning a value?) only while that very object lives, so a bound method per request re-read it.
+        self._article_callback = self.parse_article
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -352,8 +333,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
             stored_url = stored.url if stored else link_canonical
             logger.debug("not modified since the last fetch: %s", response.url)
             stored_related = known.load_related(Path(self.settings.get("ARABPRESS_DB") or ""), stored_url)
-            related = [request for url in self._limits.related_links(stored_related, response.url)
-                       for request in self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))]  # fmt: skip
+            related = self._follow_related(self._limits.related_links(stored_related, response.url), link.depth + 1)
             self._kept.flush()
             yield UnchangedArticle(url=stored_url, fetched_at=utc_now())
             yield from related
@@ -384,11 +364,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
         item.sitemap_lastmod = self.sitemap_lastmods.get(item.url) or self.sitemap_lastmods.get(
             link_canonical
         )
-        related = [
-            request
-            for url in self._limits.related_links(page.related_urls(), response.url)
-            for request in self._follow_article(ArticleLink(url, Source.RELATED, depth=link.depth + 1))
-        ]
+        related = self._follow_related(self._limits.related_links(page.related_urls(), response.url), link.depth + 1)
         self._kept.flush()  # the links this page leads to are kept before its article is written
         yield item
         yield from related
@@ -433,7 +409,7 @@ class ArticlesSpider(FailureHandling, scrapy.Spider):
             meta["handle_httpstatus_list"] = [NOT_MODIFIED]
         yield scrapy.Request(
             link.url,
-            callback=self.parse_article,
+            callback=self._article_callback,
             errback=self.on_error,
             headers=decision.conditional_headers(),
             meta=meta,

@@ -1,8 +1,9 @@
 """SIGKILL in a distributed crawl, then a re-run: the database of a single-process crawl, nothing missing or doubled.
 
 Over a generated 300-article mirror (``--backfill``, politeness off), ``arabpress crawl --redis URL --workers 2``
-is killed in three places: one worker when 30% and when 70% of the articles are committed, and the writer (the
-coordinator, which commits the workers' batches) half-way. A distributed re-run on the same database then gives
+is killed in three places: one worker when 30% and when 70% of the pages are fetched (fetched, not committed: the
+writer can lag behind the workers by most of the crawl, so a kill timed on commits could land after the workers had
+finished), and the writer (the coordinator, which commits the workers' batches) half-way. A distributed re-run on the same database then gives
 every table of an uninterrupted single-process crawl (the comparison of ``bench/distributed.py``: order-dependent
 columns left out), and no key of either run is left in Redis.
 """
@@ -55,6 +56,20 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
+def wait_for_fetches(mirror: MirrorServer, count: int, process: subprocess.Popen[str]) -> None:
+    """Until the server has answered ``count`` requests since its counter was reset (the crawl still running)."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while sum(mirror.requests.values()) < count and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert process.poll() is None, "the crawl ended before the kill"
+    assert sum(mirror.requests.values()) >= count
+
+
+def single_pages(db: Path) -> int:
+    (run,) = read_rows(db, "SELECT pages FROM crawl_runs")
+    return int(run["pages"])
+
+
 def wait_for_articles(db: Path, count: int, process: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + TIMEOUT_SECONDS
     while committed_articles(db) < count and process.poll() is None and time.monotonic() < deadline:
@@ -77,9 +92,10 @@ def test_a_worker_killed_then_a_rerun_gives_the_single_process_database(
     redis_url: str, server: Any, mirror: MirrorServer, single: Path, tmp_path: Path, fraction: float
 ) -> None:
     db = tmp_path / "killed.db"
+    mirror.reset_requests()
     coordinator = subprocess.Popen(distributed(mirror.base_url, db, redis_url), cwd=tmp_path, env=clean_env(),
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    wait_for_articles(db, round(committed_articles(single) * fraction), coordinator)
+    wait_for_fetches(mirror, round(single_pages(single) * fraction), coordinator)
     os.kill(children(coordinator.pid)[0], signal.SIGKILL)
     output, _ = coordinator.communicate(timeout=TIMEOUT_SECONDS)
     (run,) = read_rows(db, "SELECT status, finish_reason FROM crawl_runs")

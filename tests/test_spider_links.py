@@ -1,0 +1,48 @@
+"""Following a page's related links in one go: the same requests and the same ``skipped/seen`` count as link by
+link."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from scrapy.utils.misc import _generator_callbacks_cache, is_generator_with_return_value
+from scrapy.utils.test import get_crawler
+
+from arabpress_crawler.spiders.articles import ArticlesSpider
+from arabpress_crawler.spiders.links import ArticleLink, Source
+
+A = "https://arab.press/2025/01/05/a/"
+B = "https://arab.press/2025/01/06/b/"
+C = "https://arab.press/2025/01/07/c/"
+
+
+def test_related_links_decided_already_are_counted_as_seen_and_the_rest_requested_in_page_order(
+    tmp_path: Path,
+) -> None:
+    crawler = get_crawler(ArticlesSpider, {"ARABPRESS_DB": str(tmp_path / "a.db")})
+    spider = ArticlesSpider.from_crawler(crawler, base_url="https://arab.press")
+    crawler.stats.open_spider()
+    assert list(spider._follow_article(ArticleLink(A, Source.LISTING, depth=1)))  # requested from a listing
+
+    requests = spider._follow_related([A, B, B, C, f"{C}?utm_source=related", f"{A}#comments"], depth=2)
+
+    assert [request.url for request in requests] == [B, C]
+    assert {(request.meta["article_link"].source, request.meta["article_link"].depth) for request in requests} == {
+        (Source.RELATED, 2)
+    }
+    # A and the second B as written before, C's tracking copy and A's fragment by their canonical URL.
+    assert crawler.stats.get_value("arabpress/skipped/seen") == 4
+    assert crawler.stats.get_value("arabpress/articles/requested") == 3
+
+
+def test_article_requests_share_one_callback_so_scrapy_checks_its_source_once(tmp_path: Path) -> None:
+    crawler = get_crawler(ArticlesSpider, {"ARABPRESS_DB": str(tmp_path / "a.db")})
+    spider = ArticlesSpider.from_crawler(crawler, base_url="https://arab.press")
+    crawler.stats.open_spider()
+    [first] = spider._follow_article(ArticleLink(A, Source.LISTING, depth=1))
+    assert first.callback is not None and not is_generator_with_return_value(first.callback)
+    del first
+    gc.collect()  # the first request is done with: Scrapy's cache is weak, keyed by the callback object
+    [second] = spider._follow_article(ArticleLink(B, Source.LISTING, depth=1))
+    assert second.callback in _generator_callbacks_cache, "the check is not made again for each request"
