@@ -5,10 +5,12 @@
   property tests over generated links, and every link of the golden fixtures and of the demo mirror;
 * ``collapse_whitespace`` (``str.split``) against the regular expression it replaced;
 * ``element_text`` of an element without children against the full walk of its text;
-* the meta tags read without XPath, and ``og:type`` read without building every meta value, against the
+* the canonical links read without XPath, the meta tags read without XPath, and ``og:type`` read without building every meta value, against the
   XPath selection they replaced, on every saved page;
 * the site profile's marker (a boolean XPath) and its selector groups without the selectors another one of the
-  group contains, against the full unions, on every saved page.
+  group contains, against the full unions, on every saved page;
+* unions of tag/class selectors walked in Python (``SimpleUnion``) and the body's text blocks
+  (``paragraph_blocks``) against their XPath, on every saved page.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from lxml import html
+from lxml import etree, html
 
 from arabpress_crawler.pages.common import (
     _iter_text,
@@ -29,8 +31,14 @@ from arabpress_crawler.pages.common import (
     element_text,
     plain_absolute_url,
 )
-from arabpress_crawler.pages.metadata import MetadataLayer
-from arabpress_crawler.pages.selectors import css_matches, css_union
+from arabpress_crawler.pages.metadata import MetadataLayer, canonical_hrefs
+from arabpress_crawler.pages.selectors import (
+    PARAGRAPHS,
+    SimpleUnion,
+    css_matches,
+    css_union,
+    paragraph_blocks,
+)
 from arabpress_crawler.site import ARAB_PRESS_2025
 from arabpress_mirror.layout import DEMO_SITE_DIR
 
@@ -279,3 +287,86 @@ def test_css_matches_says_whether_any_selector_matches() -> None:
     assert css_matches("div.a p.b", "span.c")(root) is True
     assert css_matches("span.c", "div.a p.b")(root) is True
     assert css_matches("span.c", "div.b")(root) is False
+
+
+# -- unions of tag/class selectors walked in Python ------------------------------------------------------
+
+SIMPLE_GROUPS = (
+    ("h1.entry-title", "span.current-title"),
+    ("*.a", "p.a.b", "span", ".c"),
+    ("figure", ".read-also", "i.a"),
+)
+
+
+def test_simple_unions_walk_the_elements_and_equal_their_xpath() -> None:
+    root = html.fromstring(
+        "<div class='c'><p class='a\tb'>x</p><!-- a comment --><p class='a\xa0b'>y</p><span>z</span>"
+        "<i class='A a'></i><figure class=' read-also '><i class='b\na'></i></figure><b class='ab'></b></div>"
+    )
+    for group in SIMPLE_GROUPS:
+        union = css_union(*group)
+        assert isinstance(union, SimpleUnion), group
+        for element in root.iter(etree.Element):
+            assert union(element) == etree.XPath(union.path)(element), (group, element.tag)
+    assert [e.tag for e in css_union("*.a", "p.a.b", "span", ".c")(root)] == ["div", "p", "span", "i", "i"]
+    assert not isinstance(css_union("*", "p"), SimpleUnion)  # every element: left to libxml2
+    assert not isinstance(css_union("div p", "span"), SimpleUnion)  # a combinator
+
+
+def test_profile_simple_unions_equal_their_xpath_on_every_element_of_the_saved_pages() -> None:
+    unions = {name: getattr(ARAB_PRESS_2025, name) for name in ("title", "boilerplate")}
+    assert all(isinstance(union, SimpleUnion) for union in unions.values())
+    checked = 0
+    for path in saved_pages():
+        root = html.fromstring(path.read_bytes())
+        for element in root.iter("html", "article", "div", "body", "main"):
+            for name, union in unions.items():
+                assert union(element) == etree.XPath(union.path)(element), (path, name)
+                checked += 1
+    assert checked > 1000
+
+
+def test_paragraph_blocks_equal_their_xpath() -> None:
+    root = html.fromstring(
+        "<div><div>own text<p>a</p></div><div> \n <!-- c --> tail of a comment</div><div>\xa0</div>"
+        "<div> \t </div><section><span>in a span</span></section><li><p>p in li</p></li><li>li</li>"
+        "<article><main>deep <b>x</b></main></article><blockquote><div><h2>h</h2></div></blockquote></div>"
+    )
+    for element in root.iter(etree.Element):
+        assert paragraph_blocks(element) == PARAGRAPHS(element), element.tag
+    texts = [" ".join(block.text_content().split()) for block in paragraph_blocks(root)]
+    # "\xa0" is text to XPath's normalize-space(); a <section> holding only a <span> has none of its own
+    assert texts == ["a", "tail of a comment", "", "p in li", "li", "deep x", "h"]
+
+
+def test_paragraph_blocks_equal_their_xpath_on_every_element_of_the_saved_pages() -> None:
+    checked = 0
+    for path in saved_pages():
+        root = html.fromstring(path.read_bytes())
+        for element in root.iter("html", "article", "div", "body", "main", "section"):
+            assert paragraph_blocks(element) == PARAGRAPHS(element), path
+            checked += 1
+    assert checked > 1000
+
+
+_UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The XPath ``MetadataLayer.url`` read the canonical links with, before ``canonical_hrefs``.
+CANONICAL_XPATH = etree.XPath(
+    f"//link[@href][contains(concat(' ', normalize-space(translate(@rel, '{_UPPER}', '{_UPPER.lower()}')),"
+    " ' '), ' canonical ')]/@href"
+)
+
+
+def test_canonical_links_equal_the_xpath_selection() -> None:
+    root = html.fromstring(
+        "<html><head><link rel='stylesheet' href='s'><link rel='Canonical' href='a'><link rel='canonical'>"
+        "<link rel='x\tCANONICAL\n' href=''><link rel='canonical-ish' href='b'><link rel='\xa0canonical' href='c'>"
+        "</head><body><link rel='alternate canonical' href='d'></body></html>"
+    )
+    assert list(canonical_hrefs(root)) == [str(href) for href in CANONICAL_XPATH(root)] == ["a", "", "d"]
+    checked = 0
+    for path in saved_pages():
+        root = html.fromstring(path.read_bytes())
+        assert list(canonical_hrefs(root)) == [str(href) for href in CANONICAL_XPATH(root)], path
+        checked += 1
+    assert checked > 20

@@ -211,8 +211,12 @@ class ArticlePage:
         apply_limits(values, self.cuts, self.url)
         return values, layers
 
+    @cached_property
+    def _layers(self) -> dict[str, SiteLayer | MetadataLayer | GenericLayer | None]:
+        return {"site": self.site, "metadata": self.metadata, "generic": self.generic}
+
     def _layer(self, name: str) -> SiteLayer | MetadataLayer | GenericLayer | None:
-        return {"site": self.site, "metadata": self.metadata, "generic": self.generic}[name]
+        return self._layers[name]
 
     def _extract_field(self, spec: FieldSpec, values: dict[str, Any], layers: dict[str, str]) -> None:
         if spec.by_evidence:

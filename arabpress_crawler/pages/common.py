@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
+import lxml.html
 from lxml import etree
 from parsel import Selector
+from parsel.selector import create_root_node
 from scrapy.http import HtmlResponse, TextResponse, XmlResponse
 from scrapy.utils.response import get_base_url
 from w3lib.url import safe_url_string
@@ -43,7 +46,33 @@ def parsed_root(response: TextResponse) -> etree._Element:
     # From the bytes in the response's encoding, as parsel reads them (it decodes itself what lxml cannot):
     # no decoded copy of a large page (``response.text``, up to 4 bytes a character) held beside its tree.
     base_url = get_base_url(response)
+    if kind == "html":  # parsel's own reading of the bytes (``Selector(body=…, type="html")``), our parser
+        return create_root_node(
+            "", parser_cls=HtmlParser, base_url=base_url, body=response.body, encoding=response.encoding
+        )
     return Selector(body=response.body, encoding=response.encoding, type=kind, base_url=base_url).root
+
+
+class HtmlParser(etree.HTMLParser):
+    """``lxml.html.HTMLParser`` with its element classes chosen in C rather than by a Python callback.
+
+    lxml calls the class lookup of ``lxml.html`` (Python) each time it hands out an element it has not handed
+    out yet: ~70 times on an article page, ~4% of the page object's time. Every element is an
+    :class:`lxml.html.HtmlElement` (``text_content()``…) as there; only the form classes of ``lxml.html``
+    (``FormElement``, ``InputElement``…), which nothing here reads, are not used. Same parse, same tree.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.set_element_class_lookup(_HTML_CLASSES)
+
+
+_HTML_CLASSES = etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement,
+    comment=lxml.html.HtmlComment,
+    pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity,
+)
 
 
 #: A browser removes ASCII tabs and newlines from anywhere in a URL (WHATWG URL standard), so

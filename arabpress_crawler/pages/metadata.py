@@ -50,7 +50,7 @@ from arabpress_crawler.pages.jsonld import (
 )
 from arabpress_crawler.pages.limits import MAX_ARTICLE_BODY_CHARS, credible_article_body
 from arabpress_crawler.pages.regions import ArticleRegions, class_matches
-from arabpress_crawler.pages.selectors import xpath
+from arabpress_crawler.pages.selectors import XML_SPACE, xpath
 from arabpress_crawler.pages.taxonomy import header_links, rel_section, rel_tags, section_from_crumbs
 from arabpress_crawler.pages.titles import seen_title, strip_site_name
 
@@ -60,10 +60,9 @@ logger = logging.getLogger(__name__)
 EXCERPT_ENDINGS = ("…", "...", "[…]", "[...]", "&hellip;")
 
 _UPPER, _LOWER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"
-CANONICAL = xpath(
-    f"//link[@href][contains(concat(' ', normalize-space(translate(@rel, '{_UPPER}', '{_LOWER}')), ' '), ' canonical ')]"
-    "/@href"
-)
+#: ``rel`` values are compared as XPath's ``translate()`` and ``normalize-space()`` would: ASCII letters
+#: folded, tokens split on XML whitespace only (:data:`.selectors.XML_SPACE`).
+_ASCII_LOWER = str.maketrans(_UPPER, _LOWER)
 HTML_LANG = xpath("/html/@lang | /html/@xml:lang")
 #: ``<time datetime>`` of the publication: microdata or the ``pubdate`` attribute first.
 TIME_PUBLISHED = xpath("//time[@datetime][@itemprop='datePublished' or @pubdate]/@datetime")
@@ -148,6 +147,18 @@ def _marked_modified(time: etree._Element) -> bool:
     if time.get("itemprop") == "dateModified" or class_matches(time, MODIFIED_CLASS_WORDS):
         return True
     return _lead_text(time).startswith(MODIFIED_LEAD_WORDS)
+
+
+def canonical_hrefs(root: etree._Element) -> Iterator[str]:
+    """The ``href`` of each ``<link rel="canonical">`` of the document, in document order.
+
+    XPath's ``//link[@href][rel has the token canonical]/@href``, read lazily: the first link, in the
+    ``<head>``, is usually the one used, and the rest of the page is then never walked.
+    """
+    for link in root.getroottree().getroot().iter("link"):
+        href, rel = link.get("href"), link.get("rel")
+        if href is not None and rel and "canonical" in XML_SPACE.split(rel.translate(_ASCII_LOWER)):
+            yield href
 
 
 class MetadataLayer:
@@ -245,8 +256,8 @@ class MetadataLayer:
     # -- fields ---------------------------------------------------------------------------------------
 
     def url(self) -> str | None:
-        for href in CANONICAL(self.root):
-            resolved = absolute_url(self.base_url, str(href))
+        for href in canonical_hrefs(self.root):
+            resolved = absolute_url(self.base_url, href)
             if resolved:
                 return resolved
         main_entity = self._article("mainEntityOfPage")

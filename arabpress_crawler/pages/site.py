@@ -21,7 +21,7 @@ from arabpress_crawler.pages.common import (
     unique,
 )
 from arabpress_crawler.pages.limits import RELATED_LINKS_READ
-from arabpress_crawler.pages.selectors import PARAGRAPHS, SiteProfile, related_links
+from arabpress_crawler.pages.selectors import SiteProfile, paragraph_blocks, related_links
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def body_paragraphs(container: etree._Element, boilerplate: etree.XPath) -> list
     """The text of each paragraph under ``container``, leaving out ``boilerplate`` elements and their content."""
     removed = frozenset(boilerplate(container))
     paragraphs = []
-    for block in PARAGRAPHS(container):
+    for block in paragraph_blocks(container):
         if removed and _inside(block, removed, container):
             continue
         text = element_text(block, skip=removed)
