@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.misc import _generator_callbacks_cache, is_generator_with_return_value
 from scrapy.utils.test import get_crawler
@@ -18,12 +19,17 @@ B = "https://arab.press/2025/01/06/b/"
 C = "https://arab.press/2025/01/07/c/"
 
 
-def test_related_links_decided_already_are_counted_as_seen_and_the_rest_requested_in_page_order(
-    tmp_path: Path,
-) -> None:
+@pytest.fixture
+def spider(tmp_path: Path) -> ArticlesSpider:
     crawler = get_crawler(ArticlesSpider, {"ARABPRESS_DB": str(tmp_path / "a.db")})
     spider = ArticlesSpider.from_crawler(crawler, base_url="https://arab.press")
     crawler.stats.open_spider()
+    return spider
+
+
+def test_related_links_decided_already_are_counted_as_seen_and_the_rest_requested_in_page_order(
+    spider: ArticlesSpider,
+) -> None:
     assert list(spider._follow_article(ArticleLink(A, Source.LISTING, depth=1)))  # requested from a listing
 
     requests = spider._follow_related([A, B, B, C, f"{C}?utm_source=related", f"{A}#comments"], depth=2)
@@ -33,14 +39,11 @@ def test_related_links_decided_already_are_counted_as_seen_and_the_rest_requeste
         (Source.RELATED, 2)
     }
     # A and the second B as written before, C's tracking copy and A's fragment by their canonical URL.
-    assert crawler.stats.get_value("arabpress/skipped/seen") == 4
-    assert crawler.stats.get_value("arabpress/articles/requested") == 3
+    assert spider.crawler.stats.get_value("arabpress/skipped/seen") == 4
+    assert spider.crawler.stats.get_value("arabpress/articles/requested") == 3
 
 
-def test_article_requests_share_one_callback_so_scrapy_checks_its_source_once(tmp_path: Path) -> None:
-    crawler = get_crawler(ArticlesSpider, {"ARABPRESS_DB": str(tmp_path / "a.db")})
-    spider = ArticlesSpider.from_crawler(crawler, base_url="https://arab.press")
-    crawler.stats.open_spider()
+def test_article_requests_share_one_callback_so_scrapy_checks_its_source_once(spider: ArticlesSpider) -> None:
     [first] = spider._follow_article(ArticleLink(A, Source.LISTING, depth=1))
     assert first.callback is not None and not is_generator_with_return_value(first.callback)
     del first
@@ -50,11 +53,8 @@ def test_article_requests_share_one_callback_so_scrapy_checks_its_source_once(tm
 
 
 def test_listing_and_sitemap_requests_share_one_callback_each_so_scrapy_checks_their_source_once(
-    tmp_path: Path,
+    spider: ArticlesSpider,
 ) -> None:
-    crawler = get_crawler(ArticlesSpider, {"ARABPRESS_DB": str(tmp_path / "a.db")})
-    spider = ArticlesSpider.from_crawler(crawler, base_url="https://arab.press")
-    crawler.stats.open_spider()
     robots = TextResponse(
         "https://arab.press/robots.txt", body=b"Sitemap: https://arab.press/sitemap_index.xml\n", encoding="utf-8"
     )
