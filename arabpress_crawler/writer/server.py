@@ -153,7 +153,7 @@ class Writer:
             store.unsubscribe(counters.add_written)
         return Ack(
             seq=batch.seq,
-            records=len(batch.records),
+            records=sum(1 for record in batch.records if not isinstance(record, Capture)),
             stats=self.stats.pop(),
             counters=counters,
             logs=self.log.pop() if self.log is not None else [],
