@@ -1,6 +1,6 @@
 """The web archive written by the writer process (``arabpress_crawler.archive.handoff``) under SIGKILL.
 
-Over a generated 300-article mirror, in batches of 10: the writer killed after it wrote a batch's WARC records
+Over the generated 300-article mirror of ``test_writer_process.py``, in batches of 10: the writer killed after it wrote a batch's WARC records
 and before it committed the batch, and the crawler killed with batches in flight. Either way no row points at a
 record that is not in the archive (``arabpress check`` passes and every row's record reads back), and a re-run
 gives the database of an uninterrupted crawl, with every row's record readable.
@@ -14,11 +14,11 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+import test_writer_process
 from click.testing import CliRunner
 from conftest import ROOT, clean_env, run_crawl_cli
 from test_store_crash import committed_articles
@@ -29,17 +29,19 @@ from arabpress_crawler.archive import files
 from arabpress_crawler.archive.reader import iter_responses, read_response
 from arabpress_crawler.cli import cli
 from arabpress_crawler.db.archive import record_of
-from arabpress_mirror.generate import generate_mirror
 from arabpress_mirror.server import MirrorServer
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")]
 
-ARTICLES = 300
 #: The writer kills itself at this batch's commit (``StorePipeline.flush``), after writing its records.
 KILL_AT_COMMIT = 6
 KILL_AFTER_ROWS = 60
 POLL_SECONDS = 0.01
 WAIT_LIMIT_SECONDS = 120
+
+#: The mirror and the uninterrupted crawl of the writer process's tests (module fixtures: one of each here).
+generated = test_writer_process.generated
+clean_crawl = test_writer_process.clean_crawl
 
 #: The writer process, killing itself at the ``KILL_AT_COMMIT``-th commit (the batch's WARC records are written
 #: and flushed by then: the captures come first in the batch and the store's flush is its commit).
@@ -82,22 +84,6 @@ def crawl_child(base_url: str, db: Path, writer_runner: str) -> None:
 def start_child(base_url: str, db: Path, writer_runner: str = "") -> subprocess.Popen:
     command = [sys.executable, "-c", CHILD, base_url, str(db), writer_runner, str(ROOT / "tests")]
     return subprocess.Popen(command, cwd=db.parent, env=clean_env(KILL_AT_COMMIT=str(KILL_AT_COMMIT)))
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MirrorServer]:
-    root = tmp_path_factory.mktemp("archive-kill-mirror") / "site"
-    generate_mirror(root, ARTICLES, seed=5)
-    with MirrorServer(root) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def clean_crawl(generated: MirrorServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("clean") / "clean.db"
-    run = run_crawl_cli(generated.base_url, db, "--backfill", "--no-fail-on-warnings")
-    assert run.returncode == 0, run.stdout + run.stderr
-    return db
 
 
 def archive_of(db: Path) -> Path:
