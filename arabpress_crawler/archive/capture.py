@@ -54,7 +54,6 @@ PAGE_CHOICES = (ARTICLES_ONLY, ALL_PAGES)
 ARTICLE_META_KEY = "article_link"
 #: Where this middleware leaves the record of a response, for :class:`ArchiveRecordMiddleware`.
 RECORD_META_KEY = "arabpress_archive_record"
-STATS_PREFIX = handoff.STATS_PREFIX
 
 
 def archive_directory(settings: BaseSettings) -> tuple[Path, Path]:
@@ -76,7 +75,8 @@ class ArchiveMiddleware:
     def __init__(self, crawler: Crawler, config: handoff.ArchiveConfig, *, all_pages: bool) -> None:
         self.crawler = crawler
         self.config = config
-        self.writer = config.writer()
+        #: Writes the records when the crawler archives itself (no writer process to hand them to).
+        self.stage = handoff.ArchiveStage(self._count)
         self.all_pages = all_pages
         self.opened = False
         #: The writer's pipeline (``hand(capture)``), when the writer process writes the archive.
@@ -123,13 +123,11 @@ class ArchiveMiddleware:
         self.opened = True
         if self.sink is not None:
             logger.info("The writer process writes the web archive to %s", self.config.directory)
-            return
-        recovered = self.writer.open()
-        self._inc("recovered", len(recovered))
-        self._inc("files")
+        else:
+            self.stage.open(self.config)
 
     def spider_closed(self) -> None:
-        self.writer.close()
+        self.stage.close()
         self.opened = False
 
     def wanted(self, request: Request, response: Response) -> bool:
@@ -146,22 +144,14 @@ class ArchiveMiddleware:
             self.sink.hand(handoff.capture_of(request, response, token=token))
             request.meta[RECORD_META_KEY] = PendingArchiveRecord(token)
             return response
-        files_before = len(self.writer.stats.files)
-        try:
-            record = self.writer.write(exchange_of(request, response))
-        except OSError as error:
-            self._inc("errors")
-            logger.error("could not archive the response of %s: %s", response.url, error)
-            return response
-        request.meta[RECORD_META_KEY] = record
-        self._inc("records")
-        self._inc("bytes", record.length)
-        self._inc("files", len(self.writer.stats.files) - files_before)
+        record = self.stage.write(handoff.capture_of(request, response), self.config)
+        if record is not None:
+            request.meta[RECORD_META_KEY] = record
         return response
 
-    def _inc(self, key: str, count: int = 1) -> None:
-        if count and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"{STATS_PREFIX}{key}", count)
+    def _count(self, key: str, count: int) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key, count)
 
 
 def _attach(response: Response, output: Any) -> Any:

@@ -172,7 +172,8 @@ def exchange_from(capture: Capture) -> Exchange:
 
 
 class ArchiveStage:
-    """The writer process's archive: writes the captures it receives, gives items the records of theirs."""
+    """Writes captures to the archive and counts what it wrote: in the writer process (which then gives items the
+    records of theirs), or in the crawler when it archives itself (:class:`~arabpress_crawler.archive.capture.ArchiveMiddleware`)."""
 
     def __init__(self, count: Callable[[str, int], None]) -> None:
         self._count = count
@@ -180,9 +181,10 @@ class ArchiveStage:
         self._unavailable = False
         self._records: dict[int, ArchiveRecord | None] = {}
 
-    def write(self, capture: Capture, config: ArchiveConfig | None) -> None:
-        """Write the records of ``capture`` (the file is flushed after them) and keep where they went."""
-        writer = self.writer or self._open(config)
+    def write(self, capture: Capture, config: ArchiveConfig | None) -> ArchiveRecord | None:
+        """Write the records of ``capture`` (the file is flushed after them); where its response record went,
+        kept for the items of its ``token`` (``None``: it could not be written, an error is counted and logged)."""
+        writer = self.writer or self.open(config)
         record: ArchiveRecord | None = None
         if writer is None:
             self._inc("errors")
@@ -197,9 +199,11 @@ class ArchiveStage:
                 self._inc("records")
                 self._inc("bytes", record.length)
                 self._inc("files", len(writer.stats.files) - files_before)
-        self._records[capture.token] = record
-        if len(self._records) > KEPT_RECORDS:
-            del self._records[next(iter(self._records))]
+        if capture.token:
+            self._records[capture.token] = record
+            if len(self._records) > KEPT_RECORDS:
+                del self._records[next(iter(self._records))]
+        return record
 
     def resolve(self, item: ArticleItem) -> None:
         """Replace the pending record of ``item`` by the record written for it (``None`` if it could not be)."""
@@ -210,7 +214,10 @@ class ArchiveStage:
             logger.warning("no archived response for %s: its record was not received or is forgotten", item.url)
         item.archive = self._records.get(pending.token)
 
-    def _open(self, config: ArchiveConfig | None) -> ArchiveWriter | None:
+    def open(self, config: ArchiveConfig | None) -> ArchiveWriter | None:
+        """Close the files a killed crawl left open and start a new one (once; ``None`` if that failed)."""
+        if self.writer is not None:
+            return self.writer
         if self._unavailable or config is None:
             return None
         writer = config.writer()
