@@ -130,9 +130,13 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
         self.limiter: Limiter | None = None  # the run's caps, made when the crawler is known
         self.frontier: FrontierTracker | None = None  # what this run keeps for the next one
         self.max_pages = CrawlLimits.max_pages
-        # One callback object for every article request: Scrapy remembers its source check of a callback (is it a
-        # generator returning a value?) only while that very object lives, so a bound method per request re-read it.
+        # One callback object for every request of a kind: Scrapy remembers its source check of a callback (is it a
+        # generator returning a value? the callback's source read and parsed, ~1 ms) only while a callback equal to
+        # it lives, so a bound method made per request read it again whenever none of its kind was in flight.
         self._article_callback = self.parse_article
+        self._listing_callback = self.parse_listing
+        self._sitemap_callback = self.parse_sitemap
+        self._errback = self.on_error
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -197,7 +201,7 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
     def parse_home(self, response: Response) -> Iterator[scrapy.Request]:
         for link in SECTION_LINKS.extract_links(response):
             if self._on_site(link.url):
-                yield response.follow(link.url, callback=self.parse_listing, errback=self.on_error)
+                yield response.follow(link.url, callback=self._listing_callback, errback=self._errback)
         yield from self.parse_listing(response)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
@@ -211,7 +215,7 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
             if not self.listing_budget.take(next_url):  # pages of known articles only: still bounded
                 self._limits.page_cap(self.max_pages)
                 return
-            yield response.follow(next_url, callback=self.parse_listing, errback=self.on_error)
+            yield response.follow(next_url, callback=self._listing_callback, errback=self._errback)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         body = self._without_dtd(response.body, response.url)
@@ -226,7 +230,7 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             if self._on_site(url) and self._limits.sitemap_allowed(url, 1):
                 yield scrapy.Request(
-                    url, callback=self.parse_sitemap, errback=self.on_error, priority=SITEMAP_PRIORITY,
+                    url, callback=self._sitemap_callback, errback=self._errback, priority=SITEMAP_PRIORITY,
                     meta={"sitemap_depth": 1},
                 )
 
@@ -294,8 +298,8 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
                 continue
             yield scrapy.Request(
                 url,
-                callback=self.parse_sitemap,
-                errback=self.on_error,
+                callback=self._sitemap_callback,
+                errback=self._errback,
                 priority=SITEMAP_PRIORITY,
                 meta={"index_lastmod": lastmods[url], "sitemap_depth": depth},
             )
@@ -410,7 +414,7 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
         yield scrapy.Request(
             link.url,
             callback=self._article_callback,
-            errback=self.on_error,
+            errback=self._errback,
             headers=decision.conditional_headers(),
             meta=meta,
             priority=priority,
