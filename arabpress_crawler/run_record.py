@@ -320,6 +320,7 @@ class RunRecord:
             extraction_layers=counters.layer_shares(),
             stats=stats,
             sitemap_lastmods=sitemap_lastmods(stats),
+            article_lastmods=dict(getattr(getattr(self.crawler, "spider", None), "late_sitemap_lastmods", None) or {}),
         )
 
     def finish_run(self, store: session.CrawlStore, reason: str | None) -> None:

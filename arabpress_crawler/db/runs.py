@@ -55,6 +55,8 @@ class RunSummary:
     finished_at: str | None = None
     #: Sub-sitemap URL → ``<lastmod>`` as the sitemap index listed it in this run.
     sitemap_lastmods: dict[str, str] = field(default_factory=dict)
+    #: Article URL → ``<lastmod>`` its sitemap listed, read after the article was requested (its row may lack it).
+    article_lastmods: dict[str, str] = field(default_factory=dict)
 
 
 def mark_interrupted_runs(db: sqlite_utils.Database, *, conn: sqlite3.Connection | None = None) -> int:
@@ -118,6 +120,15 @@ def finish_run(db: sqlite_utils.Database, run_id: int, summary: RunSummary) -> N
     with transaction(db) as conn:
         conn.execute(f"UPDATE crawl_runs SET {assignments} WHERE id = :id", values)
         save_sitemap_lastmods(conn, run_id, summary.sitemap_lastmods)
+        save_article_lastmods(conn, summary.article_lastmods)
+
+
+def save_article_lastmods(conn: sqlite3.Connection, lastmods: Mapping[str, str]) -> None:
+    """Give stored articles the sitemap ``<lastmod>`` read after their page (the next run compares with it)."""
+    conn.executemany(
+        "UPDATE articles SET sitemap_lastmod = ? WHERE url = ? AND sitemap_lastmod IS NOT ?",
+        [(lastmod, url, lastmod) for url, lastmod in sorted(lastmods.items())],
+    )
 
 
 def save_sitemap_lastmods(conn: sqlite3.Connection, run_id: int, lastmods: Mapping[str, str]) -> None:

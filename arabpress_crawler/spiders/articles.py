@@ -124,6 +124,8 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
         self.requested_links: set[str] = set()  # links as written that led to those requests (or to one of them)
         self.skipped_known: set[str] = set()  # canonical URLs of stored articles not fetched again
         self.sitemap_lastmods: dict[str, str] = {}  # canonical URL -> lastmod, as the sitemaps list them
+        #: Lastmods of articles requested before their sitemap was read: the run record writes them at the end.
+        self.late_sitemap_lastmods: dict[str, str] = {}
         self.previous_sitemaps: dict[str, str] = {}  # sub-sitemap URL -> lastmod, as the last finished run saw
         self.page_budget = PageBudget(CrawlLimits.max_pages)  # article pages; a distributed worker's is the run's
         self.listing_budget = PageBudget(CrawlLimits.max_pages)  # pagination pages (backfill); likewise
@@ -259,6 +261,8 @@ class ArticlesSpider(FailureHandling, RelatedLinks, scrapy.Spider):
             canonical = canonicalize_url(entry["loc"])
             if lastmod and canonical:
                 self.sitemap_lastmods[canonical] = lastmod
+                if canonical in self.requested:  # its item may be built already, without this lastmod
+                    self.late_sitemap_lastmods[canonical] = lastmod
             yield from self._follow_article(
                 ArticleLink(entry["loc"], Source.SITEMAP, depth=1, listed_date=lastmod, lastmod=lastmod)
             )
