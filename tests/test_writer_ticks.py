@@ -24,7 +24,7 @@ def test_a_flow_of_items_looks_for_acknowledgements_once_per_tick(
     pipeline = WriterPipeline(tmp_path / "store.db", batch_size=1000, flush_seconds=60)
     pipeline.store = SimpleNamespace(run_id=1, error=None)  # type: ignore[assignment]
     looked: list[float] = []
-    monkeypatch.setattr(pipeline, "receive", looked.append)
+    monkeypatch.setattr(pipeline, "receive", lambda timeout: looked.append(timeout))
 
     for number in range(50):
         pipeline.process_item(UnchangedArticle(f"https://arab.press/{number}/"))
