@@ -84,7 +84,11 @@ class SharedFrontier:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedFrontier:
-        if "scrapy_redis" not in str(crawler.settings.get("SCHEDULER")):
+        from scrapy.utils.misc import load_object
+
+        from arabpress_crawler.distributed.queue import LeasedScheduler
+
+        if not issubclass(load_object(crawler.settings.get("SCHEDULER")), LeasedScheduler):
             raise NotConfigured("not a distributed worker")
         extension = cls(crawler)
         crawler.signals.connect(extension.opened, signal=signals.spider_opened)

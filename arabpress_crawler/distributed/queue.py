@@ -3,6 +3,13 @@
 ``pop`` moves a request atomically (``LMOVE``) from the queue to the worker's lease list; ``release`` removes it
 once it is done: failed in the downloader, or its response's items committed by the writer (:mod:`.leases`). A worker keeps a heartbeat key alive; :meth:`LeasedQueue.recover` moves the leases of every worker
 whose heartbeat expired (killed, machine gone) back to the queue, so another worker fetches them.
+
+:class:`LeasedScheduler` queues a request in one step: a Lua script adds its fingerprint to the run's ``…:seen``
+set and pushes it only if the fingerprint was new. scrapy-redis's scheduler made two round trips (the dupefilter's
+``SADD``, then the queue's ``LPUSH``): a worker killed between them left the URL seen and queued nowhere, every
+other worker dropped the link as a duplicate, and the run ended without the page (``tests/distributed/test_enqueue.py``).
+The queue is the run's own key, ``…:requests`` (scrapy-redis's default, ``<spider>:requests``, was one list for every
+run and site on the server).
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from scrapy_redis.queue import Base
+from scrapy_redis.scheduler import Scheduler
 
 from arabpress_crawler.distributed import membership
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS, RUN_TTL_SECONDS, RunKeys
@@ -27,6 +35,19 @@ LEASE_META = "arabpress_lease"
 #: ``request.meta`` key: the request got a response (its lease is held past the downloader, :mod:`.leases`).
 DOWNLOADED_META = "arabpress_downloaded"
 
+
+#: KEYS: the queue, the run's seen set, the worker's leases; ARGV: the encoded request, its fingerprint ("": not
+#: filtered), ttl, the lease it replaces (""). The queue's length, or 0 when the fingerprint was seen already.
+PUSH_SCRIPT = """
+if ARGV[2] ~= '' then
+  if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
+  redis.call('EXPIRE', KEYS[2], tonumber(ARGV[3]))
+end
+local length = redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+if ARGV[4] ~= '' then redis.call('LREM', KEYS[3], 1, ARGV[4]) end
+return length
+"""
 
 #: How long a worker the coordinator has started but which has not joined yet counts as alive (start-up on a
 #: loaded machine takes seconds; one that dies before joining is let go by the coordinator as soon as it exits).
@@ -52,9 +73,11 @@ def expect_workers(server: Any, keys: RunKeys, workers: list[str]) -> None:
 class LeasedQueue(Base):
     """FIFO queue of the run with per-worker leases (see the module docstring)."""
 
-    def __init__(self, server: Any, spider: Spider, key: str, serializer: Any = None) -> None:
-        super().__init__(server, spider, key, serializer)
-        self.keys: RunKeys = run_keys(spider.settings)
+    def __init__(self, server: Any, spider: Spider, key: str = "", serializer: Any = None) -> None:
+        keys = run_keys(spider.settings)
+        super().__init__(server, spider, keys.requests, serializer)  # not scrapy-redis's ``key``: the run's own
+        self.keys: RunKeys = keys
+        self._push = server.register_script(PUSH_SCRIPT)
         self.worker = worker_of(spider.settings)
         #: Why this worker may not join the run (:mod:`.membership`: it is done), or ``None`` once it has joined.
         self.refused: str | None = None
@@ -78,19 +101,22 @@ class LeasedQueue(Base):
     def __len__(self) -> int:
         return int(self.server.llen(self.key))
 
-    def push(self, request: Request) -> None:
+    def push(self, request: Request, fingerprint: str | None = None) -> bool:
+        """Queue ``request``; with a ``fingerprint``, only if the run has not seen it, marking it seen in the same
+        step (a kill leaves both done or neither). Whether it was queued."""
         replaced = request.meta.pop(LEASE_META, None)  # a redirect or a retry carries its original's lease
         request.meta.pop(DOWNLOADED_META, None)
         if self.refused is not None:  # the run is done: nothing starts it again
-            return
-        pipe = self.server.pipeline()
-        pipe.lpush(self.key, self._encode_request(request))
-        pipe.expire(self.key, RUN_TTL_SECONDS)
-        if replaced is not None:  # the replacement is queued: the original's lease can go
-            pipe.lrem(self.keys.leases(self.worker), 1, replaced)
-        length, *_ = pipe.execute()
+            return False
+        length = int(
+            self._push(
+                keys=[self.key, self.keys.seen, self.keys.leases(self.worker)],
+                args=[self._encode_request(request), fingerprint or "", RUN_TTL_SECONDS, replaced or ""],
+            )
+        )
         if length == 1:  # the queue was empty: workers that found it so are waiting
             wake(self.server, self.keys, "queued")
+        return length > 0
 
     def pop(self, timeout: int = 0) -> Request | None:
         if self.refused is not None:
@@ -138,3 +164,24 @@ class LeasedQueue(Base):
 
     def clear(self) -> None:
         """Nothing: the queue is the run's (the last worker deletes the run's keys)."""
+
+
+class LeasedScheduler(Scheduler):
+    """scrapy-redis's scheduler whose requests are marked seen and queued in one step (see the module docstring)."""
+
+    queue: LeasedQueue
+
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
+        if not isinstance(self.queue, LeasedQueue) or getattr(self.df, "key", None) != self.queue.keys.seen:
+            raise ValueError("LeasedScheduler needs the LeasedQueue and the run's dupefilter (worker_settings())")
+
+    def enqueue_request(self, request: Request) -> bool:
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
+        if not self.queue.push(request, fingerprint):
+            if fingerprint is not None and self.queue.refused is None:
+                self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
