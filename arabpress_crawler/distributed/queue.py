@@ -2,7 +2,9 @@
 
 ``pop`` moves a request atomically (``LMOVE``) from the queue to the worker's lease list; ``release`` removes it
 once it is done: failed in the downloader, or its response's items committed by the writer (:mod:`.leases`). A worker keeps a heartbeat key alive; :meth:`LeasedQueue.recover` moves the leases of every worker
-whose heartbeat expired (killed, machine gone) back to the queue, so another worker fetches them.
+whose heartbeat expired (killed, machine gone) back to the queue, so another worker fetches them. A worker let go
+so while it was only slow is back among the run's workers when it pops again (both steps are Lua scripts), so
+what it leases afterwards is recovered in turn.
 
 :class:`LeasedScheduler` queues a request in one step: a Lua script adds its fingerprint to the run's ``…:seen``
 set and pushes it only if the fingerprint was new. scrapy-redis's scheduler made two round trips (the dupefilter's
@@ -49,6 +51,33 @@ if ARGV[4] ~= '' then redis.call('LREM', KEYS[3], 1, ARGV[4]) end
 return length
 """
 
+#: KEYS: the queue, the worker's leases, its idle key, the run's workers, the run's done marker; ARGV: worker, ttl.
+#: The request moved to the worker's leases (nil when the queue is empty). The worker is busy from now until its
+#: engine is idle again, and a member of the run: one given up for dead while it was only slow (its heartbeat
+#: expired, :meth:`LeasedQueue.recover` let it go) is back, so what it leases now is recovered if it dies.
+POP_SCRIPT = """
+local data = redis.call('LMOVE', KEYS[1], KEYS[2], 'RIGHT', 'LEFT')
+if not data then return false end
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[2]))
+redis.call('DEL', KEYS[3])
+if redis.call('EXISTS', KEYS[5]) == 0 and redis.call('SADD', KEYS[4], ARGV[1]) == 1 then
+  redis.call('EXPIRE', KEYS[4], tonumber(ARGV[2]))
+end
+return data
+"""
+
+#: KEYS: the worker's alive key, its leases, the queue, the run's workers, its idle key; ARGV: worker. How many
+#: requests went back to the queue, -1 when the worker is alive. One step, so a slow worker's pop (which puts it
+#: back in the run) comes wholly before (its lease goes back too) or after (it stays a member).
+RECOVER_SCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+local moved = 0
+while redis.call('LMOVE', KEYS[2], KEYS[3], 'RIGHT', 'RIGHT') do moved = moved + 1 end
+redis.call('SREM', KEYS[4], ARGV[1])
+redis.call('DEL', KEYS[5])
+return moved
+"""
+
 #: How long a worker the coordinator has started but which has not joined yet counts as alive (start-up on a
 #: loaded machine takes seconds; one that dies before joining is let go by the coordinator as soon as it exits).
 STARTUP_TTL_SECONDS = 120
@@ -78,6 +107,8 @@ class LeasedQueue(Base):
         super().__init__(server, spider, keys.requests, serializer)  # not scrapy-redis's ``key``: the run's own
         self.keys: RunKeys = keys
         self._push = server.register_script(PUSH_SCRIPT)
+        self._pop = server.register_script(POP_SCRIPT)
+        self._recover = server.register_script(RECOVER_SCRIPT)
         self.worker = worker_of(spider.settings)
         #: Why this worker may not join the run (:mod:`.membership`: it is done), or ``None`` once it has joined.
         self.refused: str | None = None
@@ -121,14 +152,13 @@ class LeasedQueue(Base):
     def pop(self, timeout: int = 0) -> Request | None:
         if self.refused is not None:
             return None
-        leases = self.keys.leases(self.worker)
-        data = self.server.lmove(self.key, leases, "RIGHT", "LEFT")
+        keys = self.keys
+        data = self._pop(
+            keys=[self.key, keys.leases(self.worker), keys.idle(self.worker), keys.workers, keys.done],
+            args=[self.worker, RUN_TTL_SECONDS],
+        )
         if data is None:
             return None
-        pipe = self.server.pipeline()
-        pipe.expire(leases, RUN_TTL_SECONDS)
-        pipe.delete(self.keys.idle(self.worker))  # busy from now until its engine is idle again
-        pipe.execute()
         request = self._decode_request(data)
         request.meta[LEASE_META] = data
         return request
@@ -152,14 +182,18 @@ class LeasedQueue(Base):
         returned = 0
         for member in self.server.smembers(self.keys.workers):
             worker = _text(member)
-            if worker == self.worker or self.server.exists(self.keys.alive(worker)):
+            if worker == self.worker:
                 continue
-            while self.server.lmove(self.keys.leases(worker), self.key, "RIGHT", "RIGHT") is not None:
-                returned += 1
-            self.server.srem(self.keys.workers, worker)
-            self.server.delete(self.keys.idle(worker))
-            if returned:
-                logger.warning("Worker %s is gone: %d requests it had leased went back to the queue", worker, returned)
+            keys = self.keys
+            moved = int(
+                self._recover(
+                    keys=[keys.alive(worker), keys.leases(worker), self.key, keys.workers, keys.idle(worker)],
+                    args=[worker],
+                )
+            )
+            if moved > 0:
+                logger.warning("Worker %s is gone: %d requests it had leased went back to the queue", worker, moved)
+                returned += moved
         return returned
 
     def clear(self) -> None:
