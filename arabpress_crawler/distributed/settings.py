@@ -42,6 +42,7 @@ def worker_settings(redis_url: str, run: str, *, worker: str | None = None) -> d
         "SCHEDULER_DUPEFILTER_CLASS": "arabpress_crawler.distributed.dupefilter.CanonicalDupeFilter",
         "DUPEFILTER_CLASS": "arabpress_crawler.distributed.dupefilter.CanonicalDupeFilter",
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
+        "STATS_CLASS": "arabpress_crawler.distributed.stats.WorkerStats",  # sitemap lastmods saved before leases go
         "DOWNLOADER_MIDDLEWARES": {"arabpress_crawler.distributed.throttle.GlobalThrottle": 540},
         "EXTENSIONS": {"arabpress_crawler.distributed.frontier.SharedFrontier": 20},
         "SPIDER_MIDDLEWARES": {"arabpress_crawler.distributed.leases.HeldOutput": 1},  # closest to the engine
