@@ -118,7 +118,8 @@ class SharedFrontier:
                 spider.listing_budget = SharedPageBudget(server, keys.listings, spider.max_pages)
 
         if self.queue is not None:
-            self.holder = LeaseHolder(self.queue, writer_pipeline(self.crawler), self._save_stats)
+            pipeline = writer_pipeline(self.crawler)  # none: no writer, no coordinator to read the run's stats
+            self.holder = LeaseHolder(self.queue, pipeline, self._save_stats if pipeline is not None else None)
             self._wakeup = Wakeup(self.queue.server, self.queue.keys, lambda: schedule_next_request(self.crawler.engine))
             self._wakeup.start()
         self._loop = task.LoopingCall(self.beat)

@@ -18,6 +18,7 @@ from scrapy.settings import Settings
 from scrapy.utils.misc import load_object
 
 from arabpress_crawler.distributed.coordinator import merge_stats
+from arabpress_crawler.distributed.feed import RedisWriterPipeline, RemoteStore
 from arabpress_crawler.distributed.frontier import SharedFrontier
 from arabpress_crawler.distributed.queue import LEASE_META
 from arabpress_crawler.distributed.settings import run_keys, worker_settings
@@ -33,7 +34,11 @@ def test_a_worker_killed_after_reading_a_sitemap_leaves_its_lastmod_in_the_runs_
     settings = Settings({"ARABPRESS_BASE_URL": BASE, **worker_settings(redis_url, "run-1", worker="held")})
     stats = load_object(settings["STATS_CLASS"])(SimpleNamespace(settings=settings))
     leased = queue(redis_url, server, "held")
-    engine = SimpleNamespace(scheduler=SimpleNamespace(queue=leased), spider_is_idle=lambda: False)
+    writer = RedisWriterPipeline(":memory:")  # the worker's pipeline to the run's writer, nothing pending
+    writer.server, writer.keys, writer.worker = server, run_keys(settings), "held"
+    writer.store = RemoteStore(lambda error: None)  # type: ignore[assignment]
+    scraper = SimpleNamespace(itemproc=SimpleNamespace(middlewares=[writer]))
+    engine = SimpleNamespace(scheduler=SimpleNamespace(queue=leased), scraper=scraper, spider_is_idle=lambda: False)
     crawler = SimpleNamespace(settings=settings, stats=stats, engine=engine, spider=SimpleNamespace())
     frontier = SharedFrontier(crawler)  # type: ignore[arg-type]
     frontier.opened()
