@@ -31,6 +31,14 @@ class ArchiveRecord:
     record_id: str  # WARC-Record-ID, ``<urn:uuid:…>``
 
 
+@dataclass(frozen=True)
+class PendingArchiveRecord:
+    """The response an item was extracted from is being archived by the writer process, which replaces this with
+    the :class:`ArchiveRecord` it wrote before it stores the item (see :mod:`arabpress_crawler.archive.handoff`)."""
+
+    token: int  # names the response's capture among those the crawler sent
+
+
 @dataclass
 class ArticleItem:
     """One article page, as extracted by :class:`arabpress_crawler.pages.article.ArticlePage`.
@@ -59,7 +67,8 @@ class ArticleItem:
     etag: str | None = None
     last_modified: str | None = None
     sitemap_lastmod: str | None = None  # the article's <lastmod> in the site's sitemap, when listed there
-    archive: ArchiveRecord | None = None  # the archived response (filled by the archive's spider middleware)
+    # The archived response (filled by the archive's spider middleware; pending while the writer process writes it).
+    archive: ArchiveRecord | PendingArchiveRecord | None = None
     parser_version: str | None = None  # the extraction that produced the fields (same middleware)
     # Filled by the pipelines.
     word_count: int | None = None

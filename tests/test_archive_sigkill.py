@@ -1,11 +1,16 @@
 """SIGKILL during a crawl with the web archive on: the next crawl closes the file the killed one left open
-(cut back to its last whole record) and starts a new one; ``check`` is clean and ``reextract`` works."""
+(cut back to its last whole record) and starts a new one; ``check`` is clean and ``reextract`` works.
+
+The whole crawl is killed, the crawler and its writer process (which writes the archive) at once, as a power
+cut, the OOM killer or ``kill -9`` of the process group would: a crawler killed alone leaves its writer to
+close the file (``tests/test_archive_writer_kill.py``)."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -44,6 +49,21 @@ def stored_articles(db: Path) -> int:
         return 0
 
 
+def writer_pid(log: Path) -> int:
+    found = re.search(r"Writer process (\d+) started", log.read_text(encoding="utf-8"))
+    assert found, "the crawl log names no writer process"
+    return int(found.group(1))
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie nobody reaped does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state != "Z"
+
+
 def wait_for(condition: object, what: str) -> None:
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
@@ -61,13 +81,15 @@ def test_sigkill_with_the_archive_on(tmp_path: Path) -> None:
             server.set_fault(path, "stall")
         args = ["crawl", "--base-url", server.base_url, "--db", str(db), "--mirror-profile",
                 "--log-file", str(tmp_path / "killed.log"), "--quiet"]  # fmt: skip
-        process = subprocess.Popen(arabpress_command(*args), cwd=tmp_path, env=clean_env(),
+        process = subprocess.Popen(arabpress_command(*args), cwd=tmp_path, env=clean_env(), start_new_session=True,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         try:
             wait_for(lambda: stored_articles(db) >= STORED_BEFORE_KILL, "articles to be stored")
         finally:
-            os.kill(process.pid, signal.SIGKILL)
+            os.killpg(process.pid, signal.SIGKILL)  # the crawler and its writer process
             process.wait(timeout=WAIT_SECONDS)
+        writer = writer_pid(tmp_path / "killed.log")
+        wait_for(lambda: not alive(writer), "the writer process to die")
         [left_open] = archive.glob(f"*{files.OPEN_SUFFIX}")
         with left_open.open("r+b") as handle:  # (the kill may itself have cut the last record)
             whole = files.complete_length(handle)

@@ -35,6 +35,11 @@ sitemaps and ``robots.txt`` too); only ``2xx`` responses are (a 304 has nothing 
 :class:`~arabpress_crawler.archive.capture.ArchiveRecordMiddleware`, a spider middleware, so the spider
 itself knows nothing of the archive and ``scrapy crawl`` archives exactly as ``arabpress crawl`` does.
 
+Where the records are built: with the writer process (``ARABPRESS_WRITER=process``, the default, and distributed
+workers) the middleware only hands a capture of the response to the writer's pipeline and the writer process
+writes the records, before the rows that point at them (:mod:`arabpress_crawler.archive.handoff`); otherwise
+(``inline``, feed exports) the middleware writes them in the crawler.
+
 Files (see :mod:`arabpress_crawler.archive.files`): ``<db dir>/archive/<db stem>-<timestamp>-<serial>.warc.gz``,
 rotated at ``ARABPRESS_ARCHIVE_MAX_BYTES`` (1 GB, the size the WARC guidelines suggest), named
 ``….warc.gz.open`` while written (as Heritrix does) and locked by the writing process. A file left ``.open`` by

@@ -1,14 +1,22 @@
-"""The Scrapy side of the archive: a downloader middleware that writes, a spider middleware that points items
-at what was written.
+"""The Scrapy side of the archive: a downloader middleware that archives, a spider middleware that points items
+at what was archived.
 
 Enabled in :mod:`arabpress_crawler.settings` (``DOWNLOADER_MIDDLEWARES`` at 595, ``SPIDER_MIDDLEWARES`` at 950),
 so every way a crawl starts (``arabpress crawl``, ``scrapy crawl``, a Scrapyd job) archives the same way; see
 :mod:`arabpress_crawler.archive` for what is captured and why at 595.
 
+Who writes the records: when the writer process runs the store (``ARABPRESS_WRITER=process``, the default, and
+distributed workers; :class:`~arabpress_crawler.writer.addon.WriterAddon` sets ``ARABPRESS_ARCHIVE_IN_WRITER``),
+the middleware only takes a :class:`~arabpress_crawler.archive.handoff.Capture` of the response and hands it to
+the writer's pipeline, and items carry a pending record until the writer has written theirs
+(:mod:`arabpress_crawler.archive.handoff`). Otherwise (``inline``, a crawl with feed exports, a pipeline set
+without the store) the middleware writes the records itself, in the crawler, as the response arrives.
+
 Stats: ``arabpress/archive/records``, ``arabpress/archive/bytes`` (compressed, response records only),
 ``arabpress/archive/files``, ``arabpress/archive/recovered`` (files a killed crawl left open, closed at start),
 ``arabpress/archive/errors`` (records that could not be written; the crawl goes on and ``arabpress check``
-reports the articles without a record).
+reports the articles without a record). With the writer process they are counted there and reach the crawl's
+stats with its acknowledgements.
 """
 
 from __future__ import annotations
@@ -20,19 +28,17 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.httpobj import urlparse_cached
-from twisted.web.http import RESPONSES
 
 from arabpress_crawler import __version__
-from arabpress_crawler.archive import files
-from arabpress_crawler.archive.writer import DEFAULT_MAX_BYTES, ArchiveWriter, Exchange
+from arabpress_crawler.archive import files, handoff
+from arabpress_crawler.archive.writer import DEFAULT_MAX_BYTES, Exchange
 from arabpress_crawler.extraction_version import extraction_version
-from arabpress_crawler.items import ArchiveRecord, ArticleItem
+from arabpress_crawler.items import ArchiveRecord, ArticleItem, PendingArchiveRecord
+from arabpress_crawler.writer import ARCHIVE_IN_WRITER_SETTING
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Request, Response
-    from scrapy.http.headers import Headers
     from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
@@ -48,9 +54,6 @@ PAGE_CHOICES = (ARTICLES_ONLY, ALL_PAGES)
 ARTICLE_META_KEY = "article_link"
 #: Where this middleware leaves the record of a response, for :class:`ArchiveRecordMiddleware`.
 RECORD_META_KEY = "arabpress_archive_record"
-STATS_PREFIX = "arabpress/archive/"
-#: Header the HTTP client has already undone (the body Scrapy hands over is de-chunked).
-TRANSFER_ENCODING = "transfer-encoding"
 
 
 def archive_directory(settings: BaseSettings) -> tuple[Path, Path]:
@@ -60,58 +63,24 @@ def archive_directory(settings: BaseSettings) -> tuple[Path, Path]:
     return (Path(configured) if configured else files.default_directory(db)), db.parent
 
 
-def _header_text(value: bytes) -> str:
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        return value.decode("latin-1")
-
-
-def header_pairs(headers: Headers, *, drop: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """Every header value as a ``(name, value)`` pair, repeated headers kept, ``drop`` names left out."""
-    dropped = {name.lower() for name in drop}
-    pairs: list[tuple[str, str]] = []
-    # The stored names and value lists as they are: what ``Headers.items()`` gives, without normalising each
-    # name again to look up its values (names are stored normalised).
-    for name, values in dict.items(headers):
-        text = _header_text(name)
-        if text.lower() in dropped:
-            continue
-        pairs.extend((text, _header_text(value)) for value in values)
-    return pairs
-
-
 def exchange_of(request: Request, response: Response) -> Exchange:
     """The :class:`Exchange` of a response as it reached the middleware (see the module docstring)."""
-    parts = urlparse_cached(request)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    request_headers = header_pairs(request.headers)
-    if not any(name.lower() == "host" for name, _ in request_headers):
-        request_headers.insert(0, ("Host", parts.netloc))
-    reason = RESPONSES.get(response.status, b"").decode("ascii")
-    return Exchange(
-        url=response.url,
-        method=request.method,
-        request_target=target,
-        request_headers=request_headers,
-        request_body=request.body,
-        protocol=response.protocol or "HTTP/1.1",
-        status=response.status,
-        reason=reason,
-        response_headers=header_pairs(response.headers, drop=(TRANSFER_ENCODING,)),
-        body=response.body,
-        ip_address=str(response.ip_address) if response.ip_address else None,
-    )
+    return handoff.exchange_from(handoff.capture_of(request, response))
 
 
 class ArchiveMiddleware:
-    """Downloader middleware: writes the archived responses (articles only, unless configured otherwise)."""
+    """Downloader middleware: archives the wanted responses (articles only, unless configured otherwise), writing
+    them itself or, when the writer process writes the archive, handing their captures to its pipeline."""
 
-    def __init__(self, crawler: Crawler, writer: ArchiveWriter, *, all_pages: bool) -> None:
+    def __init__(self, crawler: Crawler, config: handoff.ArchiveConfig, *, all_pages: bool) -> None:
         self.crawler = crawler
-        self.writer = writer
+        self.config = config
+        #: Writes the records when the crawler archives itself (no writer process to hand them to).
+        self.stage = handoff.ArchiveStage(self._count)
         self.all_pages = all_pages
         self.opened = False
+        #: The writer's pipeline (``hand(capture)``), when the writer process writes the archive.
+        self.sink: Any = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
@@ -123,7 +92,7 @@ class ArchiveMiddleware:
             raise ValueError(f"{PAGES_SETTING} must be one of {', '.join(PAGE_CHOICES)}, not {pages!r}")
         directory, base = archive_directory(settings)
         db = Path(settings.get("ARABPRESS_DB") or "data/arabpress.db")
-        writer = ArchiveWriter(
+        config = handoff.ArchiveConfig(
             directory,
             prefix=files.file_prefix(db),
             base=base,
@@ -138,19 +107,27 @@ class ArchiveMiddleware:
                 ),
             },
         )
-        middleware = cls(crawler, writer, all_pages=pages == ALL_PAGES)
+        middleware = cls(crawler, config, all_pages=pages == ALL_PAGES)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        if settings.getbool(ARCHIVE_IN_WRITER_SETTING):
+            crawler.signals.connect(middleware.sink_ready, signal=handoff.ARCHIVE_SINK)
         return middleware
 
+    def sink_ready(self, sink: Any) -> None:
+        """The writer's pipeline (:data:`~arabpress_crawler.archive.handoff.ARCHIVE_SINK`): it gets the captures."""
+        self.sink = sink
+        sink.archive_config = self.config
+
     def spider_opened(self) -> None:
-        recovered = self.writer.open()
         self.opened = True
-        self._inc("recovered", len(recovered))
-        self._inc("files")
+        if self.sink is not None:
+            logger.info("The writer process writes the web archive to %s", self.config.directory)
+        else:
+            self.stage.open(self.config)
 
     def spider_closed(self) -> None:
-        self.writer.close()
+        self.stage.close()
         self.opened = False
 
     def wanted(self, request: Request, response: Response) -> bool:
@@ -162,28 +139,25 @@ class ArchiveMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         if not self.opened or not self.wanted(request, response):
             return response
-        files_before = len(self.writer.stats.files)
-        try:
-            record = self.writer.write(exchange_of(request, response))
-        except OSError as error:
-            self._inc("errors")
-            logger.error("could not archive the response of %s: %s", response.url, error)
+        if self.sink is not None:
+            token = handoff.new_token()
+            self.sink.hand(handoff.capture_of(request, response, token=token))
+            request.meta[RECORD_META_KEY] = PendingArchiveRecord(token)
             return response
-        request.meta[RECORD_META_KEY] = record
-        self._inc("records")
-        self._inc("bytes", record.length)
-        self._inc("files", len(self.writer.stats.files) - files_before)
+        record = self.stage.write(handoff.capture_of(request, response), self.config)
+        if record is not None:
+            request.meta[RECORD_META_KEY] = record
         return response
 
-    def _inc(self, key: str, count: int = 1) -> None:
-        if count and self.crawler.stats is not None:
-            self.crawler.stats.inc_value(f"{STATS_PREFIX}{key}", count)
+    def _count(self, key: str, count: int) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key, count)
 
 
 def _attach(response: Response, output: Any) -> Any:
     if not isinstance(output, ArticleItem):
         return output
-    record: ArchiveRecord | None = response.meta.get(RECORD_META_KEY)
+    record: ArchiveRecord | PendingArchiveRecord | None = response.meta.get(RECORD_META_KEY)
     if record is not None and output.archive is None:
         output.archive = record
     if output.parser_version is None:

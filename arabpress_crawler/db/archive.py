@@ -120,8 +120,9 @@ Changes = dict[str, tuple[Any, Any]]
 
 
 def archive_values(item: ArticleItem) -> dict[str, Any]:
-    """The archive and version columns of a row written from ``item`` (a crawl's write)."""
-    record = item.archive
+    """The archive and version columns of a row written from ``item`` (a crawl's write); a record still pending
+    (not written by the writer process) is no record: the row never points at a record that may not exist."""
+    record = item.archive if isinstance(item.archive, ArchiveRecord) else None
     return {
         "archive_file": record.file if record else None,
         "archive_offset": record.offset if record else None,

@@ -26,3 +26,5 @@ WRITER_INLINE = "inline"
 WRITER_MODES = (WRITER_PROCESS, WRITER_INLINE)
 #: Set by the add-on when the clean and validate stages run in the writer process too (see its docstring).
 WRITER_PREPARES_SETTING = "ARABPRESS_WRITER_PREPARES"
+#: Set by the add-on when the writer process writes the web archive too (:mod:`arabpress_crawler.archive.handoff`).
+ARCHIVE_IN_WRITER_SETTING = "ARABPRESS_ARCHIVE_IN_WRITER"

@@ -7,6 +7,9 @@ crawler's thread. A crawl without them (the bench's bare spider) is left alone.
 The clean and validate pipelines go to the writer process too when nothing in the crawler needs cleaned items
 (:func:`_prepares_in_writer`): the crawler's core then only fetches and extracts, the stages that cannot leave
 it. A distributed worker keeps them (its batches go through Redis to a writer that may serve older workers).
+
+The web archive's records are written by the writer process too (``ARABPRESS_ARCHIVE_IN_WRITER``), unless feed
+exports need each item's record in the crawler (:mod:`arabpress_crawler.archive.capture`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.utils.misc import load_object
 
 from arabpress_crawler.writer import (
+    ARCHIVE_IN_WRITER_SETTING,
     WRITER_INLINE,
     WRITER_MODES,
     WRITER_PREPARES_SETTING,
@@ -86,6 +90,8 @@ class WriterAddon:
             del pipelines[enabled[path][0]]
         pipelines[REDIS_WRITER_PIPELINE if distributed else WRITER_PIPELINE] = order
         settings.set("ITEM_PIPELINES", pipelines, priority=priority)
+        if not settings.getdict("FEEDS"):  # exported items must hold their records: the crawler writes them then
+            settings.set(ARCHIVE_IN_WRITER_SETTING, True, priority=priority)
         stages = ", ".join(path.rsplit(".", 1)[-1].removesuffix("Pipeline").lower() for path in moved)
         logger.info("%s run in a writer process (%s=%s)", stages, WRITER_SETTING, WRITER_PROCESS)
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.reactor import is_reactor_installed
 
+from arabpress_crawler.archive.handoff import ARCHIVE_SINK
 from arabpress_crawler.db import session
 from arabpress_crawler.frontier import FRONTIER_RECORDS
 from arabpress_crawler.frontier_writer import frontier_policy
@@ -41,6 +42,8 @@ from arabpress_crawler.writer.protocol import CLOSE, Ack, Batch, FrontierRecords
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
+
+    from arabpress_crawler.archive.handoff import Capture
 
 logger = logging.getLogger(__name__)
 
@@ -109,6 +112,10 @@ class WriterPipeline:
         self._batches: Connection | None = None
         self._acks: Connection | None = None
         self._pending: list[Any] = []
+        #: Of the pending records, the captures of archived responses (not counted as records: see :meth:`hand`).
+        self._captures = 0
+        #: Set by the archive middleware when the writer writes the archive (:meth:`hand`).
+        self.archive_config: Any = None
         self._in_flight: dict[int, int] = {}
         self._seq = 0
         self._last_send = time.monotonic()
@@ -133,12 +140,21 @@ class WriterPipeline:
         if settings.getbool("ARABPRESS_FRONTIER", True):
             pipeline.frontier_policy = frontier_policy(settings)
             crawler.signals.connect(pipeline.frontier_records, signal=FRONTIER_RECORDS)
+        crawler.signals.send_catch_log(signal=ARCHIVE_SINK, sink=pipeline)
         return pipeline
 
     def frontier_records(self, records: Any) -> None:
         """The spider's frontier records go to the writer in order with the items (the ``FRONTIER_RECORDS`` signal)."""
         if records and self.store is not None and not self.failed:
             self._pending.append(FrontierRecords(list(records), self.frontier_policy))
+
+    def hand(self, capture: Capture) -> None:
+        """The capture of an archived response, for the writer to write before the items that point at it
+        (:mod:`arabpress_crawler.archive.handoff`). It rides with the records without counting as one: batches
+        hold ``batch_size`` items as before, and a lost batch loses its items' count, not its captures'."""
+        if self.store is not None and not self.failed:
+            self._pending.append(capture)
+            self._captures += 1
 
     @property
     def failed(self) -> bool:
@@ -210,7 +226,7 @@ class WriterPipeline:
             self._count(LOST_STAT, 1)  # the store cannot write; the crawl is stopping
             return item
         self._pending.append(record)
-        if len(self._pending) >= self.batch_size:
+        if len(self._pending) - self._captures >= self.batch_size:
             self.send()
         else:
             self.tick()
@@ -226,22 +242,25 @@ class WriterPipeline:
         """Send the pending records as one batch; wait while too many batches are unacknowledged."""
         self._last_send = time.monotonic()
         records, self._pending = self._pending, []
+        counted, self._captures = len(records) - self._captures, 0
         if not records:
             return
         if self.failed:
-            self._count(LOST_STAT, len(records))
+            self._count(LOST_STAT, counted)
             return
         assert self.store is not None
         self._seq += 1
+        batch = Batch(
+            self._seq, self.store.run_id, records, raw=self.raw, frontier_policy=self.frontier_policy,
+            archive=self.archive_config,
+        )  # fmt: skip
         try:
-            self._transmit(
-                Batch(self._seq, self.store.run_id, records, raw=self.raw, frontier_policy=self.frontier_policy)
-            )
+            self._transmit(batch)
         except OSError as error:
-            self._count(LOST_STAT, len(records))
+            self._count(LOST_STAT, counted)
             self._fail(f"the writer process is gone ({error})", writer_gone=True)
             return
-        self._in_flight[self._seq] = len(records)
+        self._in_flight[self._seq] = counted
         while len(self._in_flight) > MAX_IN_FLIGHT and not self.failed:
             self.receive(timeout=POLL_SECONDS)
 

@@ -25,8 +25,10 @@ class FrontierRecords:
 
 @dataclass
 class Batch:
-    """Records for the writer: articles (:class:`~arabpress_crawler.items.ArticleItem`), 304s and
-    :class:`FrontierRecords`, in the order the crawl produced them."""
+    """Records for the writer: articles (:class:`~arabpress_crawler.items.ArticleItem`), 304s,
+    :class:`FrontierRecords` and the captures of archived responses
+    (:class:`~arabpress_crawler.archive.handoff.Capture`, each before the items of its response), in the order the
+    crawl produced them."""
 
     seq: int
     run_id: int | None
@@ -37,6 +39,9 @@ class Batch:
     #: The crawl's :class:`~arabpress_crawler.db.frontier.FrontierPolicy` (``None``: no frontier), for the frontier
     #: drops the writer's validate stage sends for raw records.
     frontier_policy: Any = None
+    #: Where the writer writes the captures (an :class:`~arabpress_crawler.archive.handoff.ArchiveConfig`;
+    #: ``None``: the crawler archives itself, or not at all).
+    archive: Any = None
 
 
 @dataclass

@@ -7,6 +7,10 @@ pipelines do (the same :class:`~arabpress_crawler.pipelines.dedupe.DedupePipelin
 commits, and only then answers with an :class:`~arabpress_crawler.writer.protocol.Ack` holding what the
 commit did. It stops on :data:`~arabpress_crawler.writer.protocol.CLOSE`, or when the crawler is gone (the
 pipe is closed: a crawler killed with SIGKILL), after committing what it holds.
+
+The web archive: a batch may hold the captures of archived responses (:mod:`arabpress_crawler.archive.handoff`);
+each is written to the WARC file, and flushed, where it comes in the batch, before the items pointing at it are
+stored and so before the batch's commit.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
+from arabpress_crawler.archive.handoff import ArchiveConfig, ArchiveStage, Capture
 from arabpress_crawler.frontier import FRONTIER_RECORDS
 from arabpress_crawler.frontier_writer import RunFrontier
-from arabpress_crawler.items import as_article
+from arabpress_crawler.items import ArticleItem, as_article
 from arabpress_crawler.pipelines.clean import CleanPipeline
 from arabpress_crawler.pipelines.store import StorePipeline
 from arabpress_crawler.pipelines.validate import ValidatePipeline
@@ -96,6 +101,9 @@ class Writer:
         self.store = StorePipeline(db_path, batch_size=2**62, flush_seconds=math.inf, stats=self.stats)  # type: ignore[arg-type]
         #: The run's frontier (:mod:`arabpress_crawler.frontier_writer`): its records come in the batches.
         self.frontier: RunFrontier | None = None
+        #: The web archive, when the crawler sends captures (:mod:`arabpress_crawler.archive.handoff`).
+        self.archive = ArchiveStage(self.stats.inc_value)
+        self.archive_config: ArchiveConfig | None = None
 
     @property
     def dedupe(self) -> DedupePipeline:
@@ -116,13 +124,17 @@ class Writer:
         self.frontier.open()
 
     def close(self) -> None:
-        """Prune the frontier of what the run stored, commit, close (a failed store commits nothing)."""
+        """Prune the frontier of what the run stored, commit, close (a failed store commits nothing), then close
+        the archive file (after the commit, as the crawler closes it after its pipelines)."""
         if self.frontier is not None:
             self.frontier.close()
             self.frontier = None
-        self.store.close_spider()
-        if self._dedupe is not None:
-            self._dedupe.close_spider()
+        try:
+            self.store.close_spider()
+            if self._dedupe is not None:
+                self._dedupe.close_spider()
+        finally:
+            self.archive.close()
 
     def handle(self, batch: Batch) -> Ack:
         """Dedupe, write and commit ``batch``; the acknowledgement says what the commit did, or why it failed."""
@@ -130,6 +142,7 @@ class Writer:
         assert store is not None
         store.run_id = batch.run_id
         self.frontier_policy = batch.frontier_policy
+        self.archive_config = batch.archive or self.archive_config
         counters = RunCounters()
         store.on_commit(counters.add_written)
         try:
@@ -140,7 +153,7 @@ class Writer:
             store.unsubscribe(counters.add_written)
         return Ack(
             seq=batch.seq,
-            records=len(batch.records),
+            records=sum(1 for record in batch.records if not isinstance(record, Capture)),
             stats=self.stats.pop(),
             counters=counters,
             logs=self.log.pop() if self.log is not None else [],
@@ -152,6 +165,11 @@ class Writer:
         if isinstance(record, FrontierRecords):
             self._frontier(record)
             return
+        if isinstance(record, Capture):  # written (and flushed) before the batch's commit
+            self.archive.write(record, self.archive_config)
+            return
+        if isinstance(record, ArticleItem):
+            self.archive.resolve(record)
         try:
             if raw:
                 record = self._prepare(record)
