@@ -33,6 +33,7 @@ from arabpress_crawler.distributed.feed import WORKER_STARTUP_CPU_STAT, announce
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS
 from arabpress_crawler.distributed.leases import LeaseHolder
 from arabpress_crawler.distributed.queue import LeasedQueue, _text
+from arabpress_crawler.distributed.stats import WorkerStats
 from arabpress_crawler.distributed.wake import Wakeup, schedule_next_request, wake
 
 if TYPE_CHECKING:
@@ -84,7 +85,11 @@ class SharedFrontier:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> SharedFrontier:
-        if "scrapy_redis" not in str(crawler.settings.get("SCHEDULER")):
+        from scrapy.utils.misc import load_object
+
+        from arabpress_crawler.distributed.queue import LeasedScheduler
+
+        if not issubclass(load_object(crawler.settings.get("SCHEDULER")), LeasedScheduler):
             raise NotConfigured("not a distributed worker")
         extension = cls(crawler)
         crawler.signals.connect(extension.opened, signal=signals.spider_opened)
@@ -113,11 +118,18 @@ class SharedFrontier:
                 spider.listing_budget = SharedPageBudget(server, keys.listings, spider.max_pages)
 
         if self.queue is not None:
-            self.holder = LeaseHolder(self.queue, writer_pipeline(self.crawler))
+            pipeline = writer_pipeline(self.crawler)  # none: no writer, no coordinator to read the run's stats
+            self.holder = LeaseHolder(self.queue, pipeline, self._save_stats if pipeline is not None else None)
             self._wakeup = Wakeup(self.queue.server, self.queue.keys, lambda: schedule_next_request(self.crawler.engine))
             self._wakeup.start()
         self._loop = task.LoopingCall(self.beat)
         self._loop.start(HEARTBEAT_SECONDS, now=True)
+
+    def _save_stats(self) -> None:
+        """Before a lease goes: the sitemap lastmods this worker recorded are saved in the run (:mod:`.stats`)."""
+        stats, queue = self.crawler.stats, self.queue
+        if isinstance(stats, WorkerStats) and queue is not None:
+            stats.save_sitemaps(queue.server, queue.keys, queue.worker)
 
     def beat(self) -> None:
         queue = self.queue

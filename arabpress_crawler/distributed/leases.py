@@ -23,7 +23,7 @@ when its replacement is queued; and whatever is still held, not waiting for a ba
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,9 +55,12 @@ def lease_of(response: Response | None) -> bytes | None:
 class LeaseHolder:
     """The worker's held leases (see the module docstring); ``pipeline`` is the worker's writer pipeline."""
 
-    def __init__(self, queue: LeasedQueue, pipeline: Any) -> None:
+    def __init__(self, queue: LeasedQueue, pipeline: Any, before_release: Callable[[], None] | None = None) -> None:
         self.queue = queue
         self.pipeline = pipeline
+        #: Called before a response's lease is released or handed to the pipeline: what the response left outside
+        #: the items (the sitemap lastmods in the stats, :mod:`.stats`) is saved first.
+        self.before_release = before_release
         self.scraping: dict[bytes, Scraping] = {}
 
     def downloaded(self, request: Request) -> None:
@@ -92,6 +95,8 @@ class LeaseHolder:
     def _settle(self, data: bytes, entry: Scraping) -> None:
         if entry.output_done and entry.items <= 0:
             del self.scraping[data]
+            if self.before_release is not None:
+                self.before_release()
             if self.pipeline is not None:
                 self.pipeline.hold(data)
             else:
@@ -101,6 +106,8 @@ class LeaseHolder:
         """The engine is idle: nothing is scraped, so what is held and not waiting for a batch goes; the records
         the pipeline holds are sent now (their acknowledgement releases the rest)."""
         orphans, self.scraping = list(self.scraping), {}
+        if orphans and self.before_release is not None:
+            self.before_release()
         for data in orphans:
             self.queue.release_data(data)
         if self.pipeline is not None and self.pipeline.holding():

@@ -36,12 +36,13 @@ def worker_settings(redis_url: str, run: str, *, worker: str | None = None) -> d
         REDIS_URL_SETTING: redis_url,
         RUN_KEY_SETTING: run,
         WORKER_SETTING: worker or "",
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "arabpress_crawler.distributed.queue.LeasedScheduler",  # seen and queued in one step
         "SCHEDULER_PERSIST": True,  # a worker that stops must not clear what the others share
         "SCHEDULER_QUEUE_CLASS": "arabpress_crawler.distributed.queue.LeasedQueue",
         "SCHEDULER_DUPEFILTER_CLASS": "arabpress_crawler.distributed.dupefilter.CanonicalDupeFilter",
         "DUPEFILTER_CLASS": "arabpress_crawler.distributed.dupefilter.CanonicalDupeFilter",
         "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
+        "STATS_CLASS": "arabpress_crawler.distributed.stats.WorkerStats",  # sitemap lastmods saved before leases go
         "DOWNLOADER_MIDDLEWARES": {"arabpress_crawler.distributed.throttle.GlobalThrottle": 540},
         "EXTENSIONS": {"arabpress_crawler.distributed.frontier.SharedFrontier": 20},
         "SPIDER_MIDDLEWARES": {"arabpress_crawler.distributed.leases.HeldOutput": 1},  # closest to the engine

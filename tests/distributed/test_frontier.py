@@ -61,6 +61,30 @@ def test_requests_leased_by_a_dead_worker_go_back_to_the_queue(redis_url: str, s
     assert server.smembers(first.keys.workers) == {b"w2"}
 
 
+def test_a_worker_given_up_for_dead_while_only_slow_is_back_in_the_run_when_it_pops_again(
+    redis_url: str, server: Any
+) -> None:
+    """A worker whose heartbeat expired while it was only slow (a stalled event loop) had its leases requeued and
+    left the run's workers; what it popped afterwards sat in a lease list nobody looked at: killed then, those
+    requests were lost, and the others found the run done without them."""
+    first, second = queue(redis_url, server, "w1"), queue(redis_url, server, "w2")
+    urls = [f"{BASE}/2025/01/0{n}/story-{n}/" for n in (1, 2)]
+    for url in urls:
+        first.push(Request(url))
+    first.pop()
+    server.delete(first.keys.alive("w1"))  # stalled past its heartbeat
+    assert second.recover() == 1  # given up for dead: its lease goes back
+    first.heartbeat()  # it was only slow
+    assert first.pop().url == urls[0]  # and takes the first request again
+    second.release(second.pop())  # the other one is done
+    server.delete(first.keys.alive("w1"))  # now it is killed
+    server.set(first.keys.idle("w2"), 1)
+    assert not run_is_done(second)  # its lease counts
+    assert second.recover() == 1  # and goes back
+    assert second.pop().url == urls[0]
+    assert second.pop() is None
+
+
 def test_a_run_is_done_only_when_nothing_is_queued_or_leased_and_every_live_worker_is_idle(
     redis_url: str, server: Any
 ) -> None:
