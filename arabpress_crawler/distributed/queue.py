@@ -26,12 +26,16 @@ from arabpress_crawler.distributed import membership
 from arabpress_crawler.distributed.keys import HEARTBEAT_TTL_SECONDS, RUN_TTL_SECONDS, RunKeys
 from arabpress_crawler.distributed.settings import run_keys, worker_of
 from arabpress_crawler.distributed.wake import wake
+from arabpress_crawler.spiders import STAT_PREFIX
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
 
 logger = logging.getLogger(__name__)
 
+#: The spider's count of article requests, and of article links decided already (``arabpress_crawler.spiders``).
+REQUESTED_STAT = f"{STAT_PREFIX}/articles/requested"
+SEEN_STAT = f"{STAT_PREFIX}/skipped/seen"
 #: ``request.meta`` key holding the encoded request as it sits in the lease list.
 LEASE_META = "arabpress_lease"
 #: ``request.meta`` key: the request got a response (its lease is held past the downloader, :mod:`.leases`).
@@ -215,7 +219,15 @@ class LeasedScheduler(Scheduler):
         if not self.queue.push(request, fingerprint):
             if fingerprint is not None and self.queue.refused is None:
                 self.df.log(request, self.spider)
+                self._count_seen(request)
             return False
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
         return True
+
+    def _count_seen(self, request: Request) -> None:
+        """An article request another worker queued first: the spider counted it as requested, the run counts it
+        as seen (the run's stats sum the workers': it was counted once per worker that found the link)."""
+        if self.stats and "canonical_url" in request.meta:
+            self.stats.inc_value(REQUESTED_STAT, -1)
+            self.stats.inc_value(SEEN_STAT)

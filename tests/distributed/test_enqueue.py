@@ -102,3 +102,31 @@ def test_the_queue_of_a_run_is_the_runs_own_key(redis_url: str, server: Any) -> 
     assert len(other) == 0 and len(first) == 1
     assert server.llen(run_keys(first.spider.settings).requests) == 1
     assert first.next_request().url == URL
+
+
+class Counted:
+    """The stats a worker's spider keeps, as far as the scheduler touches them."""
+
+    def __init__(self, values: dict[str, int]) -> None:
+        self.values = dict(values)
+
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None:
+        self.values[key] = self.values.get(key, start) + count
+
+
+def test_an_article_request_another_worker_queued_first_counts_as_seen_not_requested(
+    redis_url: str, server: Any
+) -> None:
+    """Each worker's spider counts ``articles/requested`` as it yields the request; the run's stats are the sum
+    over workers, so an article two workers found was counted twice (a 2-worker crawl reported ~2× the articles
+    one process "saw"). The one the run's dupefilter drops is counted as ``skipped/seen`` instead."""
+    workers = [scheduler(redis_url, "run-count", name) for name in ("w1", "w2")]
+    for worker in workers:
+        worker.stats = Counted({"arabpress/articles/requested": 1})  # the spider counted its request
+    meta = {"canonical_url": URL}
+    assert workers[0].enqueue_request(Request(URL, meta=meta))
+    assert not workers[1].enqueue_request(Request(URL, meta=meta))
+    assert workers[1].enqueue_request(Request(f"{BASE}/robots.txt"))  # not an article: counted as before
+    requested = sum(worker.stats.values.get("arabpress/articles/requested", 0) for worker in workers)
+    assert requested == 1
+    assert workers[1].stats.values.get("arabpress/skipped/seen") == 1
